@@ -1,0 +1,40 @@
+"""Command-line interface: ``python -m attribution_viewer COMMAND ...``.
+
+Each command lives in ``attribution_viewer/commands/<name>.py`` and exposes
+``register(subparsers)``, which adds its parser and sets ``func`` (taking the parsed
+namespace, returning an exit code). Bad input exits with code 2 and one line on stderr
+naming the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from attribution_viewer.errors import GraphFormatError, MissingDependencyError
+
+COMMANDS = ("inspect", "convert", "cluster", "export", "autointerp")
+EXIT_BAD_INPUT = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="attribution_viewer", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"attribution_viewer.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s")
+    try:
+        return int(args.func(args))
+    except (GraphFormatError, MissingDependencyError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_BAD_INPUT

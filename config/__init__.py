@@ -1,0 +1,1 @@
+"""Project configuration (local paths and defaults): see :mod:`config.settings`."""
