@@ -128,7 +128,9 @@ def logit_key(rank: int) -> str:
 class NodeTable:
     """Column arrays, one entry per node, in storage order (see module docstring).
 
-    ``activation`` and ``influence`` are NaN where the file carries no value;
+    ``activation`` and ``influence`` are NaN where the file carries no value; ``influence`` is
+    the file's CUMULATIVE influence (Neuronpedia's node ``influence``: the share of total
+    influence covered when the node is reached in descending order), not a raw score;
     ``feature_idx`` and ``token_id`` are -1 where they do not apply or are unknown;
     ``label`` is the file's label (Neuronpedia ``clerp``) or ``""``;
     ``source_id`` is the node's id in the source file (``""`` when it had none).
@@ -311,19 +313,36 @@ class GraphStore:
 
     @cached_property
     def influence(self) -> np.ndarray:
-        """Influence of every node on the logits.
+        """Influence of every node on the logits (w (A + A^2 + ...), circuit-tracer's definition).
 
-        The file's values when it carries them for every feature / error node; otherwise
-        computed with :func:`attribution_viewer.pruning.node_influence`.
+        Always computed from the adjacency with :func:`attribution_viewer.pruning.node_influence`
+        (on first use, once).
         """
-        carried = self.nodes.influence
-        inner = self.nodes.kind <= NodeKind.ERROR
-        if inner.any() and not np.isnan(carried[inner]).any():
-            return carried.astype(np.float64)
         from attribution_viewer.pruning import node_influence
 
         probs = np.array([lg.probability for lg in self.logits], dtype=np.float64)
         return node_influence(self.adjacency, self.logit_indices, probs)
+
+    @cached_property
+    def cumulative_influence(self) -> np.ndarray:
+        """Per node, the share of total influence covered by the nodes at least as influential.
+
+        A node is kept by a pruning threshold ``t`` when this value is ``<= t``. Files that
+        carry it (Neuronpedia JSON ``influence``) are used as they are; otherwise it is derived
+        from :attr:`influence`. Embeddings and logits get 0 (always kept).
+        """
+        carried = self.nodes.influence.astype(np.float64)
+        inner = self.nodes.kind <= NodeKind.ERROR
+        if inner.any() and not np.isnan(carried[inner]).any():
+            return np.where(inner, carried, 0.0)
+        scores = np.where(inner, self.influence, 0.0)
+        total = scores.sum()
+        out = np.zeros(len(scores))
+        if total <= 0:
+            return out
+        order = np.argsort(-scores, kind="stable")
+        out[order] = np.cumsum(scores[order]) / total
+        return np.where(inner, out, 0.0)
 
     @cached_property
     def display_labels(self) -> tuple[str, ...]:

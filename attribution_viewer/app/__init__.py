@@ -1,0 +1,66 @@
+"""The Dash app: :func:`create_app` builds one app for one graph (an app factory).
+
+Every call makes a fresh :class:`dash.Dash` with its own callbacks, so tests can build
+many apps in one process. The graph is opened once per process by the caller (or here);
+the page layout is a function of the request's URL, and all per-user state lives in the
+browser.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import flask
+from dash import Dash
+
+from attribution_viewer.app.bundle import ASSETS_DIR, BASIC_BUNDLE
+from attribution_viewer.app.callbacks import register_graph_callbacks
+from attribution_viewer.app.cluster_panel import register_cluster_callbacks
+from attribution_viewer.app.context import AppContext
+from attribution_viewer.app.export_controls import register_export_callbacks
+from attribution_viewer.app.page import build_page
+from attribution_viewer.loaders import open_graph
+from attribution_viewer.model import GraphStore
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class ViewerDash(Dash):
+    """Dash that serves plotly.js's small basic bundle when the figure needs no WebGL."""
+
+    def __init__(self, *args: Any, small_plotly: bool, **kwargs: Any) -> None:
+        self._small_plotly = small_plotly
+        super().__init__(*args, **kwargs)
+
+    def _setup_plotlyjs(self) -> None:
+        if not self._small_plotly:
+            super()._setup_plotlyjs()
+
+
+def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
+    """Build the app for ``settings`` (opening ``settings.graph_path`` unless ``store`` is given)."""
+    graph = store if store is not None else open_graph(settings.graph_path)
+    ctx = AppContext(settings=settings, store=graph)
+    small_plotly = not ctx.webgl and BASIC_BUNDLE.exists()
+    if not small_plotly and not ctx.webgl:
+        log.info("plotly.js basic bundle not found (%s): serving the full bundle", BASIC_BUNDLE)
+    app = ViewerDash(
+        __name__,
+        small_plotly=small_plotly,
+        assets_folder=str(ASSETS_DIR),
+        assets_ignore="" if small_plotly else r"vendor/.*",
+        title=f"{ctx.graph_id} · attribution-viewer",
+        suppress_callback_exceptions=True,
+        update_title="",
+    )
+    app.layout = lambda: build_page(ctx, flask.request.query_string.decode() if flask.has_request_context() else "")
+    register_graph_callbacks(app, ctx)
+    register_cluster_callbacks(app, ctx)
+    register_export_callbacks(app, ctx)
+    app.server.config["attribution_viewer_context"] = ctx
+    return app
+
+
+__all__ = ["AppContext", "create_app"]

@@ -1,0 +1,288 @@
+"""Callbacks of the graph view: thin wiring from component ids to pure functions.
+
+Registered per app by :func:`register_graph_callbacks` (never with the global
+``@dash.callback``), so tests can build many apps. Each output has one owner:
+
+* ``attribution-graph.figure`` -- full figure when the visible set changes (tracked by the
+  ``figure-signature`` store), otherwise a ``dash.Patch`` of the overlay traces
+  (selection, clusters, search, sizes, column focus) only;
+* ``selected-node`` -- graph clicks, connection rows, search with one match, Esc / empty click;
+* ``node-panel`` -- the selected node's details; ``pinned-nodes`` and ``node-labels`` --
+  the panel's buttons; ``search-results``; ``token-focus``; ``url.search`` (the view as URL).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dash import ALL, Dash, Input, Output, Patch, State, ctx, no_update
+
+from attribution_viewer.app.context import AppContext
+from attribution_viewer.app.panel import empty_panel, node_panel_children
+from attribution_viewer.figures import (
+    NODE_KINDS,
+    NODE_TRACES,
+    SEL_EDGE_TRACES,
+    ClusterHighlight,
+    build_figure,
+    build_overlays,
+    build_scene,
+    column_shapes,
+    counts_text,
+    hover_texts,
+    node_marker_size,
+)
+from attribution_viewer.search import search_nodes
+from attribution_viewer.view import ViewState, state_to_query
+
+
+
+def scene_signature(prune: float, freq: float, toggles: list[str], pinned: list[str], labels: dict[str, str]) -> str:
+    """Identifies what the full figure depends on; other inputs only change overlays (Patch)."""
+    return json.dumps([prune, freq, sorted(toggles or []), pinned or [], labels or {}], sort_keys=True)
+
+
+def view_from_controls(
+    prune: float | None,
+    freq: float | None,
+    toggles: list[str] | None,
+    size: float | None,
+    selected: str | None,
+    pinned: list[str] | None,
+    labels: dict[str, str] | None,
+    base: ViewState,
+) -> ViewState:
+    """The ViewState described by the controls' values (None -> ``base``)."""
+    toggles = toggles or []
+    return ViewState(
+        prune_threshold=base.prune_threshold if prune is None else float(prune),
+        frequency_threshold=base.frequency_threshold if freq is None else float(freq),
+        show_errors="errors" in toggles,
+        node_size=base.node_size if size is None else float(size),
+        selected=selected,
+        pinned=tuple(pinned or ()),
+        labels=labels or {},
+        show_highlighted="shared" in toggles,
+    )
+
+
+def active_clusters(app_ctx: AppContext, cluster_state: dict[str, Any] | None) -> list[ClusterHighlight]:
+    """The active clusters of the browser's cluster state, as node indices."""
+    if not cluster_state:
+        return []
+    active = set(cluster_state.get("active") or [])
+    index_of = app_ctx.store.index_of
+    out = []
+    for cluster in cluster_state.get("clusters") or []:
+        if cluster.get("id") in active:
+            members = tuple(index_of[k] for k in cluster.get("nodes", []) if k in index_of)
+            out.append(ClusterHighlight(str(cluster.get("name", "")), str(cluster.get("color", "#888")), members))
+    return out
+
+
+def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
+    """Attach the graph-view callbacks to ``app``."""
+    store = app_ctx.store
+    base = ViewState()
+
+    def indices(keys: list[str] | None) -> list[int]:
+        return [store.index_of[k] for k in keys or [] if k in store.index_of]
+
+    def update_figure(
+        prune: float,
+        freq: float,
+        toggles: list[str],
+        size: float,
+        selected: str | None,
+        pinned: list[str],
+        labels: dict[str, str],
+        cluster_state: dict[str, Any] | None,
+        search_keys: list[str],
+        token_focus: int | None,
+        drawn_signature: str | None,
+    ) -> tuple[Any, str, str]:
+        view = view_from_controls(prune, freq, toggles, size, selected, pinned, labels, base)
+        scene = build_scene(store, view, app_ctx.frequencies.values)
+        selected_index = store.index_of.get(selected) if selected else None
+        overlays = build_overlays(
+            store, scene.layout, scene.visible, scene.edge_mask,
+            node_size=view.node_size,
+            selected=selected_index,
+            pinned=indices(pinned),
+            clusters=active_clusters(app_ctx, cluster_state),
+            highlighted=store.highlighted if view.show_highlighted else None,
+            search=indices(search_keys),
+            webgl=app_ctx.webgl,
+        )
+        counts = counts_text(store, scene)
+        signature = scene_signature(prune, freq, toggles, pinned, labels)
+        if signature == drawn_signature:
+            patch = Patch()
+            for offset, trace in enumerate(overlays.traces()):
+                patch["data"][SEL_EDGE_TRACES.start + offset] = trace.to_plotly_json()
+            triggered = set(ctx.triggered_prop_ids.values())
+            if "node-size" in triggered:
+                for trace_index, kind in zip(NODE_TRACES, NODE_KINDS, strict=True):
+                    patch["data"][trace_index]["marker"]["size"] = node_marker_size(kind, view.node_size)
+            if "token-focus" in triggered:
+                patch["layout"]["shapes"] = column_shapes(scene.layout, token_focus)
+            return patch, counts, no_update
+        figure = build_figure(
+            store, scene.visible, scene.edge_mask,
+            node_size=view.node_size,
+            hover=hover_texts(store, labels),
+            overlays=overlays,
+            layout=scene.layout,
+            webgl=app_ctx.webgl,
+            token_focus=token_focus,
+        )
+        return figure, counts, signature
+
+    app.callback(
+        Output("attribution-graph", "figure"),
+        Output("shown-counts", "children"),
+        Output("figure-signature", "data"),
+        Input("prune-slider", "value"),
+        Input("frequency-slider", "value"),
+        Input("error-toggle", "value"),
+        Input("node-size", "value"),
+        Input("selected-node", "data"),
+        Input("pinned-nodes", "data"),
+        Input("node-labels", "data"),
+        Input("cluster-state", "data"),
+        Input("search-results", "data"),
+        Input("token-focus", "data"),
+        State("figure-signature", "data"),
+    )(update_figure)
+
+    def select_node(
+        click: dict[str, Any] | None, _rows: list[int], _clear: int, search_keys: list[str], current: str | None
+    ) -> str | None:
+        trigger = ctx.triggered_id
+        if trigger == "clear-selection":
+            return None
+        if trigger == "attribution-graph":
+            points = (click or {}).get("points") or []
+            if not points or points[0].get("customdata") is None:
+                return no_update
+            return store.keys[int(points[0]["customdata"])]
+        if trigger == "search-results":
+            return search_keys[0] if len(search_keys or []) == 1 else no_update
+        if isinstance(trigger, dict) and trigger.get("type") == "conn-row":
+            if not ctx.triggered[0].get("value"):
+                return no_update  # rows being rendered, not clicked
+            return str(trigger["key"])
+        return current
+
+    app.callback(
+        Output("selected-node", "data"),
+        Input("attribution-graph", "clickData"),
+        Input({"type": "conn-row", "key": ALL}, "n_clicks"),
+        Input("clear-selection", "n_clicks"),
+        Input("search-results", "data"),
+        State("selected-node", "data"),
+        prevent_initial_call=True,
+    )(select_node)
+
+    def render_panel(selected: str | None, labels: dict[str, str], pinned: list[str]) -> list[Any]:
+        index = store.index_of.get(selected) if selected else None
+        if index is None:
+            return empty_panel(store)
+        return node_panel_children(app_ctx, index, labels or {}, pinned or [])
+
+    app.callback(
+        Output("node-panel", "children"),
+        Input("selected-node", "data"),
+        Input("node-labels", "data"),
+        Input("pinned-nodes", "data"),
+    )(render_panel)
+
+    def toggle_pin(n_clicks: int | None, selected: str | None, pinned: list[str]) -> list[str]:
+        if not n_clicks or not selected:
+            return no_update
+        pinned = list(pinned or [])
+        return [k for k in pinned if k != selected] if selected in pinned else [*pinned, selected]
+
+    app.callback(
+        Output("pinned-nodes", "data"),
+        Input("pin-button", "n_clicks"),
+        State("selected-node", "data"),
+        State("pinned-nodes", "data"),
+        prevent_initial_call=True,
+    )(toggle_pin)
+
+    def save_label(
+        n_clicks: int | None, n_submit: int | None, text: str | None, selected: str | None, labels: dict[str, str]
+    ) -> dict[str, str]:
+        if not (n_clicks or n_submit) or not selected:
+            return no_update
+        labels = dict(labels or {})
+        text = (text or "").strip()
+        if text:
+            labels[selected] = text
+        else:
+            labels.pop(selected, None)
+        return labels
+
+    app.callback(
+        Output("node-labels", "data"),
+        Input("label-save", "n_clicks"),
+        Input("label-input", "n_submit"),
+        State("label-input", "value"),
+        State("selected-node", "data"),
+        State("node-labels", "data"),
+        prevent_initial_call=True,
+    )(save_label)
+
+    def run_search(query: str | None, labels: dict[str, str]) -> tuple[list[str], str]:
+        if not query or not query.strip():
+            return [], ""
+        found = search_nodes(store, query, labels)
+        keys = [store.keys[int(i)] for i in found]
+        return keys, f"{len(keys)} match" + ("" if len(keys) == 1 else "es")
+
+    app.callback(
+        Output("search-results", "data"),
+        Output("search-status", "children"),
+        Input("node-search", "value"),
+        State("node-labels", "data"),
+        prevent_initial_call=True,
+    )(run_search)
+
+    def focus_token(clicks: list[int], current: int | None) -> tuple[Any, list[str]]:
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not ctx.triggered[0].get("value"):
+            return no_update, [no_update] * len(clicks)
+        pos = int(trigger["pos"])
+        focus = None if current == pos else pos
+        return focus, ["prompt-token focused" if p == focus else "prompt-token" for p in range(len(clicks))]
+
+    app.callback(
+        Output("token-focus", "data"),
+        Output({"type": "prompt-token", "pos": ALL}, "className"),
+        Input({"type": "prompt-token", "pos": ALL}, "n_clicks"),
+        State("token-focus", "data"),
+        prevent_initial_call=True,
+    )(focus_token)
+
+    def sync_url(
+        prune: float, freq: float, toggles: list[str], size: float, selected: str | None, pinned: list[str],
+        labels: dict[str, str], cluster_state: dict[str, Any] | None,
+    ) -> str:
+        view = view_from_controls(prune, freq, toggles, size, selected, pinned, labels, base)
+        return state_to_query(view, app_ctx.graph_id, cluster_state)
+
+    app.callback(
+        Output("url", "search"),
+        Input("prune-slider", "value"),
+        Input("frequency-slider", "value"),
+        Input("error-toggle", "value"),
+        Input("node-size", "value"),
+        Input("selected-node", "data"),
+        Input("pinned-nodes", "data"),
+        Input("node-labels", "data"),
+        Input("cluster-state", "data"),
+        prevent_initial_call=True,
+    )(sync_url)
+

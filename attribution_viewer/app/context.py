@@ -1,0 +1,116 @@
+"""Server-side state of one app process: the graph and its lazily opened companions.
+
+An :class:`AppContext` is built once per app (see :func:`attribution_viewer.app.create_app`)
+and is read-only afterwards: everything a user changes lives in the browser. Companion data
+is opened on first use, once, under a lock: the description folder is never listed or read
+at start-up, the frequency file is read the first time a page needs it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from attribution_viewer.autointerp import DescriptionSource, FeatureDetails, load_frequencies, open_description_source
+from attribution_viewer.errors import GraphFormatError
+from attribution_viewer.model import GraphStore, NodeKind
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+WEBGL_EDGE_THRESHOLD = 30_000
+
+
+@dataclass(frozen=True)
+class FrequencyData:
+    """Per-node frequencies, or why there are none (``error`` is None when fine or absent)."""
+
+    values: np.ndarray | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class DetailsResult:
+    """A feature's description record, or why there is none."""
+
+    details: FeatureDetails | None
+    error: str | None
+
+
+@dataclass(eq=False)
+class AppContext:
+    """The graph and companions shared by all requests of one process (read-only)."""
+
+    settings: Settings
+    store: GraphStore
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @cached_property
+    def graph_id(self) -> str:
+        """Identifier of the graph in URLs: the slug, else the file name."""
+        return self.store.metadata.slug or Path(self.store.metadata.source_path).name or "graph"
+
+    @cached_property
+    def webgl(self) -> bool:
+        """Draw edges with WebGL: only for graphs too large for SVG lines."""
+        return self.store.n_edges > WEBGL_EDGE_THRESHOLD
+
+    @cached_property
+    def descriptions(self) -> DescriptionSource | None:
+        """The description folder (opened on first use; opening reads no file)."""
+        path = self.settings.autointerp_dir
+        if path is None:
+            return None
+        try:
+            return open_description_source(
+                path, cache_size=self.settings.description_cache_size, scan=self.store.metadata.scan
+            )
+        except GraphFormatError as exc:
+            log.warning("descriptions unavailable: %s", exc)
+            return None
+
+    @cached_property
+    def frequencies(self) -> FrequencyData:
+        """Per-node firing frequency (NaN for non-features / unknown), read once on first use."""
+        path = self.settings.resolved_frequency_path
+        if path is None or not Path(path).exists():
+            return FrequencyData(None, None)
+        with self._lock:
+            try:
+                table = load_frequencies(path)
+            except GraphFormatError as exc:
+                log.warning("frequencies unavailable: %s", exc)
+                return FrequencyData(None, str(exc))
+        nodes = self.store.nodes
+        values = np.full(self.store.n_nodes, np.nan)
+        feat = self.store.kind_slices[NodeKind.FEATURE]
+        values[feat] = table.for_features(nodes.layer[feat], nodes.feature_idx[feat])
+        return FrequencyData(values, None)
+
+    def feature_details(self, index: int) -> DetailsResult:
+        """The description record of feature node ``index`` (one file read, then cached)."""
+        source = self.descriptions
+        if source is None or self.store.kind_of(index) is not NodeKind.FEATURE:
+            return DetailsResult(None, None)
+        nodes = self.store.nodes
+        try:
+            return DetailsResult(source.get(int(nodes.layer[index]), int(nodes.feature_idx[index])), None)
+        except GraphFormatError as exc:
+            return DetailsResult(None, str(exc))
+
+    def node_texts(self, indices: Sequence[int]) -> list[str]:
+        """Description (or label) text of each node, for clustering and search."""
+        out = []
+        for i in indices:
+            result = self.feature_details(int(i))
+            d = result.details
+            text = " ".join(t for t in ((d.description, d.explanation) if d else ()) if t)
+            out.append(text or self.store.nodes.label[int(i)])
+        return out

@@ -1,0 +1,160 @@
+"""The page: top bar, graph, prompt sentence, side panel (node details) and cluster area.
+
+:func:`build_page` is called for every page load with the request's query string, so the
+initial values of every control and store come from the URL (a copied link restores the
+view) without a URL -> control -> URL callback loop.
+
+Stable element ids (documented in the README): ``attribution-graph``, ``node-panel``,
+``node-size``, ``error-toggle``, ``prune-slider``, ``frequency-slider``, ``node-search``,
+``prompt-tokens``, ``cluster-panel``; browser stores ``selected-node``, ``pinned-nodes``,
+``node-labels``, ``search-results``, ``token-focus``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import dcc, html
+
+from attribution_viewer.app.cluster_panel import cluster_panel_layout
+from attribution_viewer.app.context import AppContext
+from attribution_viewer.app.export_controls import export_controls_layout
+from attribution_viewer.model import visible_token
+from attribution_viewer.view import ViewState, default_prune_threshold, state_from_query
+
+GRAPH_CONFIG: dict[str, Any] = {
+    "displaylogo": False,
+    "scrollZoom": True,
+    "doubleClick": "reset",
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+    "toImageButtonOptions": {"format": "svg", "filename": "attribution-graph"},
+}
+
+
+def base_view(ctx: AppContext) -> ViewState:
+    """The view a fresh page starts from: the graph's threshold and the settings."""
+    has_frequencies = ctx.frequencies.values is not None
+    return ViewState(
+        prune_threshold=default_prune_threshold(ctx.store),
+        frequency_threshold=ctx.settings.frequency_threshold if has_frequencies else 1.0,
+        show_errors=ctx.settings.show_errors,
+        node_size=ctx.settings.node_size,
+    )
+
+
+def prompt_tokens(ctx: AppContext) -> list[html.Button]:
+    """One button per prompt token: whitespace made visible, clicking focuses its column."""
+    return [
+        html.Button(
+            visible_token(token) or "\u2205",
+            id={"type": "prompt-token", "pos": pos},
+            className="prompt-token",
+            title=f"position {pos}: {token!r}",
+            n_clicks=0,
+        )
+        for pos, token in enumerate(ctx.store.prompt_tokens)
+    ]
+
+
+def _control(label: str, child: Any, class_name: str = "", title: str = "") -> html.Div:
+    return html.Div(
+        [html.Label(label, className="control-label"), child], className=f"control {class_name}", title=title
+    )
+
+
+def top_bar(ctx: AppContext, view: ViewState) -> html.Header:
+    store = ctx.store
+    has_frequencies = ctx.frequencies.values is not None
+    freq_title = (
+        "Hide features firing on more than this fraction of tokens"
+        if has_frequencies
+        else (ctx.frequencies.error or "No feature frequency file configured")
+    )
+    toggles = [{"label": " errors", "value": "errors"}]
+    if store.highlighted is not None:
+        toggles.append({"label": " shared", "value": "shared"})
+    toggle_values = (["errors"] if view.show_errors else []) + (
+        ["shared"] if store.highlighted is not None and view.show_highlighted else []
+    )
+    return html.Header(
+        [
+            html.Div(
+                [
+                    html.Span("attribution-viewer", className="brand"),
+                    html.Span(ctx.graph_id, className="graph-name", title=store.metadata.source_path),
+                ],
+                className="brand-block",
+            ),
+            _control(
+                "Node size",
+                dcc.Slider(id="node-size", min=3, max=30, step=1, value=view.node_size, marks=None,
+                           tooltip={"placement": "bottom"}, updatemode="drag"),
+                "slider",
+            ),
+            _control(
+                "Pruning",
+                dcc.Slider(id="prune-slider", min=0.05, max=1.0, step=0.01, value=view.prune_threshold, marks=None,
+                           tooltip={"placement": "bottom"}),
+                "slider",
+            ),
+            _control(
+                "Max frequency",
+                dcc.Slider(id="frequency-slider", min=0.0, max=1.0, step=0.01, value=view.frequency_threshold,
+                           marks=None, tooltip={"placement": "bottom"}, disabled=not has_frequencies),
+                "slider",
+                freq_title,
+            ),
+            dcc.Checklist(id="error-toggle", options=toggles, value=toggle_values, className="toggles",
+                          inputClassName="toggle-input"),
+            dcc.Input(id="node-search", type="search", debounce=True, placeholder="Search: label, L5, L5/123, 'token'",
+                      className="search"),
+            html.Span(id="search-status", className="search-status"),
+            html.Span(id="shown-counts", className="counts"),
+            export_controls_layout(),
+        ],
+        className="topbar",
+    )
+
+
+def build_page(ctx: AppContext, query: str) -> html.Div:
+    """The whole page for one page load; ``query`` is the URL's query string."""
+    restored = state_from_query(query, ctx.store, ctx.graph_id, base_view(ctx))
+    view = restored.state
+    notices = [html.Div(problem, className="notice") for problem in restored.problems]
+    return html.Div(
+        [
+            dcc.Location(id="url", refresh=False),
+            dcc.Store(id="selected-node", data=view.selected),
+            dcc.Store(id="pinned-nodes", data=list(view.pinned)),
+            dcc.Store(id="node-labels", data=dict(view.labels)),
+            dcc.Store(id="search-results", data=[]),
+            dcc.Store(id="token-focus", data=None),
+            dcc.Store(id="figure-signature", data=None),
+            dcc.Store(id="url-clusters", data=restored.clusters),
+            html.Button(id="clear-selection", n_clicks=0, className="hidden-button"),
+            top_bar(ctx, view),
+            html.Div(notices, id="notices", className="notices"),
+            html.Main(
+                [
+                    html.Section(
+                        [
+                            dcc.Graph(id="attribution-graph", config=GRAPH_CONFIG, className="graph",
+                                      clear_on_unhover=True, responsive=True, style={"height": "100%"}),
+                            html.Div(prompt_tokens(ctx), id="prompt-tokens", className="prompt"),
+                        ],
+                        className="graph-area",
+                    ),
+                    html.Aside(
+                        [
+                            html.Div(id="node-panel", className="node-panel"),
+                            html.Div(cluster_panel_layout(ctx.settings), id="cluster-panel",
+                                     className="cluster-panel"),
+                        ],
+                        className="side",
+                    ),
+                ],
+                className="main",
+            ),
+        ],
+        className="app",
+    )

@@ -1,0 +1,407 @@
+"""The interactive graph figure: pure plotly builders, no Dash.
+
+The figure has a FIXED trace order so that callbacks can update parts of it with
+``dash.Patch`` instead of resending it:
+
+* ``EDGE_TRACES`` base edge batches (sign x width bucket; empty ones kept as placeholders);
+* ``NODE_TRACES`` one trace per node kind (features, errors, embeddings, logits);
+* overlays, redrawn on selection / clusters / search: ``SEL_EDGE_TRACES`` (the selected
+  node's edges), then ``NEIGHBOUR_TRACE``, ``CLUSTER_TRACE``, ``SEARCH_TRACE``,
+  ``PINNED_TRACE``, ``SELECTED_TRACE``.
+
+Every node marker carries its node index in ``customdata`` so a click maps to a node.
+Edges are drawn as few line traces (``attribution_viewer.edges``); WebGL (``Scattergl``)
+only when ``webgl=True`` (large graphs), SVG otherwise (faster to start).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+import plotly.graph_objects as go
+
+from attribution_viewer.edges import EdgeBatch, edge_batches, edge_sources
+from attribution_viewer.layout import GraphLayout, compute_layout
+from attribution_viewer.model import KIND_NAMES, GraphStore, NodeKind, visible_token
+from attribution_viewer.style import (
+    EDGE_COLORS,
+    FONT_FAMILY,
+    NODE_COLORS,
+    NODE_LINE_COLOR,
+    NODE_SYMBOLS,
+    SELECTED_NODE_COLOR,
+    TARGET_LOGIT_COLOR,
+)
+from attribution_viewer.view import ViewState, visible_edges, visible_mask
+
+N_BUCKETS = 4
+SIGNS = (-1, 0, 1)
+EDGE_TRACES = range(0, len(SIGNS) * N_BUCKETS)
+NODE_KINDS = (NodeKind.FEATURE, NodeKind.ERROR, NodeKind.EMBEDDING, NodeKind.LOGIT)
+NODE_TRACES = range(EDGE_TRACES.stop, EDGE_TRACES.stop + len(NODE_KINDS))
+SEL_EDGE_TRACES = range(NODE_TRACES.stop, NODE_TRACES.stop + len(SIGNS) * N_BUCKETS)
+NEIGHBOUR_TRACE = SEL_EDGE_TRACES.stop
+CLUSTER_TRACE = NEIGHBOUR_TRACE + 1
+HIGHLIGHT_TRACE = CLUSTER_TRACE + 1
+SEARCH_TRACE = HIGHLIGHT_TRACE + 1
+PINNED_TRACE = SEARCH_TRACE + 1
+SELECTED_TRACE = PINNED_TRACE + 1
+N_TRACES = SELECTED_TRACE + 1
+
+KIND_SIZE = {NodeKind.FEATURE: 1.0, NodeKind.ERROR: 0.8, NodeKind.EMBEDDING: 1.15, NodeKind.LOGIT: 1.15}
+BASE_EDGE_EMPHASIS = 0.6  # all edges are drawn faint; the selection's edges strongly
+MAX_SELECTED_EDGES = 400
+HIGHLIGHT_COLOR = "#d4a017"
+SEARCH_COLOR = "#e7298a"
+PINNED_COLOR = "#111111"
+
+
+class ClusterHighlight(NamedTuple):
+    """An active cluster: its colour and member node indices."""
+
+    name: str
+    color: str
+    members: tuple[int, ...]
+
+
+def hover_texts(store: GraphStore, labels: Mapping[str, str] | None = None) -> list[str]:
+    """One hover text per node: kind, layer, position, token, index, activation, label."""
+    labels = labels or {}
+    nodes = store.nodes
+    out: list[str] = []
+    for i, key in enumerate(store.keys):
+        kind = store.kind_of(i)
+        label = labels.get(key) or store.display_labels[i]
+        token = visible_token(store.token_at(int(nodes.pos[i])))
+        lines = [f"<b>{_escape(label)}</b>", f"{KIND_NAMES[kind]} · {key}"]
+        if kind in (NodeKind.FEATURE, NodeKind.ERROR):
+            lines.append(f"layer {int(nodes.layer[i])} · pos {int(nodes.pos[i])} '{_escape(token)}'")
+        elif kind is NodeKind.EMBEDDING:
+            lines.append(f"pos {int(nodes.pos[i])} '{_escape(token)}'")
+        else:
+            info = store.logit_info(i)
+            lines.append(f"p = {info.probability:.3f}" + (" · target" if info.is_target else ""))
+        if kind is NodeKind.FEATURE:
+            lines.append(f"feature {int(nodes.feature_idx[i])}")
+        act = float(nodes.activation[i])
+        if np.isfinite(act):
+            lines.append(f"activation {act:.3g}")
+        out.append("<br>".join(lines))
+    return out
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def node_marker_size(kind: NodeKind, node_size: float) -> float:
+    return round(node_size * KIND_SIZE[kind], 2)
+
+
+def _line_trace(batch_x: np.ndarray, batch_y: np.ndarray, color: str, width: float, opacity: float, webgl: bool):
+    cls = go.Scattergl if webgl else go.Scatter
+    return cls(
+        x=batch_x,
+        y=batch_y,
+        mode="lines",
+        line={"color": color, "width": width},
+        opacity=opacity,
+        hoverinfo="skip",
+        showlegend=False,
+    )
+
+
+def _slot(batch: EdgeBatch) -> int:
+    return SIGNS.index(batch.sign) * N_BUCKETS + batch.bucket
+
+
+def edge_traces(
+    store: GraphStore, layout: GraphLayout, selection: np.ndarray | None, webgl: bool, emphasis: float = 1.0
+) -> list[Any]:
+    """``len(SIGNS) * N_BUCKETS`` line traces (placeholders where a slot is empty)."""
+    traces: list[Any] = [
+        _line_trace(np.zeros(0), np.zeros(0), EDGE_COLORS[s], 1.0, 0.0, webgl) for s in SIGNS for _ in range(N_BUCKETS)
+    ]
+    for batch in edge_batches(store, layout, selection, n_buckets=N_BUCKETS):
+        opacity = min(1.0, batch.opacity * emphasis)
+        width = batch.width * (1.6 if emphasis > 1 else 1.0)
+        traces[_slot(batch)] = _line_trace(batch.x, batch.y, EDGE_COLORS[batch.sign], width, opacity, webgl)
+    return traces
+
+
+def _marker_trace(
+    x: np.ndarray,
+    y: np.ndarray,
+    indices: np.ndarray,
+    *,
+    name: str,
+    symbol: str | list[str],
+    color: str | list[str],
+    size: float,
+    line: Mapping[str, Any] | None = None,
+    text: list[str] | None = None,
+    hovertext: list[str] | None = None,
+    textposition: str = "bottom center",
+) -> go.Scatter:
+    return go.Scatter(
+        x=np.round(x, 2),
+        y=np.round(y, 2),
+        mode="markers+text" if text else "markers",
+        name=name,
+        customdata=indices,
+        marker={"symbol": symbol, "color": color, "size": size, "line": dict(line or {"width": 0})},
+        text=text,
+        textposition=textposition,
+        textfont={"size": 11, "family": FONT_FAMILY},
+        hovertext=hovertext,
+        hoverinfo="text" if hovertext else "skip",
+        showlegend=False,
+        cliponaxis=False,
+    )
+
+
+def node_traces(
+    store: GraphStore, layout: GraphLayout, visible: np.ndarray, node_size: float, hover: Sequence[str]
+) -> list[go.Scatter]:
+    """One marker trace per node kind, in ``NODE_KINDS`` order."""
+    traces = []
+    for kind in NODE_KINDS:
+        s = store.kind_slices[kind]
+        idx = np.arange(s.start, s.stop)
+        idx = idx[visible[idx]]
+        color: str | list[str] = NODE_COLORS[kind]
+        text = None
+        position = "bottom center"
+        if kind is NodeKind.EMBEDDING:
+            text = [visible_token(store.token_at(int(store.nodes.pos[i]))) for i in idx]
+        elif kind is NodeKind.LOGIT:
+            infos = [store.logit_info(int(i)) for i in idx]
+            text = [f"{visible_token(info.token)}<br>{info.probability:.2f}" for info in infos]
+            color = [TARGET_LOGIT_COLOR if info.is_target else NODE_COLORS[kind] for info in infos]
+            position = "top center"
+        line = {"width": 0.5, "color": NODE_LINE_COLOR} if kind is not NodeKind.ERROR else {"width": 0}
+        traces.append(
+            _marker_trace(
+                layout.x[idx],
+                layout.y[idx],
+                idx,
+                name=KIND_NAMES[kind],
+                symbol=NODE_SYMBOLS[kind],
+                color=color,
+                size=node_marker_size(kind, node_size),
+                line=line,
+                text=text,
+                hovertext=[hover[i] for i in idx],
+                textposition=position,
+            )
+        )
+    return traces
+
+
+def _ring(layout: GraphLayout, indices: np.ndarray, *, color: str, size: float, width: float, name: str):
+    placed = indices[~np.isnan(layout.x[indices])] if indices.size else indices
+    return _marker_trace(
+        layout.x[placed],
+        layout.y[placed],
+        placed,
+        name=name,
+        symbol="circle-open",
+        color=color,
+        size=size,
+        line={"width": width, "color": color},
+    )
+
+
+class Overlays(NamedTuple):
+    """The overlay traces (selection, neighbours, clusters, search, pins), in trace order."""
+
+    selected_edges: list[Any]
+    neighbours: go.Scatter
+    clusters: go.Scatter
+    highlighted: go.Scatter
+    search: go.Scatter
+    pinned: go.Scatter
+    selected: go.Scatter
+
+    def traces(self) -> list[Any]:
+        return [*self.selected_edges, self.neighbours, self.clusters, self.highlighted, self.search, self.pinned,
+                self.selected]
+
+
+def selected_edge_selection(store: GraphStore, index: int | None, visible_edge_mask: np.ndarray) -> np.ndarray:
+    """Edge indices (into adjacency.data) entering or leaving ``index``, strongest first, capped."""
+    if index is None:
+        return np.zeros(0, dtype=np.int64)
+    a = store.adjacency
+    out_edges = np.arange(a.indptr[index], a.indptr[index + 1])
+    in_edges = np.flatnonzero(a.indices == index)
+    edges = np.concatenate([out_edges, in_edges])
+    edges = edges[visible_edge_mask[edges]]
+    if edges.size > MAX_SELECTED_EDGES:
+        edges = edges[np.argsort(-np.abs(a.data[edges]), kind="stable")[:MAX_SELECTED_EDGES]]
+    return edges
+
+
+def build_overlays(
+    store: GraphStore,
+    layout: GraphLayout,
+    visible: np.ndarray,
+    visible_edge_mask: np.ndarray,
+    *,
+    node_size: float,
+    selected: int | None,
+    pinned: Sequence[int],
+    clusters: Sequence[ClusterHighlight],
+    highlighted: np.ndarray | None,
+    search: Sequence[int],
+    webgl: bool,
+) -> Overlays:
+    """Overlay traces for the current selection, clusters, search matches and pins."""
+    edges = selected_edge_selection(store, selected, visible_edge_mask)
+    sel_traces = edge_traces(store, layout, edges, webgl, emphasis=3.0)
+
+    # Neighbours of the selection, coloured by the sign of their edge with it.
+    neighbour_idx = np.zeros(0, dtype=np.int64)
+    neighbour_colors: list[str] = []
+    if selected is not None and edges.size:
+        src = edge_sources(store)[edges]
+        tgt = store.adjacency.indices[edges]
+        other = np.where(src == selected, tgt, src)
+        weights = store.adjacency.data[edges]
+        neighbour_idx, first = np.unique(other, return_index=True)
+        signs = np.sign(weights[first]).astype(int) if store.weighted else np.zeros(first.size, int)
+        neighbour_colors = [EDGE_COLORS[int(s)] for s in signs]
+    neighbours = _marker_trace(
+        layout.x[neighbour_idx], layout.y[neighbour_idx], neighbour_idx, name="neighbours", symbol="circle-open",
+        color=neighbour_colors or "#000", size=node_size * 1.5, line={"width": 2, "color": neighbour_colors or "#000"},
+    )
+
+    cluster_idx: list[int] = []
+    cluster_colors: list[str] = []
+    for cluster in clusters:
+        members = [m for m in cluster.members if visible[m]]
+        cluster_idx.extend(members)
+        cluster_colors.extend([cluster.color] * len(members))
+    cidx = np.asarray(cluster_idx, dtype=np.int64)
+    cluster_trace = _marker_trace(
+        layout.x[cidx], layout.y[cidx], cidx, name="clusters", symbol="circle", color=cluster_colors or "#000",
+        size=node_size * 1.25, line={"width": 1, "color": NODE_LINE_COLOR},
+    )
+    hl = np.flatnonzero(highlighted & visible) if highlighted is not None else np.zeros(0, dtype=np.int64)
+    sidx = np.asarray([i for i in search if visible[i]], dtype=np.int64)
+    pidx = np.asarray([i for i in pinned if visible[i]], dtype=np.int64)
+    selidx = np.asarray([selected] if selected is not None and visible[selected] else [], dtype=np.int64)
+    return Overlays(
+        selected_edges=sel_traces,
+        neighbours=neighbours,
+        clusters=cluster_trace,
+        highlighted=_ring(layout, hl, color=HIGHLIGHT_COLOR, size=node_size * 1.7, width=2, name="shared"),
+        search=_ring(layout, sidx, color=SEARCH_COLOR, size=node_size * 2.0, width=2.5, name="search"),
+        pinned=_ring(layout, pidx, color=PINNED_COLOR, size=node_size * 1.5, width=1.5, name="pinned"),
+        selected=_ring(layout, selidx, color=SELECTED_NODE_COLOR, size=node_size * 2.3, width=3.5, name="selected"),
+    )
+
+
+def view_layout(store: GraphStore, visible: np.ndarray) -> GraphLayout:
+    """Layout of the visible nodes, cells ordered by influence (most influential first)."""
+    return compute_layout(store, visible, score=1.0 - store.cumulative_influence)
+
+
+def figure_layout(store: GraphStore, layout: GraphLayout, token_focus: int | None = None) -> dict[str, Any]:
+    """Axes, ticks and margins of the interactive figure."""
+    tokens = [visible_token(t) for t in store.prompt_tokens]
+    return {
+        "margin": {"l": 48, "r": 12, "t": 36, "b": 56},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "font": {"family": FONT_FAMILY, "size": 12},
+        "dragmode": "pan",
+        "hovermode": "closest",
+        "hoverlabel": {"align": "left"},
+        "uirevision": "graph",
+        "showlegend": False,
+        "xaxis": {
+            "tickvals": np.round(layout.column_center, 2).tolist(),
+            "ticktext": tokens,
+            "showgrid": False,
+            "zeroline": False,
+            "range": [-1.5, layout.width + 1.5],
+            "fixedrange": False,
+        },
+        "yaxis": {
+            "tickvals": layout.layer_ticks.tolist(),
+            "ticktext": list(layout.layer_tick_labels),
+            "showgrid": True,
+            "gridcolor": "#f0f0f0",
+            "zeroline": False,
+            "range": [-0.9, float(layout.layer_ticks[-1]) + 0.9],
+        },
+        "shapes": column_shapes(layout, token_focus),
+    }
+
+
+def column_shapes(layout: GraphLayout, token_focus: int | None) -> list[dict[str, Any]]:
+    """Alternating column bands, and a stronger band on the focused token's column."""
+    shapes = []
+    for p in range(layout.column_center.size):
+        focused = p == token_focus
+        if p % 2 == 1 or focused:
+            shapes.append(
+                {
+                    "type": "rect",
+                    "xref": "x",
+                    "yref": "paper",
+                    "x0": float(layout.column_left[p]) - 0.5,
+                    "x1": float(layout.column_right[p]) + 0.5,
+                    "y0": 0,
+                    "y1": 1,
+                    "fillcolor": "rgba(255, 200, 60, 0.25)" if focused else "rgba(0, 0, 0, 0.025)",
+                    "line": {"width": 0},
+                    "layer": "below",
+                }
+            )
+    return shapes
+
+
+def build_figure(
+    store: GraphStore,
+    visible: np.ndarray,
+    visible_edge_mask: np.ndarray,
+    *,
+    node_size: float,
+    hover: Sequence[str],
+    overlays: Overlays,
+    layout: GraphLayout,
+    webgl: bool,
+    token_focus: int | None = None,
+) -> go.Figure:
+    """The whole interactive figure, traces in the fixed order of the module docstring."""
+    edges = edge_traces(store, layout, visible_edge_mask, webgl, emphasis=BASE_EDGE_EMPHASIS)
+    traces = [*edges, *node_traces(store, layout, visible, node_size, hover), *overlays.traces()]
+    if len(traces) != N_TRACES:
+        raise AssertionError(f"figure has {len(traces)} traces, expected {N_TRACES}")
+    return go.Figure(data=traces, layout=figure_layout(store, layout, token_focus))
+
+
+class Scene(NamedTuple):
+    """What a view shows: visible nodes, visible edges (mask over adjacency.data), positions."""
+
+    visible: np.ndarray
+    edge_mask: np.ndarray
+    layout: GraphLayout
+
+
+def build_scene(store: GraphStore, view: ViewState, frequencies: np.ndarray | None) -> Scene:
+    """Visible nodes and edges of ``view`` and their layout."""
+    visible = visible_mask(store, view, frequencies)
+    return Scene(visible, visible_edges(store, visible), view_layout(store, visible))
+
+
+def counts_text(store: GraphStore, scene: Scene) -> str:
+    """``"412 / 889 nodes · 1,203 / 1,257 edges"`` for the top bar."""
+    return (
+        f"{int(scene.visible.sum()):,} / {store.n_nodes:,} nodes · "
+        f"{int(scene.edge_mask.sum()):,} / {store.n_edges:,} edges"
+    )

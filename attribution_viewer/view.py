@@ -1,0 +1,241 @@
+"""Per-user view state and what it shows: pure functions, no Dash.
+
+The browser owns a :class:`ViewState` (controls, selection, pins, labels); the server turns
+it into a visible-node mask, the selected node's connections, and a URL query string that
+restores it. Nothing here mutates the store.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
+from urllib.parse import parse_qs, urlencode
+
+import numpy as np
+
+from attribution_viewer.model import GraphStore, NodeKind
+
+DEFAULT_PRUNE_THRESHOLD = 0.8
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """What one user currently looks at. Keys are canonical node keys."""
+
+    prune_threshold: float = DEFAULT_PRUNE_THRESHOLD
+    frequency_threshold: float = 1.0
+    show_errors: bool = False
+    node_size: float = 10.0
+    selected: str | None = None
+    pinned: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    show_highlighted: bool = True
+
+
+def default_prune_threshold(store: GraphStore) -> float:
+    """The graph's own node threshold when it carries one, else the circuit-tracer default."""
+    value = store.metadata.node_threshold
+    return float(value) if value is not None and 0 < value <= 1 else DEFAULT_PRUNE_THRESHOLD
+
+
+def visible_mask(store: GraphStore, state: ViewState, frequencies: np.ndarray | None = None) -> np.ndarray:
+    """Boolean mask of the nodes shown for ``state``.
+
+    Features and errors are kept when their cumulative influence is within the pruning
+    threshold; features are dropped when they fire on more than ``frequency_threshold`` of
+    tokens (``frequencies``: one value per node, NaN = unknown); error nodes only when
+    ``show_errors``; nodes the file marks as pruned away (``node_mask``) and nodes with no
+    edge at all are hidden. Embeddings, logits and pinned nodes are always shown.
+    """
+    kinds = store.nodes.kind
+    inner = kinds <= NodeKind.ERROR
+    mask = ~inner | (store.cumulative_influence <= state.prune_threshold + 1e-12)
+    if store.node_mask is not None:
+        mask &= store.node_mask | ~inner
+    mask &= connected_nodes(store) | ~inner
+    if not state.show_errors:
+        mask &= kinds != NodeKind.ERROR
+    if frequencies is not None and state.frequency_threshold < 1.0:
+        too_frequent = (kinds == NodeKind.FEATURE) & (np.nan_to_num(frequencies, nan=0.0) > state.frequency_threshold)
+        mask &= ~too_frequent
+    for key in state.pinned:
+        index = store.index_of.get(key)
+        if index is not None:
+            mask[index] = True
+    return mask
+
+
+def connected_nodes(store: GraphStore) -> np.ndarray:
+    """Nodes with at least one incoming or outgoing edge."""
+    a = store.adjacency
+    has_out = np.diff(a.indptr) > 0
+    has_in = np.zeros(store.n_nodes, dtype=bool)
+    has_in[a.indices] = True
+    return has_out | has_in
+
+
+def visible_edges(store: GraphStore, visible: np.ndarray) -> np.ndarray:
+    """Boolean mask over ``store.adjacency.data``: edges whose both ends are visible."""
+    a = store.adjacency
+    rows = np.repeat(np.arange(store.n_nodes), np.diff(a.indptr))
+    return visible[rows] & visible[a.indices]
+
+
+class Connection(NamedTuple):
+    """One edge of the selected node, as listed in the connections panel."""
+
+    index: int
+    key: str
+    label: str
+    weight: float
+
+
+class Connections(NamedTuple):
+    """The selected node's edges, split by direction and sign, strongest first."""
+
+    inputs_positive: list[Connection]
+    inputs_negative: list[Connection]
+    outputs_positive: list[Connection]
+    outputs_negative: list[Connection]
+
+
+def connections(
+    store: GraphStore, index: int, labels: Mapping[str, str] | None = None, limit: int = 50
+) -> Connections:
+    """Inputs and outputs of node ``index``, split positive / negative, sorted by |weight|.
+
+    Mask-only graphs have weight 1 everywhere: everything is "positive" and the order is by
+    the other node's cumulative influence (most influential first).
+    """
+    labels = labels or {}
+
+    def rows(indices: np.ndarray, weights: np.ndarray) -> tuple[list[Connection], list[Connection]]:
+        if store.weighted:
+            order = np.lexsort((indices, -np.abs(weights)))
+        else:
+            order = np.lexsort((indices, store.cumulative_influence[indices]))
+        pos: list[Connection] = []
+        neg: list[Connection] = []
+        for j in order:
+            i = int(indices[j])
+            key = store.keys[i]
+            item = Connection(i, key, labels.get(key) or store.display_labels[i], float(weights[j]))
+            bucket = pos if weights[j] >= 0 else neg
+            if len(bucket) < limit:
+                bucket.append(item)
+        return pos, neg
+
+    in_pos, in_neg = rows(*store.in_edges(index))
+    out_pos, out_neg = rows(*store.out_edges(index))
+    return Connections(in_pos, in_neg, out_pos, out_neg)
+
+
+# -- URL state ------------------------------------------------------------------------
+
+_URL_FIELDS = {
+    "prune": "prune_threshold",
+    "freq": "frequency_threshold",
+    "size": "node_size",
+}
+
+
+def encode_blob(value: Any) -> str:
+    """Compact URL-safe encoding of a JSON value (zlib + base64url)."""
+    raw = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
+
+
+def decode_blob(text: str) -> Any:
+    """Inverse of :func:`encode_blob`; raises ValueError on anything malformed."""
+    try:
+        raw = zlib.decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        return json.loads(raw)
+    except (ValueError, zlib.error) as exc:
+        raise ValueError(f"malformed URL state blob: {exc}") from exc
+
+
+def state_to_query(state: ViewState, graph_id: str, clusters: Mapping[str, Any] | None = None) -> str:
+    """The URL query string (with leading ``?``) that restores ``state`` and the clusters."""
+    params: dict[str, str] = {"graph": graph_id}
+    params["prune"] = f"{state.prune_threshold:g}"
+    params["freq"] = f"{state.frequency_threshold:g}"
+    params["size"] = f"{state.node_size:g}"
+    params["errors"] = "1" if state.show_errors else "0"
+    if not state.show_highlighted:
+        params["shared"] = "0"
+    if state.selected:
+        params["node"] = state.selected
+    if state.pinned:
+        params["pinned"] = ",".join(state.pinned)
+    if state.labels:
+        params["labels"] = encode_blob(dict(state.labels))
+    if clusters and clusters.get("clusters"):
+        params["clusters"] = encode_blob(clusters)
+    return "?" + urlencode(params, safe=":,")
+
+
+class UrlState(NamedTuple):
+    """What a URL query string restores; ``problems`` lists what was ignored and why."""
+
+    state: ViewState
+    clusters: dict[str, Any] | None
+    problems: list[str]
+
+
+def state_from_query(query: str, store: GraphStore, graph_id: str, base: ViewState) -> UrlState:
+    """Parse a query string from :func:`state_to_query`; unknown or bad values are reported
+    in ``problems`` and fall back to ``base``. Keys not in the graph are dropped."""
+    params = {k: v[-1] for k, v in parse_qs(query.lstrip("?")).items()}
+    problems: list[str] = []
+    if not params:
+        return UrlState(base, None, problems)
+    if params.get("graph", graph_id) != graph_id:
+        problems.append(f"link is for graph {params['graph']!r}, this server shows {graph_id!r}: view reset")
+        return UrlState(base, None, problems)
+    state = base
+    for name, attr in _URL_FIELDS.items():
+        if name in params:
+            try:
+                value = float(params[name])
+            except ValueError:
+                problems.append(f"{name}={params[name]!r} is not a number")
+                continue
+            if not np.isfinite(value) or value < 0:
+                problems.append(f"{name}={params[name]!r} is out of range")
+                continue
+            state = replace(state, **{attr: value})
+    if "errors" in params:
+        state = replace(state, show_errors=params["errors"] == "1")
+    if "shared" in params:
+        state = replace(state, show_highlighted=params["shared"] != "0")
+    known = store.index_of
+    if "node" in params:
+        if params["node"] in known:
+            state = replace(state, selected=params["node"])
+        else:
+            problems.append(f"node {params['node']!r} is not in this graph")
+    if "pinned" in params:
+        keys = [k for k in params["pinned"].split(",") if k]
+        state = replace(state, pinned=tuple(k for k in keys if k in known))
+        if len(state.pinned) != len(keys):
+            problems.append(f"{len(keys) - len(state.pinned)} pinned node(s) not in this graph were dropped")
+    clusters = None
+    for name in ("labels", "clusters"):
+        if name not in params:
+            continue
+        try:
+            value = decode_blob(params[name])
+        except ValueError as exc:
+            problems.append(f"{name}: {exc}")
+            continue
+        if name == "labels" and isinstance(value, dict):
+            state = replace(state, labels={str(k): str(v) for k, v in value.items() if k in known})
+        elif name == "clusters" and isinstance(value, dict):
+            clusters = value
+        else:
+            problems.append(f"{name}: expected a JSON object")
+    return UrlState(state, clusters, problems)
