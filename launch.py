@@ -23,20 +23,28 @@ log = logging.getLogger("attribution_viewer.launch")
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Open an attribution graph in the browser.")
     parser.add_argument("--graph", dest="graph_path", type=Path, help="graph file (.pt, .json, .npz)")
-    parser.add_argument("--autointerp", dest="autointerp_dir", help="folder of feature descriptions ('none' to disable)")
+    parser.add_argument(
+        "--autointerp", dest="autointerp_dir", help="folder of feature descriptions ('none' to disable)"
+    )
     parser.add_argument("--frequencies", dest="frequency_path", help="feature frequency JSON")
     parser.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8050)")
     parser.add_argument("--debug", action="store_true", default=None, help="Dash debug mode (off by default)")
-    parser.add_argument("--show-errors", dest="show_errors", action="store_true", default=None,
-                        help="show error nodes when the page opens")
+    parser.add_argument(
+        "--show-errors",
+        dest="show_errors",
+        action="store_true",
+        default=None,
+        help="show error nodes when the page opens",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    logging.getLogger("attribution_viewer").setLevel(logging.DEBUG if args.verbose else logging.INFO)
     from attribution_viewer.app import create_app
     from config.settings import resolve_settings
 

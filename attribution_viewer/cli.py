@@ -21,7 +21,7 @@ EXIT_BAD_INPUT = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="attribution_viewer", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="attribution_viewer", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
@@ -32,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    if args.verbose:
+        logging.getLogger("attribution_viewer").setLevel(logging.DEBUG)
     try:
         return int(args.func(args))
     except (GraphFormatError, MissingDependencyError) as exc:

@@ -100,7 +100,9 @@ def node_marker_size(kind: NodeKind, node_size: float) -> float:
     return round(node_size * KIND_SIZE[kind], 2)
 
 
-def _line_trace(batch_x: np.ndarray, batch_y: np.ndarray, color: str, width: float, opacity: float, webgl: bool):
+def _line_trace(
+    batch_x: np.ndarray, batch_y: np.ndarray, color: str, width: float, opacity: float, webgl: bool
+):
     cls = go.Scattergl if webgl else go.Scatter
     return cls(
         x=batch_x,
@@ -122,7 +124,9 @@ def edge_traces(
 ) -> list[Any]:
     """``len(SIGNS) * N_BUCKETS`` line traces (placeholders where a slot is empty)."""
     traces: list[Any] = [
-        _line_trace(np.zeros(0), np.zeros(0), EDGE_COLORS[s], 1.0, 0.0, webgl) for s in SIGNS for _ in range(N_BUCKETS)
+        _line_trace(np.zeros(0), np.zeros(0), EDGE_COLORS[s], 1.0, 0.0, webgl)
+        for s in SIGNS
+        for _ in range(N_BUCKETS)
     ]
     for batch in edge_batches(store, layout, selection, n_buckets=N_BUCKETS):
         opacity = min(1.0, batch.opacity * emphasis)
@@ -193,7 +197,7 @@ def node_traces(
                 size=node_marker_size(kind, node_size),
                 line=line,
                 text=text,
-                hovertext=[hover[i] for i in idx],
+                hovertext=[hover[int(i)] for i in idx],
                 textposition=position,
             )
         )
@@ -226,11 +230,20 @@ class Overlays(NamedTuple):
     selected: go.Scatter
 
     def traces(self) -> list[Any]:
-        return [*self.selected_edges, self.neighbours, self.clusters, self.highlighted, self.search, self.pinned,
-                self.selected]
+        return [
+            *self.selected_edges,
+            self.neighbours,
+            self.clusters,
+            self.highlighted,
+            self.search,
+            self.pinned,
+            self.selected,
+        ]
 
 
-def selected_edge_selection(store: GraphStore, index: int | None, visible_edge_mask: np.ndarray) -> np.ndarray:
+def selected_edge_selection(
+    store: GraphStore, index: int | None, visible_edge_mask: np.ndarray
+) -> np.ndarray:
     """Edge indices (into adjacency.data) entering or leaving ``index``, strongest first, capped."""
     if index is None:
         return np.zeros(0, dtype=np.int64)
@@ -274,8 +287,14 @@ def build_overlays(
         signs = np.sign(weights[first]).astype(int) if store.weighted else np.zeros(first.size, int)
         neighbour_colors = [EDGE_COLORS[int(s)] for s in signs]
     neighbours = _marker_trace(
-        layout.x[neighbour_idx], layout.y[neighbour_idx], neighbour_idx, name="neighbours", symbol="circle-open",
-        color=neighbour_colors or "#000", size=node_size * 1.5, line={"width": 2, "color": neighbour_colors or "#000"},
+        layout.x[neighbour_idx],
+        layout.y[neighbour_idx],
+        neighbour_idx,
+        name="neighbours",
+        symbol="circle-open",
+        color=neighbour_colors or "#000",
+        size=node_size * 1.5,
+        line={"width": 2, "color": neighbour_colors or "#000"},
     )
 
     cluster_idx: list[int] = []
@@ -286,8 +305,14 @@ def build_overlays(
         cluster_colors.extend([cluster.color] * len(members))
     cidx = np.asarray(cluster_idx, dtype=np.int64)
     cluster_trace = _marker_trace(
-        layout.x[cidx], layout.y[cidx], cidx, name="clusters", symbol="circle", color=cluster_colors or "#000",
-        size=node_size * 1.25, line={"width": 1, "color": NODE_LINE_COLOR},
+        layout.x[cidx],
+        layout.y[cidx],
+        cidx,
+        name="clusters",
+        symbol="circle",
+        color=cluster_colors or "#000",
+        size=node_size * 1.25,
+        line={"width": 1, "color": NODE_LINE_COLOR},
     )
     hl = np.flatnonzero(highlighted & visible) if highlighted is not None else np.zeros(0, dtype=np.int64)
     sidx = np.asarray([i for i in search if visible[i]], dtype=np.int64)
@@ -300,7 +325,9 @@ def build_overlays(
         highlighted=_ring(layout, hl, color=HIGHLIGHT_COLOR, size=node_size * 1.7, width=2, name="shared"),
         search=_ring(layout, sidx, color=SEARCH_COLOR, size=node_size * 2.0, width=2.5, name="search"),
         pinned=_ring(layout, pidx, color=PINNED_COLOR, size=node_size * 1.5, width=1.5, name="pinned"),
-        selected=_ring(layout, selidx, color=SELECTED_NODE_COLOR, size=node_size * 2.3, width=3.5, name="selected"),
+        selected=_ring(
+            layout, selidx, color=SELECTED_NODE_COLOR, size=node_size * 2.3, width=3.5, name="selected"
+        ),
     )
 
 

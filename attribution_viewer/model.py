@@ -335,14 +335,12 @@ class GraphStore:
         inner = self.nodes.kind <= NodeKind.ERROR
         if inner.any() and not np.isnan(carried[inner]).any():
             return np.where(inner, carried, 0.0)
+        from attribution_viewer.pruning import cumulative_scores
+
         scores = np.where(inner, self.influence, 0.0)
-        total = scores.sum()
-        out = np.zeros(len(scores))
-        if total <= 0:
-            return out
-        order = np.argsort(-scores, kind="stable")
-        out[order] = np.cumsum(scores[order]) / total
-        return np.where(inner, out, 0.0)
+        if scores.sum() <= 0:
+            return np.zeros(len(scores))
+        return np.where(inner, cumulative_scores(scores), 0.0)
 
     @cached_property
     def display_labels(self) -> tuple[str, ...]:
@@ -394,4 +392,3 @@ def _quote(token: str) -> str:
 def visible_token(token: str) -> str:
     """Make whitespace in a token visible (space -> '·', newline -> '⏎', tab -> '⇥')."""
     return token.replace(" ", "\u00b7").replace("\n", "\u23ce").replace("\t", "\u21e5")
-

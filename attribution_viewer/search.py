@@ -42,7 +42,9 @@ def search_nodes(
     match = np.zeros(store.n_nodes, dtype=bool)
     inner = nodes.kind <= NodeKind.ERROR
     if (m := _LAYER_FEATURE.match(lowered)) is not None:
-        match = (nodes.kind == NodeKind.FEATURE) & (nodes.layer == int(m[1])) & (nodes.feature_idx == int(m[2]))
+        match = (
+            (nodes.kind == NodeKind.FEATURE) & (nodes.layer == int(m[1])) & (nodes.feature_idx == int(m[2]))
+        )
     elif (m := _LAYER.match(lowered)) is not None:
         match = inner & (nodes.layer == int(m[1]))
     elif text in store.index_of:

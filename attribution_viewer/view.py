@@ -60,7 +60,9 @@ def visible_mask(store: GraphStore, state: ViewState, frequencies: np.ndarray | 
     if not state.show_errors:
         mask &= kinds != NodeKind.ERROR
     if frequencies is not None and state.frequency_threshold < 1.0:
-        too_frequent = (kinds == NodeKind.FEATURE) & (np.nan_to_num(frequencies, nan=0.0) > state.frequency_threshold)
+        too_frequent = (kinds == NodeKind.FEATURE) & (
+            np.nan_to_num(frequencies, nan=0.0) > state.frequency_threshold
+        )
         mask &= ~too_frequent
     for key in state.pinned:
         index = store.index_of.get(key)
@@ -88,7 +90,7 @@ def visible_edges(store: GraphStore, visible: np.ndarray) -> np.ndarray:
 class Connection(NamedTuple):
     """One edge of the selected node, as listed in the connections panel."""
 
-    index: int
+    node: int
     key: str
     label: str
     weight: float

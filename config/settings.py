@@ -54,7 +54,9 @@ class Settings:
         if self.node_size <= 0:
             raise ValueError(f"settings.node_size: expected > 0, got {self.node_size}")
         if self.description_cache_size < 1:
-            raise ValueError(f"settings.description_cache_size: expected >= 1, got {self.description_cache_size}")
+            raise ValueError(
+                f"settings.description_cache_size: expected >= 1, got {self.description_cache_size}"
+            )
         if self.cluster_max_size < 2:
             raise ValueError(f"settings.cluster_max_size: expected >= 2, got {self.cluster_max_size}")
 
@@ -76,7 +78,7 @@ _FALSE = {"0", "false", "no", "off"}
 
 def _convert(name: str, raw: Any, source: str) -> Any:
     """Turn a raw (string) value into the type of field ``name``."""
-    field_type = {f.name: f.type for f in dataclasses.fields(Settings)}[name]
+    field_type = str({f.name: f.type for f in dataclasses.fields(Settings)}[name])
     if raw is None or isinstance(raw, bool | int | float | Path):
         return raw
     text = str(raw).strip()

@@ -55,7 +55,9 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
         suppress_callback_exceptions=True,
         update_title="",
     )
-    app.layout = lambda: build_page(ctx, flask.request.query_string.decode() if flask.has_request_context() else "")
+    app.layout = lambda: build_page(
+        ctx, flask.request.query_string.decode() if flask.has_request_context() else ""
+    )
     register_graph_callbacks(app, ctx)
     register_cluster_callbacks(app, ctx)
     register_export_callbacks(app, ctx)

@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 BASIC_BUNDLE = ASSETS_DIR / "vendor" / "plotly-basic.min.js"
 BASIC_VERSION = "4.1.1"
-BASIC_URL = f"https://registry.npmjs.org/plotly.js-basic-dist-min/-/plotly.js-basic-dist-min-{BASIC_VERSION}.tgz"
+BASIC_URL = (
+    f"https://registry.npmjs.org/plotly.js-basic-dist-min/-/plotly.js-basic-dist-min-{BASIC_VERSION}.tgz"
+)
 BASIC_SHA512 = "1oNF8PeQx2hv/y7tqEVWKD3JGwn/MGEMQ8mL9HUwsaqG9FGy/OU5FHUHvzqbqxN4mnwZGI9abTiE775C4kkjMQ=="
 
 

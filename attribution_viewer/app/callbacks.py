@@ -20,6 +20,7 @@ from dash import ALL, Dash, Input, Output, Patch, State, ctx, no_update
 
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.panel import empty_panel, node_panel_children
+from attribution_viewer.clustering.state import validate_state
 from attribution_viewer.figures import (
     NODE_KINDS,
     NODE_TRACES,
@@ -37,8 +38,9 @@ from attribution_viewer.search import search_nodes
 from attribution_viewer.view import ViewState, state_to_query
 
 
-
-def scene_signature(prune: float, freq: float, toggles: list[str], pinned: list[str], labels: dict[str, str]) -> str:
+def scene_signature(
+    prune: float, freq: float, toggles: list[str], pinned: list[str], labels: dict[str, str]
+) -> str:
     """Identifies what the full figure depends on; other inputs only change overlays (Patch)."""
     return json.dumps([prune, freq, sorted(toggles or []), pinned or [], labels or {}], sort_keys=True)
 
@@ -68,17 +70,15 @@ def view_from_controls(
 
 
 def active_clusters(app_ctx: AppContext, cluster_state: dict[str, Any] | None) -> list[ClusterHighlight]:
-    """The active clusters of the browser's cluster state, as node indices."""
-    if not cluster_state:
-        return []
-    active = set(cluster_state.get("active") or [])
-    index_of = app_ctx.store.index_of
-    out = []
-    for cluster in cluster_state.get("clusters") or []:
-        if cluster.get("id") in active:
-            members = tuple(index_of[k] for k in cluster.get("nodes", []) if k in index_of)
-            out.append(ClusterHighlight(str(cluster.get("name", "")), str(cluster.get("color", "#888")), members))
-    return out
+    """The active clusters of the browser's cluster state (validated), as node indices."""
+    store = app_ctx.store
+    state = validate_state(cluster_state, store.index_of).state
+    active = set(state.active)
+    return [
+        ClusterHighlight(c.name, c.color, tuple(store.index_of[k] for k in c.nodes))
+        for c in state.clusters
+        if c.id in active
+    ]
 
 
 def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
@@ -101,12 +101,15 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         search_keys: list[str],
         token_focus: int | None,
         drawn_signature: str | None,
-    ) -> tuple[Any, str, str]:
+    ) -> tuple[Any, str, Any]:
         view = view_from_controls(prune, freq, toggles, size, selected, pinned, labels, base)
         scene = build_scene(store, view, app_ctx.frequencies.values)
         selected_index = store.index_of.get(selected) if selected else None
         overlays = build_overlays(
-            store, scene.layout, scene.visible, scene.edge_mask,
+            store,
+            scene.layout,
+            scene.visible,
+            scene.edge_mask,
             node_size=view.node_size,
             selected=selected_index,
             pinned=indices(pinned),
@@ -129,7 +132,9 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
                 patch["layout"]["shapes"] = column_shapes(scene.layout, token_focus)
             return patch, counts, no_update
         figure = build_figure(
-            store, scene.visible, scene.edge_mask,
+            store,
+            scene.visible,
+            scene.edge_mask,
             node_size=view.node_size,
             hover=hover_texts(store, labels),
             overlays=overlays,
@@ -157,8 +162,12 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
     )(update_figure)
 
     def select_node(
-        click: dict[str, Any] | None, _rows: list[int], _clear: int, search_keys: list[str], current: str | None
-    ) -> str | None:
+        click: dict[str, Any] | None,
+        _rows: list[int],
+        _clear: int,
+        search_keys: list[str],
+        current: str | None,
+    ) -> Any:
         trigger = ctx.triggered_id
         if trigger == "clear-selection":
             return None
@@ -198,7 +207,7 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         Input("pinned-nodes", "data"),
     )(render_panel)
 
-    def toggle_pin(n_clicks: int | None, selected: str | None, pinned: list[str]) -> list[str]:
+    def toggle_pin(n_clicks: int | None, selected: str | None, pinned: list[str]) -> Any:
         if not n_clicks or not selected:
             return no_update
         pinned = list(pinned or [])
@@ -213,8 +222,12 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
     )(toggle_pin)
 
     def save_label(
-        n_clicks: int | None, n_submit: int | None, text: str | None, selected: str | None, labels: dict[str, str]
-    ) -> dict[str, str]:
+        n_clicks: int | None,
+        n_submit: int | None,
+        text: str | None,
+        selected: str | None,
+        labels: dict[str, str],
+    ) -> Any:
         if not (n_clicks or n_submit) or not selected:
             return no_update
         labels = dict(labels or {})
@@ -250,7 +263,7 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         prevent_initial_call=True,
     )(run_search)
 
-    def focus_token(clicks: list[int], current: int | None) -> tuple[Any, list[str]]:
+    def focus_token(clicks: list[int], current: int | None) -> tuple[Any, list[Any]]:
         trigger = ctx.triggered_id
         if not isinstance(trigger, dict) or not ctx.triggered[0].get("value"):
             return no_update, [no_update] * len(clicks)
@@ -267,8 +280,14 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
     )(focus_token)
 
     def sync_url(
-        prune: float, freq: float, toggles: list[str], size: float, selected: str | None, pinned: list[str],
-        labels: dict[str, str], cluster_state: dict[str, Any] | None,
+        prune: float,
+        freq: float,
+        toggles: list[str],
+        size: float,
+        selected: str | None,
+        pinned: list[str],
+        labels: dict[str, str],
+        cluster_state: dict[str, Any] | None,
     ) -> str:
         view = view_from_controls(prune, freq, toggles, size, selected, pinned, labels, base)
         return state_to_query(view, app_ctx.graph_id, cluster_state)
@@ -285,4 +304,3 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         Input("cluster-state", "data"),
         prevent_initial_call=True,
     )(sync_url)
-

@@ -17,7 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from attribution_viewer.autointerp import DescriptionSource, FeatureDetails, load_frequencies, open_description_source
+from attribution_viewer.autointerp import (
+    DescriptionSource,
+    FeatureDetails,
+    load_frequencies,
+    open_description_source,
+)
+from attribution_viewer.clustering.texts import node_texts
 from attribution_viewer.errors import GraphFormatError
 from attribution_viewer.model import GraphStore, NodeKind
 from config.settings import Settings
@@ -106,11 +112,5 @@ class AppContext:
             return DetailsResult(None, str(exc))
 
     def node_texts(self, indices: Sequence[int]) -> list[str]:
-        """Description (or label) text of each node, for clustering and search."""
-        out = []
-        for i in indices:
-            result = self.feature_details(int(i))
-            d = result.details
-            text = " ".join(t for t in ((d.description, d.explanation) if d else ()) if t)
-            out.append(text or self.store.nodes.label[int(i)])
-        return out
+        """Description (or label) text of each node, for clustering."""
+        return node_texts(self.store, self.descriptions, indices)

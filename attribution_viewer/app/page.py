@@ -22,7 +22,7 @@ from attribution_viewer.app.export_controls import export_controls_layout
 from attribution_viewer.model import visible_token
 from attribution_viewer.view import ViewState, default_prune_threshold, state_from_query
 
-GRAPH_CONFIG: dict[str, Any] = {
+GRAPH_CONFIG: Any = {
     "displaylogo": False,
     "scrollZoom": True,
     "doubleClick": "reset",
@@ -87,27 +87,60 @@ def top_bar(ctx: AppContext, view: ViewState) -> html.Header:
             ),
             _control(
                 "Node size",
-                dcc.Slider(id="node-size", min=3, max=30, step=1, value=view.node_size, marks=None,
-                           tooltip={"placement": "bottom"}, updatemode="drag"),
+                dcc.Slider(
+                    id="node-size",
+                    min=3,
+                    max=30,
+                    step=1,
+                    value=view.node_size,
+                    marks=None,
+                    tooltip={"placement": "bottom"},
+                    updatemode="drag",
+                ),
                 "slider",
             ),
             _control(
                 "Pruning",
-                dcc.Slider(id="prune-slider", min=0.05, max=1.0, step=0.01, value=view.prune_threshold, marks=None,
-                           tooltip={"placement": "bottom"}),
+                dcc.Slider(
+                    id="prune-slider",
+                    min=0.05,
+                    max=1.0,
+                    step=0.01,
+                    value=view.prune_threshold,
+                    marks=None,
+                    tooltip={"placement": "bottom"},
+                ),
                 "slider",
             ),
             _control(
                 "Max frequency",
-                dcc.Slider(id="frequency-slider", min=0.0, max=1.0, step=0.01, value=view.frequency_threshold,
-                           marks=None, tooltip={"placement": "bottom"}, disabled=not has_frequencies),
+                dcc.Slider(
+                    id="frequency-slider",
+                    min=0.0,
+                    max=1.0,
+                    step=0.01,
+                    value=view.frequency_threshold,
+                    marks=None,
+                    tooltip={"placement": "bottom"},
+                    disabled=not has_frequencies,
+                ),
                 "slider",
                 freq_title,
             ),
-            dcc.Checklist(id="error-toggle", options=toggles, value=toggle_values, className="toggles",
-                          inputClassName="toggle-input"),
-            dcc.Input(id="node-search", type="search", debounce=True, placeholder="Search: label, L5, L5/123, 'token'",
-                      className="search"),
+            dcc.Checklist(
+                id="error-toggle",
+                options=toggles,
+                value=toggle_values,
+                className="toggles",
+                inputClassName="toggle-input",
+            ),
+            dcc.Input(
+                id="node-search",
+                type="search",
+                debounce=True,
+                placeholder="Search: label, L5, L5/123, 'token'",
+                className="search",
+            ),
             html.Span(id="search-status", className="search-status"),
             html.Span(id="shown-counts", className="counts"),
             export_controls_layout(),
@@ -138,8 +171,14 @@ def build_page(ctx: AppContext, query: str) -> html.Div:
                 [
                     html.Section(
                         [
-                            dcc.Graph(id="attribution-graph", config=GRAPH_CONFIG, className="graph",
-                                      clear_on_unhover=True, responsive=True, style={"height": "100%"}),
+                            dcc.Graph(
+                                id="attribution-graph",
+                                config=GRAPH_CONFIG,
+                                className="graph",
+                                clear_on_unhover=True,
+                                responsive=True,
+                                style={"height": "100%"},
+                            ),
                             html.Div(prompt_tokens(ctx), id="prompt-tokens", className="prompt"),
                         ],
                         className="graph-area",
@@ -147,8 +186,11 @@ def build_page(ctx: AppContext, query: str) -> html.Div:
                     html.Aside(
                         [
                             html.Div(id="node-panel", className="node-panel"),
-                            html.Div(cluster_panel_layout(ctx.settings), id="cluster-panel",
-                                     className="cluster-panel"),
+                            html.Div(
+                                cluster_panel_layout(ctx.settings),
+                                id="cluster-panel",
+                                className="cluster-panel",
+                            ),
                         ],
                         className="side",
                     ),

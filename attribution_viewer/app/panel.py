@@ -23,16 +23,24 @@ def empty_panel(store: GraphStore) -> list[Any]:
     summary = store.summary()
     facts = [
         ("Prompt", "".join(store.prompt_tokens)),
-        ("Nodes", f"{summary['n_features']} features, {summary['n_errors']} errors, "
-                  f"{summary['n_embeddings']} embeddings, {summary['n_logits']} logits"),
+        (
+            "Nodes",
+            f"{summary['n_features']} features, {summary['n_errors']} errors, "
+            f"{summary['n_embeddings']} embeddings, {summary['n_logits']} logits",
+        ),
         ("Edges", f"{summary['n_edges']:,} ({'weighted' if store.weighted else '0/1 mask'})"),
         ("Layers", str(store.n_layers)),
         ("Format", store.metadata.source_format),
     ]
     return [
-        html.Div("Click a node to see its description, examples and connections. "
-                 "Esc or a click on empty space clears the selection.", className="panel-hint"),
-        html.Dl([item for name, value in facts for item in (html.Dt(name), html.Dd(value))], className="facts"),
+        html.Div(
+            "Click a node to see its description, examples and connections. "
+            "Esc or a click on empty space clears the selection.",
+            className="panel-hint",
+        ),
+        html.Dl(
+            [item for name, value in facts for item in (html.Dt(name), html.Dd(value))], className="facts"
+        ),
     ]
 
 
@@ -100,9 +108,16 @@ def node_panel_children(
     )
     actions = html.Div(
         [
-            html.Button("Unpin" if key in pinned else "Pin", id="pin-button", n_clicks=0, className="small-button"),
-            dcc.Input(id="label-input", value=labels.get(key, ""), placeholder="Rename this node…", debounce=False,
-                      className="label-input"),
+            html.Button(
+                "Unpin" if key in pinned else "Pin", id="pin-button", n_clicks=0, className="small-button"
+            ),
+            dcc.Input(
+                id="label-input",
+                value=labels.get(key, ""),
+                placeholder="Rename this node…",
+                debounce=False,
+                className="label-input",
+            ),
             html.Button("Save label", id="label-save", n_clicks=0, className="small-button"),
         ],
         className="node-actions",
@@ -120,13 +135,19 @@ def details_section(ctx: AppContext, index: int, label: str) -> list[Any]:
         freq_values = ctx.frequencies.values
         frequency = None if freq_values is None else float(freq_values[index])
         url = node_panel.neuronpedia_url(
-            ctx.settings.neuronpedia_model, ctx.settings.neuronpedia_source, int(nodes.layer[index]),
+            ctx.settings.neuronpedia_model,
+            ctx.settings.neuronpedia_source,
+            int(nodes.layer[index]),
             int(nodes.feature_idx[index]),
         )
         return node_panel.render_feature_details(
-            result.details, store=store, index=index, label=label,
+            result.details,
+            store=store,
+            index=index,
+            label=label,
             frequency=frequency if frequency is not None and frequency == frequency else None,
-            neuronpedia_url=url, error=result.error,
+            neuronpedia_url=url,
+            error=result.error,
         )
     if kind is NodeKind.EMBEDDING:
         return node_panel.render_embedding_details(store, index)

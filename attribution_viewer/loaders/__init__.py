@@ -1,0 +1,139 @@
+"""Read any supported attribution-graph file into a :class:`~attribution_viewer.model.GraphStore`.
+
+:func:`open_graph` reads the file once and picks the reader from the CONTENT, not the
+extension:
+
+* a zip holding ``*.npy`` members -> ``native-npz`` (:mod:`.native`);
+* a ``torch.save`` file (zip with ``data.pkl``, or a legacy pickle stream) -> the dict's
+  keys decide: ``sparse_pruned_adj`` sparse -> ``clt-a-sparse``, dense with weights ->
+  ``clt-b-full``, dense alone -> ``clt-b-mask``; ``adjacency_matrix`` + ``active_features``
+  -> ``circuit-tracer-pt``;
+* JSON with ``nodes`` and ``links`` -> ``graph-json``.
+
+Anything else, or any inconsistency inside a file, raises
+:class:`~attribution_viewer.errors.GraphFormatError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from attribution_viewer.errors import GraphFormatError
+from attribution_viewer.loaders import circuit_tracer_pt, graph_json, legacy_clt, native
+from attribution_viewer.loaders.native import load_native, save_native
+from attribution_viewer.model import GraphStore
+
+__all__ = ["FORMATS", "detect_format", "load_native", "open_graph", "save_native"]
+
+FORMATS = (
+    circuit_tracer_pt.FORMAT_NAME,
+    legacy_clt.A_SPARSE,
+    legacy_clt.B_MASK,
+    legacy_clt.B_FULL,
+    graph_json.FORMAT_NAME,
+    native.FORMAT_NAME,
+)
+
+_PICKLE_PROTOCOL_2_PLUS = 0x80
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _read(path: str | Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise GraphFormatError(path, "", "a readable file", exc.strerror or str(exc)) from exc
+
+
+def _container(path: str | Path, data: bytes) -> str:
+    """``"npz"``, ``"torch"`` or ``"json"`` from the first bytes / zip member names."""
+    if data.startswith(_ZIP_MAGIC):
+        try:
+            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        except zipfile.BadZipFile as exc:
+            raise GraphFormatError(path, "", "a complete zip archive (.npz or torch.save)", str(exc)) from exc
+        if any(name.endswith("data.pkl") for name in names):
+            return "torch"
+        if names and all(name.endswith(".npy") for name in names):
+            return "npz"
+        raise GraphFormatError(
+            path, "", "a torch.save zip (data.pkl) or a numpy .npz (*.npy)", f"zip of {names[:5]}"
+        )
+    if data[:1] == bytes([_PICKLE_PROTOCOL_2_PLUS]):
+        return "torch"
+    if data.lstrip()[:1] in (b"{", b"["):
+        return "json"
+    raise GraphFormatError(
+        path, "", "a .pt (torch.save), graph .json or native .npz file", f"content starting {data[:8]!r}"
+    )
+
+
+def _torch_format(path: str | Path, payload: Any) -> str:
+    if not isinstance(payload, Mapping):
+        raise GraphFormatError(path, "", "a dict saved with torch.save", type(payload).__name__)
+    fmt = legacy_clt.legacy_format(payload)
+    if fmt is None and circuit_tracer_pt.is_circuit_tracer(payload):
+        fmt = circuit_tracer_pt.FORMAT_NAME
+    if fmt is None:
+        keys = ", ".join(sorted(str(k) for k in payload)[:12])
+        raise GraphFormatError(
+            path,
+            "",
+            "a circuit-tracer graph (adjacency_matrix, active_features) "
+            "or a legacy CLT dict (sparse_pruned_adj)",
+            f"keys {keys}",
+        )
+    return fmt
+
+
+def _sniff(path: str | Path, data: bytes) -> tuple[str, Any]:
+    """(format name, parsed payload) of the file's bytes."""
+    container = _container(path, data)
+    if container == "npz":
+        return native.FORMAT_NAME, data
+    if container == "json":
+        doc = graph_json.parse_json(path, data)
+        if not graph_json.is_graph_json(doc):
+            raise GraphFormatError(path, "", "a graph JSON object with nodes and links", type(doc).__name__)
+        return graph_json.FORMAT_NAME, doc
+    from attribution_viewer.loaders.torch_io import load_torch_payload
+
+    payload = load_torch_payload(path, data)
+    return _torch_format(path, payload), payload
+
+
+def detect_format(path: str | Path) -> str:
+    """The format name of the file at ``path`` (one of :data:`FORMATS`)."""
+    return _sniff(path, _read(path))[0]
+
+
+def _open_native(path: str | Path, data: bytes) -> GraphStore:
+    """A native file; the metadata names it, and the format it was converted from."""
+    store = load_native(path, data)
+    md = store.metadata
+    extra = dict(md.extra)
+    if md.source_format != native.FORMAT_NAME:
+        extra["converted_from"] = {"format": md.source_format, "path": md.source_path}
+    metadata = replace(md, source_path=str(path), source_format=native.FORMAT_NAME, extra=extra)
+    return replace(store, metadata=metadata)
+
+
+_READERS: dict[str, Callable[[str | Path, Any], GraphStore]] = {
+    native.FORMAT_NAME: _open_native,
+    graph_json.FORMAT_NAME: graph_json.load_graph_json,
+    circuit_tracer_pt.FORMAT_NAME: circuit_tracer_pt.load_circuit_tracer,
+    legacy_clt.A_SPARSE: legacy_clt.load_a_sparse,
+    legacy_clt.B_MASK: lambda path, payload: legacy_clt.load_b(path, payload, legacy_clt.B_MASK),
+    legacy_clt.B_FULL: lambda path, payload: legacy_clt.load_b(path, payload, legacy_clt.B_FULL),
+}
+
+
+def open_graph(path: str | Path) -> GraphStore:
+    """Read the graph at ``path`` (any supported format) into a GraphStore."""
+    fmt, payload = _sniff(path, _read(path))
+    return _READERS[fmt](path, payload)

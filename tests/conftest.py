@@ -1,0 +1,60 @@
+"""Shared test fixtures: the bundled example and, when present, the real graphs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_DIR = PROJECT_ROOT / "data" / "example"
+REAL_GRAPHS_DIR = PROJECT_ROOT.parent / "shared" / "real_graphs"
+SCHEMAS_DIR = PROJECT_ROOT.parent / "shared" / "schemas"
+
+REAL_GRAPH_FILES = (
+    sorted(
+        p.name
+        for p in REAL_GRAPHS_DIR.glob("*")
+        if p.suffix in {".pt", ".json"} and not p.name.startswith("clusters_")
+    )
+    if REAL_GRAPHS_DIR.is_dir()
+    else []
+)
+
+
+def real_graph(name: str) -> Path:
+    """Path of a file in ../shared/real_graphs, skipping the test when it is absent."""
+    path = REAL_GRAPHS_DIR / name
+    if not path.exists():
+        pytest.skip(f"real graph {name} not available ({REAL_GRAPHS_DIR} absent)")
+    return path
+
+
+@pytest.fixture(params=REAL_GRAPH_FILES or ["<none>"])
+def real_graph_path(request: pytest.FixtureRequest) -> Path:
+    """Each real graph file in turn (skipped when ../shared/real_graphs is absent)."""
+    return real_graph(str(request.param))
+
+
+def pytest_setup_options():
+    """Chrome options for dash_duo: the system Chromium, headless, no network chatter."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium:
+        options.binary_location = chromium
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1500,950",
+    ):
+        options.add_argument(arg)
+    return options

@@ -1,0 +1,156 @@
+"""Browser tests of the graph view (headless Chromium via dash_duo): G1..G4.
+
+Nodes are clicked with real pointer actions at their marker's pixel position.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from browser_helpers import click_node, marker_size, wait_for_graph, wait_until
+from conftest import REAL_GRAPH_FILES, real_graph
+from selenium.webdriver.common.keys import Keys
+
+from attribution_viewer.app import create_app
+from attribution_viewer.figures import NODE_TRACES
+from attribution_viewer.loaders import open_graph
+from attribution_viewer.model import NodeKind
+from attribution_viewer.view import ViewState, visible_mask
+from config.settings import DEFAULTS
+
+pytestmark = pytest.mark.browser
+
+
+def example_settings(**overrides):
+    return dataclasses.replace(DEFAULTS, **overrides)
+
+
+def first_visible(store, kind: NodeKind, view: ViewState) -> int:
+    mask = visible_mask(store, view)
+    s = store.kind_slices[kind]
+    for i in range(s.start, s.stop):
+        if mask[i]:
+            return i
+    raise AssertionError(f"no visible {kind.name}")
+
+
+def panel_text(dash_duo) -> str:
+    return dash_duo.find_element("#node-panel").text
+
+
+def assert_no_console_errors(dash_duo) -> None:
+    errors = [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]
+    assert errors == []
+
+
+def test_g1_example_click_every_kind_size_search_and_reload(dash_duo) -> None:
+    settings = example_settings()
+    store = open_graph(settings.graph_path)
+    app = create_app(settings, store)
+    dash_duo.start_server(app)
+    wait_for_graph(dash_duo)
+
+    base = ViewState(prune_threshold=store.metadata.node_threshold or 0.8)
+    feature = first_visible(store, NodeKind.FEATURE, base)
+    click_node(dash_duo, feature)
+    wait_until(lambda: store.keys[feature] in panel_text(dash_duo), message="feature panel")
+    assert "Connections" in panel_text(dash_duo)
+
+    embedding = first_visible(store, NodeKind.EMBEDDING, base)
+    click_node(dash_duo, embedding)
+    wait_until(lambda: "Input token embedding" in panel_text(dash_duo), message="embedding panel")
+
+    logit = store.logit_indices[0]
+    click_node(dash_duo, int(logit))
+    wait_until(lambda: store.keys[int(logit)] in panel_text(dash_duo), message="logit panel")
+    assert "Probability" in panel_text(dash_duo)
+
+    # Error nodes appear with the toggle.
+    dash_duo.find_element("#error-toggle input[value='errors']").click()
+    error = first_visible(store, NodeKind.ERROR, dataclasses.replace(base, show_errors=True))
+    wait_until(
+        lambda: dash_duo.driver.execute_script(
+            "const gd=document.querySelector('#attribution-graph .js-plotly-plot');"
+            f"return Array.from(gd._fullData[{NODE_TRACES.start + 1}].customdata||[]).includes({error});"
+        ),
+        message="error nodes drawn",
+    )
+    click_node(dash_duo, error)
+    wait_until(lambda: store.keys[error] in panel_text(dash_duo), message="error panel")
+
+    # Node size: the slider changes the markers live.
+    before = marker_size(dash_duo, NODE_TRACES.start)
+    thumb = dash_duo.find_element("#node-size [role='slider']")
+    thumb.send_keys(Keys.ARROW_RIGHT * 4)
+    wait_until(lambda: marker_size(dash_duo, NODE_TRACES.start) == before + 4, message="bigger markers")
+
+    # Search for a unique feature selects it.
+    key = store.keys[feature]
+    layer, idx = int(store.nodes.layer[feature]), int(store.nodes.feature_idx[feature])
+    search = dash_duo.find_element("#node-search")
+    search.send_keys(f"L{layer}/{idx}" + Keys.ENTER)
+    wait_until(lambda: "1 match" in dash_duo.find_element("#search-status").text, message="search status")
+    wait_until(lambda: key in panel_text(dash_duo), message="search selects")
+
+    # Reloading the URL restores the selection and the size.
+    url = dash_duo.driver.current_url
+    assert f"node={key}" in url
+    dash_duo.driver.get(url)
+    wait_for_graph(dash_duo)
+    wait_until(lambda: key in panel_text(dash_duo), message="selection after reload")
+    wait_until(lambda: marker_size(dash_duo, NODE_TRACES.start) == before + 4, message="size after reload")
+    # Esc clears the selection.
+    dash_duo.find_element("body").send_keys(Keys.ESCAPE)
+    wait_until(lambda: "Click a node" in panel_text(dash_duo), message="cleared")
+    assert_no_console_errors(dash_duo)
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("name", REAL_GRAPH_FILES or ["<none>"])
+def test_g2_real_graph_click_feature_embedding_logit_error(dash_duo, name: str) -> None:
+    path: Path = real_graph(name)
+    settings = example_settings(graph_path=path, autointerp_dir=None, show_errors=True)
+    store = open_graph(path)
+    dash_duo.start_server(create_app(settings, store))
+    wait_for_graph(dash_duo, timeout=40)
+    view = ViewState(prune_threshold=store.metadata.node_threshold or 0.8, show_errors=True)
+    kinds = [NodeKind.FEATURE, NodeKind.EMBEDDING, NodeKind.LOGIT]
+    if visible_mask(store, view)[store.kind_slices[NodeKind.ERROR]].any():
+        kinds.append(NodeKind.ERROR)
+    for kind in kinds:
+        index = first_visible(store, kind, view)
+        click_node(dash_duo, index)
+        wait_until(
+            lambda index=index: store.keys[index] in panel_text(dash_duo), message=f"{kind.name} panel"
+        )
+    assert_no_console_errors(dash_duo)
+
+
+def test_g3_connection_row_click_selects_that_node(dash_duo) -> None:
+    settings = example_settings()
+    store = open_graph(settings.graph_path)
+    dash_duo.start_server(create_app(settings, store))
+    wait_for_graph(dash_duo)
+    logit = int(store.logit_indices[0])
+    click_node(dash_duo, logit)
+    wait_until(lambda: store.keys[logit] in panel_text(dash_duo), message="logit panel")
+    row = dash_duo.find_element(".conn-row")
+    target = row.get_attribute("title")
+    row.click()
+    wait_until(lambda: target in dash_duo.find_element(".node-key").text, message="row selects its node")
+
+
+def test_g4_prompt_token_click_focuses_column(dash_duo) -> None:
+    settings = example_settings()
+    dash_duo.start_server(create_app(settings))
+    wait_for_graph(dash_duo)
+    token = dash_duo.find_element(".prompt-token")
+    token.click()
+    wait_until(lambda: "focused" in token.get_attribute("class"), message="token focused")
+    shapes = dash_duo.driver.execute_script(
+        "return document.querySelector('#attribution-graph .js-plotly-plot').layout.shapes"
+        ".filter(s => s.fillcolor.indexOf('255, 200') >= 0).length"
+    )
+    assert shapes == 1

@@ -1,0 +1,201 @@
+"""Automatic clustering: similarity parts, capped agglomeration, cluster_features (codes CL*)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from attribution_viewer.clustering import SimilarityParams, cluster_features, split_members
+from attribution_viewer.clustering.agglomerative import capped_linkage
+from attribution_viewer.clustering.similarity import connectivity_profiles, feature_space, knn_graph
+from attribution_viewer.model import GraphStore, LogitInfo, NodeKind, NodeTable
+
+Feature = tuple[int, int, int]  # layer, pos, feature_idx
+
+
+def build_store(
+    features: Sequence[Feature],
+    edges: Sequence[tuple[int, int, float]],
+    *,
+    n_layers: int = 4,
+    tokens: Sequence[str] = ("a", "b", "c", "d", "e", "f", "g", "h"),
+    logits: Sequence[str] = ("X",),
+    labels: Sequence[str] | None = None,
+) -> GraphStore:
+    """Features then one logit node per entry of ``logits``; edges by node index."""
+    n_feat, n_logit = len(features), len(logits)
+    n = n_feat + n_logit
+    kind = [NodeKind.FEATURE] * n_feat + [NodeKind.LOGIT] * n_logit
+    nodes = NodeTable.build(
+        kind=kind,
+        layer=[f[0] for f in features] + [n_layers] * n_logit,
+        pos=[f[1] for f in features] + [len(tokens) - 1] * n_logit,
+        feature_idx=[f[2] for f in features] + [-1] * n_logit,
+        label=list(labels or [""] * n_feat) + [""] * n_logit,
+    )
+    src, tgt, w = zip(*edges, strict=True) if edges else ((), (), ())
+    adjacency = sp.csr_matrix(
+        (np.asarray(w, float), (np.asarray(src, int), np.asarray(tgt, int))), shape=(n, n)
+    )
+    infos = tuple(LogitInfo(t, k, 0.5 / (k + 1), k == 0) for k, t in enumerate(logits))
+    return GraphStore(nodes, adjacency, True, n_layers, tuple(tokens), infos)
+
+
+def two_circuits() -> GraphStore:
+    """Features 0-3 at positions 0-1 feeding logit 8; features 4-7 at positions 6-7 feeding logit 9."""
+    feats = [(0, 0, 1), (1, 0, 2), (2, 1, 3), (3, 1, 4), (0, 6, 5), (1, 6, 6), (2, 7, 7), (3, 7, 8)]
+    edges = [(0, 1, 1.0), (0, 2, 0.5), (1, 2, 1.0), (1, 3, 0.7), (2, 3, 1.0), (3, 8, 1.0)]
+    edges += [(4, 5, 1.0), (4, 6, 0.5), (5, 6, 1.0), (5, 7, 0.7), (6, 7, 1.0), (7, 9, 1.0)]
+    return build_store(feats, edges, logits=("X", "Y"))
+
+
+def memberships(result_clusters: Sequence[Sequence[int]]) -> set[frozenset[int]]:
+    return {frozenset(c) for c in result_clusters}
+
+
+def test_cl1_profile_similarity_of_a_direct_edge() -> None:
+    # f0 -> f1 only: profiles f0 = [e0, (e0+e1)/√2]/√2, f1 = [(e0+e1)/√2, e1]/√2 -> dot 1/√2
+    store = build_store([(0, 0, 1), (1, 0, 2)], [(0, 1, 2.0)])
+    p = connectivity_profiles(store)
+    assert (p @ p.T).toarray()[0, 1] == pytest.approx(1 / math.sqrt(2), abs=1e-6)
+
+
+def test_cl2_opposite_signs_give_negative_similarity() -> None:
+    # f0 excites f2, f1 inhibits f2: output halves dot -1/2, input halves 0 -> -1/4
+    store = build_store([(0, 0, 1), (0, 0, 2), (1, 0, 3)], [(0, 2, 1.0), (1, 2, -1.0)])
+    p = connectivity_profiles(store)
+    assert (p @ p.T).toarray()[0, 1] == pytest.approx(-0.25, abs=1e-6)
+
+
+def test_cl3_position_part_and_same_latent() -> None:
+    store = build_store([(0, 0, 1), (1, 2, 2), (0, 5, 1)], [], n_layers=4)
+    pos_only = feature_space(
+        store, texts=None, weights=SimilarityParams(0, 1, 0, layer_scale=0.25, pos_scale=1)
+    )
+    sim = pos_only.similarity(np.arange(3), np.arange(3))
+    assert sim[0, 1] == pytest.approx(math.exp(-0.5 * (1 + 4)), rel=1e-5)  # dl = 1 / 1 layer, dp = 2
+    meaning = feature_space(store, texts=None, weights=SimilarityParams(0, 0, 1))
+    # the same latent (layer 0, index 1) at positions 0 and 5 means the same thing
+    assert meaning.similarity(np.arange(3), np.arange(3)).tolist() == [[1, 0, 1], [0, 1, 0], [1, 0, 1]]
+
+
+def test_cl4_capped_linkage_hand_worked() -> None:
+    # sims 0-1 .9, 1-2 .8, 0-2 .1, 2-3 .5
+    g = sp.csr_matrix(
+        ([0.9, 0.8, 0.1, 0.5] * 2, ([0, 1, 0, 2, 1, 2, 2, 3], [1, 2, 2, 3, 0, 1, 0, 2])), shape=(4, 4)
+    )
+    # average linkage: 01 (.9), then 23 (.5 beats 01-2 = .9/2 = .45), then 01-23 = .9/4 = .225
+    assert capped_linkage(g, max_size=3, min_similarity=0.2, power=1).groups == ((0, 1), (2, 3))
+    assert capped_linkage(g, max_size=4, min_similarity=0.3, power=1).groups == ((0, 1), (2, 3))
+    full = capped_linkage(g, max_size=4, min_similarity=0.2, power=1)
+    assert full.groups == ((0, 1, 2, 3),)
+    assert full.internal[0] == pytest.approx(2.3)
+    # geometric: 01, then 01-2 = .9/√2 = .636 beats 2-3 (.5); then 012-3 = .5/√3 = .289
+    assert capped_linkage(g, max_size=3, min_similarity=0.2).groups == ((0, 1, 2), (3,))
+    assert capped_linkage(g, max_size=4, min_similarity=0.29).groups == ((0, 1, 2), (3,))
+    assert capped_linkage(g, max_size=4, min_similarity=0.28).groups == ((0, 1, 2, 3),)
+    # a node with nothing above the floor stays alone
+    assert capped_linkage(g, max_size=4, min_similarity=0.85, power=1).groups == ((0, 1), (2,), (3,))
+
+
+def test_cl5_two_disconnected_subcircuits_give_two_clusters() -> None:
+    store = two_circuits()
+    for method in ("auto", "connectivity"):
+        result = cluster_features(store, max_size=12, method=method)
+        assert memberships([c.members for c in result.clusters]) == {
+            frozenset({0, 1, 2, 3}),
+            frozenset({4, 5, 6, 7}),
+        }, method
+        assert result.unclustered == ()
+
+
+def test_cl6_a_chain_is_one_cluster() -> None:
+    for n in (4, 6, 8):
+        feats = [(layer, 0, 10 + layer) for layer in range(n)]
+        edges = [(i, i + 1, 1.0) for i in range(n)]  # ... -> f(n-1) -> logit
+        store = build_store(feats, edges, n_layers=n)
+        result = cluster_features(store, max_size=12)
+        assert [c.members for c in result.clusters] == [tuple(range(n))], n
+
+
+def test_cl7_cap_is_exact_and_leftovers_stay_unclustered() -> None:
+    # 5 features with identical inputs (all fed by the same 2 features at layer 0)
+    feats = [(0, 0, 1), (0, 0, 2)] + [(1, 0, 10 + i) for i in range(5)]
+    edges = [(s, t, 1.0) for s in (0, 1) for t in range(2, 7)]
+    store = build_store(feats, edges)
+    twins = list(range(2, 7))
+    for cap in (2, 3, 4):
+        result = cluster_features(store, max_size=cap, method="connectivity", nodes=twins)
+        sizes = sorted(len(c.members) for c in result.clusters)
+        assert max(sizes) == cap
+        assert sum(sizes) + len(result.unclustered) == 5
+    assert sorted(
+        len(c.members)
+        for c in cluster_features(store, max_size=2, method="connectivity", nodes=twins).clusters
+    ) == [2, 2]
+
+
+def test_cl8_cap_never_exceeded_on_a_random_graph() -> None:
+    rng = np.random.default_rng(3)
+    feats = [(int(rng.integers(0, 6)), int(rng.integers(0, 8)), i) for i in range(120)]
+    edges = [(int(a), int(b), float(rng.normal())) for a, b in rng.integers(0, 120, (600, 2)) if a != b]
+    store = build_store(feats, edges, n_layers=6)
+    for cap in (2, 3, 5, 12):
+        for method in ("auto", "connectivity", "layer-position"):
+            result = cluster_features(store, max_size=cap, method=method, seed=cap)
+            assert all(len(c.members) <= cap for c in result.clusters)
+            members = [i for c in result.clusters for i in c.members] + list(result.unclustered)
+            assert sorted(members) == list(range(120))
+
+
+def test_cl9_deterministic_for_a_seed_and_features_only() -> None:
+    store = two_circuits()
+    a = cluster_features(store, max_size=3, seed=7)
+    assert a == cluster_features(store, max_size=3, seed=7)
+    assert all(store.kind_of(i) is NodeKind.FEATURE for c in a.clusters for i in c.members)
+    assert len({c.name for c in a.clusters}) == len(a.clusters)
+    assert all(len(c.color) == 7 and c.color.startswith("#") for c in a.clusters)
+
+
+def test_cl10_n_clusters_keeps_the_strongest() -> None:
+    store = two_circuits()
+    result = cluster_features(store, max_size=12, n_clusters=1, method="connectivity")
+    assert len(result.clusters) == 1
+    assert len(result.unclustered) == 4
+
+
+def test_cl11_text_method_groups_by_description() -> None:
+    feats = [(0, 0, 1), (0, 1, 2), (0, 2, 3), (0, 3, 4)]
+    texts = ["capital city of France", "basketball team players", "capital city name", "basketball players"]
+    result = cluster_features(build_store(feats, []), texts=texts, max_size=4, method="text")
+    assert memberships([c.members for c in result.clusters]) == {frozenset({0, 2}), frozenset({1, 3})}
+    assert {c.name for c in result.clusters} == {"capital / city", "basketball / players"}
+
+
+def test_cl12_bad_arguments() -> None:
+    store = two_circuits()
+    with pytest.raises(ValueError, match="unknown clustering method"):
+        cluster_features(store, max_size=4, method="kmeans")
+    with pytest.raises(ValueError, match="max_size"):
+        cluster_features(store, max_size=1)
+    with pytest.raises(ValueError, match="feature node indices"):
+        cluster_features(store, max_size=4, nodes=[8])
+
+
+def test_cl13_split_separates_the_subcircuits() -> None:
+    store = two_circuits()
+    big, small = split_members(store, range(8), method="connectivity")
+    assert {frozenset(big), frozenset(small)} == {frozenset({0, 1, 2, 3}), frozenset({4, 5, 6, 7})}
+    assert split_members(store, [0, 1, 4], method="connectivity") == ((0, 1), (4,))
+
+
+def test_cl14_knn_graph_is_symmetric_and_positive() -> None:
+    store = two_circuits()
+    space = feature_space(store, texts=None, weights=SimilarityParams())
+    g = knn_graph(space, np.arange(8), 3)
+    assert (abs(g - g.T) > 0).nnz == 0
+    assert g.diagonal().sum() == 0 and g.data.min() > 0

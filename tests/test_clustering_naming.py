@@ -1,0 +1,82 @@
+"""Cluster names and descriptions (codes CN*)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from test_clustering_core import build_store, two_circuits
+
+from attribution_viewer.clustering import name_groups
+from attribution_viewer.clustering.naming import distinctive_terms, logit_influence, unique_name
+
+
+def test_cn1_ctfidf_scores_hand_worked() -> None:
+    # A: capital x2, city; B: city, river. avg words 2.5; term totals capital 2, city 2, river 1
+    terms = distinctive_terms(["capital city capital", "city river"], 2)
+    idf_2, idf_1 = math.log1p(2.5 / 2), math.log1p(2.5 / 1)
+    assert [t for t, _ in terms[0]] == ["capital", "city"]
+    assert [s for _, s in terms[0]] == pytest.approx([2 / 3 * idf_2, 1 / 3 * idf_2])
+    assert [t for t, _ in terms[1]] == ["river", "city"]
+    assert [s for _, s in terms[1]] == pytest.approx([0.5 * idf_1, 0.5 * idf_2])
+
+
+def test_cn2_background_counts_but_gets_no_terms() -> None:
+    # "sport" is everywhere in the background, so "tennis" wins in the group
+    terms = distinctive_terms(["sport tennis", "sport sport sport football"], 1)
+    assert len(terms) == 1 and terms[0][0][0] == "tennis"
+    assert distinctive_terms(["", " "], 2) == [[], []]
+    assert distinctive_terms(["the and of"], 1) == [[]]  # stop words only
+
+
+def test_cn3_names_from_descriptions() -> None:
+    store = two_circuits()
+    texts = [
+        "capital city",
+        "capital of France",
+        "capital city",
+        "Paris",
+        "sport",
+        "tennis sport",
+        "sport",
+        "ball",
+    ]
+    names = name_groups(store, [(0, 1, 2, 3), (4, 5, 6, 7)], texts=texts)
+    assert [n.name for n in names] == ["capital / city", "sport / ball"]
+    assert names[0].description == (
+        "4 features, layers 0-3, positions 'a'..'b', mostly feeding 'X'; "
+        "top terms: capital, city, france, paris"
+    )
+
+
+def test_cn4_fallback_names_without_descriptions() -> None:
+    store = build_store(
+        [(0, 0, 1), (1, 0, 2), (2, 1, 3)],
+        [(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0)],
+        tokens=("Austin", " is"),
+        logits=(" Texas",),
+    )
+    names = name_groups(store, [(0, 1), (0, 1, 2)])
+    assert names[0].name == "L0-1 @ 'Austin' → '·Texas'"
+    assert names[0].description == "2 features, layers 0-1, position 'Austin', mostly feeding '·Texas'"
+    assert names[1].name == "L0-2 'Austin'..'·is' → '·Texas'"
+    # no path to a logit: no arrow
+    lone = build_store([(0, 0, 1)], [], tokens=("Austin",))
+    assert name_groups(lone, [(0,)])[0] == ("L0 @ 'Austin'", "1 feature, layer 0, position 'Austin'")
+
+
+def test_cn5_names_unique() -> None:
+    store = two_circuits()
+    names = name_groups(store, [(0, 1), (0, 1), (0, 1)], taken={"L0-1 @ 'a' → 'X' (2)"})
+    assert [n.name for n in names] == ["L0-1 @ 'a' → 'X'", "L0-1 @ 'a' → 'X' (3)", "L0-1 @ 'a' → 'X' (4)"]
+    used = {"x"}
+    assert unique_name("x", used) == "x (2)" and used == {"x", "x (2)"}
+
+
+def test_cn6_logit_influence_sums_paths() -> None:
+    # f0 -> f1 (w 1), f0 -> logit (w 1), f1 -> logit (w 3): logit input normalised to 1/4, 3/4
+    store = build_store([(0, 0, 1), (1, 0, 2)], [(0, 1, 1.0), (0, 2, 1.0), (1, 2, 3.0)])
+    infl = logit_influence(store)
+    assert infl[:, 0].tolist() == pytest.approx([0.25 + 1.0 * 0.75, 0.75, 0.0])
+    assert np.all(infl >= 0)

@@ -1,0 +1,101 @@
+"""Edge widths and batched polylines: exact values on the tiny graph (ED-*)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+from test_layout import tiny_store
+
+from attribution_viewer.edges import MASK_WIDTH, edge_batches, edge_sources, edge_widths, selected_edges
+from attribution_viewer.layout import compute_layout
+from attribution_viewer.model import GraphStore, LogitInfo, NodeTable
+
+NAN = np.nan
+
+
+def test_ed1_sources_follow_csr_order() -> None:
+    # CSR order: rows 1, 2, 3, 5, 6 -> edges (1,2) (2,9) (3,2) (5,9) (6,3)
+    np.testing.assert_array_equal(edge_sources(tiny_store()), [1, 2, 3, 5, 6])
+
+
+def test_ed2_widths_normalised_per_target() -> None:
+    # target 2 gets |-1| and |3| (sum 4); target 9 gets |2| and |-2|; target 3 only 0.5.
+    expected = np.sqrt([0.25, 0.5, 0.75, 0.5, 1.0])
+    np.testing.assert_allclose(edge_widths(tiny_store()), expected, rtol=1e-12)
+
+
+def test_ed3_mask_graph_uniform() -> None:
+    np.testing.assert_array_equal(edge_widths(tiny_store(weighted=False)), np.full(5, MASK_WIDTH))
+
+
+def test_ed4_batches_exact() -> None:
+    store = tiny_store()
+    layout = compute_layout(store)
+    batches = edge_batches(
+        store, layout, n_buckets=4, min_width=1.0, max_width=5.0, min_opacity=0.0, max_opacity=1.0
+    )
+    assert [(b.sign, b.bucket, b.width, b.opacity) for b in batches] == [
+        (-1, 2, 4.0, 0.75),
+        (1, 2, 4.0, 0.75),
+        (1, 3, 5.0, 1.0),
+    ]
+    neg, pos_mid, pos_top = batches
+    np.testing.assert_array_equal(neg.edges, [0, 3])
+    np.testing.assert_array_equal(neg.x, [1.5, 10.0, NAN, 11.0, 10.0, NAN])
+    np.testing.assert_array_equal(neg.y, [1.0, 2.0, NAN, 2.0, 3.0, NAN])
+    np.testing.assert_array_equal(pos_mid.edges, [1])
+    np.testing.assert_array_equal(pos_mid.x, [10.0, 10.0, NAN])
+    np.testing.assert_array_equal(pos_top.edges, [2, 4])
+    np.testing.assert_array_equal(pos_top.x, [0.5, 10.0, NAN, 2.0, 0.5, NAN])
+    np.testing.assert_array_equal(pos_top.y, [1.0, 2.0, NAN, 0.0, 1.0, NAN])
+
+
+def test_ed5_selection_and_hidden_endpoints() -> None:
+    store = tiny_store()
+    visible = np.ones(11, bool)
+    visible[5] = False  # drops edge (5, 9)
+    layout = compute_layout(store, visible)
+    mask = np.array([True, False, True, True, False])
+    batches = edge_batches(store, layout, mask, n_buckets=1)
+    assert [(b.sign, b.bucket, b.edges.tolist()) for b in batches] == [(-1, 0, [0]), (1, 0, [2])]
+    by_index = edge_batches(store, layout, np.array([3, 4]), n_buckets=1)
+    assert [b.edges.tolist() for b in by_index] == [[4]]
+    np.testing.assert_array_equal(selected_edges(store, None), np.arange(5))
+
+
+def test_ed6_mask_graph_sign_zero() -> None:
+    store = tiny_store(weighted=False)
+    batches = edge_batches(store, compute_layout(store), n_buckets=4)
+    assert [(b.sign, b.bucket, b.edges.size) for b in batches] == [(0, 0, 5)]
+
+
+def test_ed7_rounding_and_speed_200k_edges() -> None:
+    rng = np.random.default_rng(1)
+    n_feat, n_pos = 5000, 10
+    n = n_feat + n_pos + 1
+    kinds = np.concatenate([np.zeros(n_feat), np.full(n_pos, 2), [3]]).astype(int)
+    layers = np.concatenate([np.sort(rng.integers(0, 6, n_feat)), np.full(n_pos, -1), [6]])
+    pos = np.concatenate([rng.integers(0, n_pos, n_feat), np.arange(n_pos), [n_pos - 1]])
+    src = rng.integers(0, n, 200_000)
+    tgt = rng.integers(0, n, 200_000)
+    adjacency = sp.csr_matrix((rng.normal(size=200_000).astype(np.float32), (src, tgt)), shape=(n, n))
+    store = GraphStore(
+        nodes=NodeTable.build(kind=kinds, layer=layers, pos=pos),
+        adjacency=adjacency,
+        weighted=True,
+        n_layers=6,
+        prompt_tokens=tuple("abcdefghij"),
+        logits=(LogitInfo("x", 1, 1.0, True),),
+    )
+    layout = compute_layout(store)
+    edge_batches(store, layout)  # warm-up
+    start = time.perf_counter()
+    batches = edge_batches(store, layout)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 0.2
+    assert sum(b.edges.size for b in batches) == adjacency.nnz
+    coords = np.concatenate([b.x for b in batches])
+    finite = coords[~np.isnan(coords)]
+    np.testing.assert_array_equal(finite, np.round(finite, 1))

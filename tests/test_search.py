@@ -1,0 +1,47 @@
+"""Node search: every query form, on the tiny graph."""
+
+from __future__ import annotations
+
+import numpy as np
+from builders import build_tiny_store
+
+from attribution_viewer.search import search_nodes
+
+
+def found(query: str, **kwargs) -> list[str]:
+    store = build_tiny_store()
+    return [store.keys[i] for i in search_nodes(store, query, **kwargs)]
+
+
+def test_layer_query() -> None:
+    assert found("L1") == ["F:1:1:9", "X:1:0", "X:1:1"]
+
+
+def test_layer_feature_query() -> None:
+    assert found("l0 / 7") == ["F:0:0:7"]
+    assert found("L0/9") == []
+
+
+def test_canonical_key_query() -> None:
+    assert found("E:1") == ["E:1"]
+
+
+def test_token_query_matches_column_and_logits() -> None:
+    assert found("'b'") == ["F:1:1:9", "X:0:1", "X:1:1", "E:1"]
+    assert found('"c"') == ["L:0"]
+
+
+def test_label_substring_query_uses_user_labels() -> None:
+    assert found("second") == ["F:1:1:9"]
+    assert found("moon", labels={"F:0:0:7": "Moon landing"}) == ["F:0:0:7"]
+
+
+def test_candidates_restrict_matches() -> None:
+    store = build_tiny_store()
+    candidates = np.zeros(store.n_nodes, dtype=bool)
+    candidates[1] = True
+    assert search_nodes(store, "L1", candidates=candidates).tolist() == [1]
+
+
+def test_empty_query() -> None:
+    assert found("   ") == []

@@ -1,0 +1,64 @@
+"""Settings: precedence CLI > environment > file, validation with clear messages; launch errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import launch
+from config.settings import DEFAULTS, Settings, resolve_settings
+
+
+def test_defaults_are_safe() -> None:
+    assert DEFAULTS.host == "127.0.0.1"
+    assert DEFAULTS.debug is False
+    assert DEFAULTS.graph_path.name == "graph.npz"
+
+
+def test_precedence_cli_over_env_over_file() -> None:
+    env = {"ATTRVIEW_PORT": "9001", "ATTRVIEW_NODE_SIZE": "7.5", "ATTRVIEW_DEBUG": "yes"}
+    assert resolve_settings(None, env).port == 9001
+    merged = resolve_settings({"port": 9002, "graph_path": "x.json"}, env)
+    assert merged.port == 9002
+    assert merged.node_size == 7.5
+    assert merged.debug is True
+    assert merged.graph_path == Path("x.json")
+
+
+def test_none_disables_optional_paths() -> None:
+    assert resolve_settings({"autointerp_dir": "none"}).autointerp_dir is None
+    assert resolve_settings({"autointerp_dir": "none"}).resolved_frequency_path is None
+
+
+def test_frequency_path_defaults_beside_autointerp() -> None:
+    s = resolve_settings({"autointerp_dir": "/data/auto/features"})
+    assert s.resolved_frequency_path == Path("/data/auto/feature_frequency.json")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"ATTRVIEW_PORT": "eighty"}, "ATTRVIEW_PORT port='eighty'"),
+        ({"ATTRVIEW_COLOUR": "red"}, "unknown setting"),
+        ({"ATTRVIEW_DEBUG": "maybe"}, "expected one of"),
+    ],
+)
+def test_bad_environment_values(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        resolve_settings(None, env)
+
+
+def test_validation_in_post_init() -> None:
+    with pytest.raises(ValueError, match="frequency_threshold"):
+        Settings(frequency_threshold=2.0)
+    with pytest.raises(ValueError, match="port"):
+        Settings(port=0)
+
+
+def test_launch_bad_graph_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "graph.json"
+    bad.write_text("{not json")
+    assert launch.main(["--graph", str(bad), "--autointerp", "none"]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and err.count("\n") == 1
