@@ -154,7 +154,7 @@ def _marker_trace(
         y=np.round(y, 2),
         mode="markers+text" if text else "markers",
         name=name,
-        customdata=indices,
+        customdata=np.asarray(indices, dtype=np.int64).tolist(),  # a plain list: Dash drops typed arrays
         marker={"symbol": symbol, "color": color, "size": size, "line": dict(line or {"width": 0})},
         text=text,
         textposition=textposition,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 
 # Finds the marker of node `index` in the figure and returns its page coordinates.
@@ -15,9 +16,9 @@ if (!gd || !gd._fullLayout) { return null; }
 const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, size = gd._fullLayout._size;
 const box = gd.getBoundingClientRect();
 for (const trace of gd._fullData) {
-  const overlay = trace.marker.symbol === 'circle-open';
-  if (!trace.customdata || trace.mode.indexOf('markers') < 0 || overlay) { continue; }
-  const k = Array.from(trace.customdata).indexOf(index);
+  if (!trace.customdata || !trace.mode || trace.mode.indexOf('markers') < 0) { continue; }
+  if (trace.marker && trace.marker.symbol === 'circle-open') { continue; }
+  const k = Array.from(trace.customdata, Number).indexOf(index);
   if (k >= 0) {
     return [box.left + size.l + xa.l2p(trace.x[k]), box.top + size.t + ya.l2p(trace.y[k])];
   }
@@ -73,3 +74,11 @@ def wait_until(predicate: Any, timeout: float = 10.0, message: str = "condition"
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {message}")
+
+
+def text_of(dash_duo: Any, selector: str) -> str:
+    """Text of the first element matching ``selector`` ("" while it is being re-rendered)."""
+    try:
+        return dash_duo.find_element(selector).text
+    except StaleElementReferenceException:
+        return ""

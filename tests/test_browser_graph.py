@@ -8,16 +8,18 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
-from browser_helpers import click_node, marker_size, wait_for_graph, wait_until
+from browser_helpers import click_node, marker_size, text_of, wait_for_graph, wait_until
 from conftest import REAL_GRAPH_FILES, real_graph
 from selenium.webdriver.common.keys import Keys
 
 from attribution_viewer.app import create_app
-from attribution_viewer.figures import NODE_TRACES
+from attribution_viewer.app.page import base_view
+from attribution_viewer.figures import NODE_TRACES, build_scene
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import NodeKind
-from attribution_viewer.view import ViewState, visible_mask
+from attribution_viewer.search import search_nodes
 from config.settings import DEFAULTS
 
 pytestmark = pytest.mark.browser
@@ -27,17 +29,27 @@ def example_settings(**overrides):
     return dataclasses.replace(DEFAULTS, **overrides)
 
 
-def first_visible(store, kind: NodeKind, view: ViewState) -> int:
-    mask = visible_mask(store, view)
+def first_visible(app, kind: NodeKind, **view_changes) -> int:
+    """The visible node of ``kind`` (start-up view plus changes) farthest from its neighbours,
+    so that a click at its marker cannot land on another node."""
+    ctx = app.server.config["attribution_viewer_context"]
+    store = ctx.store
+    view = dataclasses.replace(base_view(ctx), **view_changes)
+    scene = build_scene(store, view, ctx.frequencies.values)
+    shown = np.flatnonzero(scene.visible)
     s = store.kind_slices[kind]
-    for i in range(s.start, s.stop):
-        if mask[i]:
-            return i
-    raise AssertionError(f"no visible {kind.name}")
+    candidates = shown[(shown >= s.start) & (shown < s.stop)]
+    assert candidates.size, f"no visible {kind.name}"
+    x, y = scene.layout.x, scene.layout.y * 3.0  # rows are ~3 slots tall on screen
+    gaps = [
+        np.min(np.hypot(x[shown[shown != i]] - x[i], y[shown[shown != i]] - y[i]), initial=np.inf)
+        for i in candidates
+    ]
+    return int(candidates[int(np.argmax(gaps))])
 
 
 def panel_text(dash_duo) -> str:
-    return dash_duo.find_element("#node-panel").text
+    return text_of(dash_duo, "#node-panel")
 
 
 def assert_no_console_errors(dash_duo) -> None:
@@ -52,13 +64,12 @@ def test_g1_example_click_every_kind_size_search_and_reload(dash_duo) -> None:
     dash_duo.start_server(app)
     wait_for_graph(dash_duo)
 
-    base = ViewState(prune_threshold=store.metadata.node_threshold or 0.8)
-    feature = first_visible(store, NodeKind.FEATURE, base)
+    feature = first_visible(app, NodeKind.FEATURE)
     click_node(dash_duo, feature)
     wait_until(lambda: store.keys[feature] in panel_text(dash_duo), message="feature panel")
     assert "Connections" in panel_text(dash_duo)
 
-    embedding = first_visible(store, NodeKind.EMBEDDING, base)
+    embedding = first_visible(app, NodeKind.EMBEDDING)
     click_node(dash_duo, embedding)
     wait_until(lambda: "Input token embedding" in panel_text(dash_duo), message="embedding panel")
 
@@ -69,7 +80,7 @@ def test_g1_example_click_every_kind_size_search_and_reload(dash_duo) -> None:
 
     # Error nodes appear with the toggle.
     dash_duo.find_element("#error-toggle input[value='errors']").click()
-    error = first_visible(store, NodeKind.ERROR, dataclasses.replace(base, show_errors=True))
+    error = first_visible(app, NodeKind.ERROR, show_errors=True)
     wait_until(
         lambda: dash_duo.driver.execute_script(
             "const gd=document.querySelector('#attribution-graph .js-plotly-plot');"
@@ -86,12 +97,15 @@ def test_g1_example_click_every_kind_size_search_and_reload(dash_duo) -> None:
     thumb.send_keys(Keys.ARROW_RIGHT * 4)
     wait_until(lambda: marker_size(dash_duo, NODE_TRACES.start) == before + 4, message="bigger markers")
 
-    # Search for a unique feature selects it.
-    key = store.keys[feature]
-    layer, idx = int(store.nodes.layer[feature]), int(store.nodes.feature_idx[feature])
+    # Search by layer highlights all matches; a unique match (a node key) selects it.
     search = dash_duo.find_element("#node-search")
-    search.send_keys(f"L{layer}/{idx}" + Keys.ENTER)
-    wait_until(lambda: "1 match" in dash_duo.find_element("#search-status").text, message="search status")
+    search.send_keys("L3" + Keys.ENTER)
+    n_layer3 = len(search_nodes(store, "L3"))
+    wait_until(lambda: f"{n_layer3} matches" in text_of(dash_duo, "#search-status"), message="L3 matches")
+    key = store.keys[feature]
+    search.clear()
+    search.send_keys(key + Keys.ENTER)
+    wait_until(lambda: "1 match" in text_of(dash_duo, "#search-status"), message="search status")
     wait_until(lambda: key in panel_text(dash_duo), message="search selects")
 
     # Reloading the URL restores the selection and the size.
@@ -113,14 +127,14 @@ def test_g2_real_graph_click_feature_embedding_logit_error(dash_duo, name: str) 
     path: Path = real_graph(name)
     settings = example_settings(graph_path=path, autointerp_dir=None, show_errors=True)
     store = open_graph(path)
-    dash_duo.start_server(create_app(settings, store))
+    app = create_app(settings, store)
+    dash_duo.start_server(app)
     wait_for_graph(dash_duo, timeout=40)
-    view = ViewState(prune_threshold=store.metadata.node_threshold or 0.8, show_errors=True)
     kinds = [NodeKind.FEATURE, NodeKind.EMBEDDING, NodeKind.LOGIT]
-    if visible_mask(store, view)[store.kind_slices[NodeKind.ERROR]].any():
+    if store.count(NodeKind.ERROR):
         kinds.append(NodeKind.ERROR)
     for kind in kinds:
-        index = first_visible(store, kind, view)
+        index = first_visible(app, kind)
         click_node(dash_duo, index)
         wait_until(
             lambda index=index: store.keys[index] in panel_text(dash_duo), message=f"{kind.name} panel"
@@ -139,16 +153,18 @@ def test_g3_connection_row_click_selects_that_node(dash_duo) -> None:
     row = dash_duo.find_element(".conn-row")
     target = row.get_attribute("title")
     row.click()
-    wait_until(lambda: target in dash_duo.find_element(".node-key").text, message="row selects its node")
+    wait_until(lambda: target in text_of(dash_duo, ".node-key"), message="row selects its node")
 
 
 def test_g4_prompt_token_click_focuses_column(dash_duo) -> None:
     settings = example_settings()
     dash_duo.start_server(create_app(settings))
     wait_for_graph(dash_duo)
-    token = dash_duo.find_element(".prompt-token")
-    token.click()
-    wait_until(lambda: "focused" in token.get_attribute("class"), message="token focused")
+    dash_duo.find_element(".prompt-token").click()
+    wait_until(
+        lambda: dash_duo.driver.find_elements("css selector", ".prompt-token.focused"),
+        message="token focused",
+    )
     shapes = dash_duo.driver.execute_script(
         "return document.querySelector('#attribution-graph .js-plotly-plot').layout.shapes"
         ".filter(s => s.fillcolor.indexOf('255, 200') >= 0).length"

@@ -39,6 +39,18 @@ class ViewerDash(Dash):
             super()._setup_plotlyjs()
 
 
+def page_query() -> str:
+    """The query string of the page being built.
+
+    Dash fetches the layout with its own request (``/_dash-layout``); ``assets/app.js``
+    appends the page's query string to that request, so the layout can restore the view
+    from the URL (a Referer header would be cut at 4 kB, too short for cluster state).
+    """
+    if not flask.has_request_context():
+        return ""
+    return flask.request.query_string.decode()
+
+
 def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
     """Build the app for ``settings`` (opening ``settings.graph_path`` unless ``store`` is given)."""
     graph = store if store is not None else open_graph(settings.graph_path)
@@ -55,9 +67,7 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
         suppress_callback_exceptions=True,
         update_title="",
     )
-    app.layout = lambda: build_page(
-        ctx, flask.request.query_string.decode() if flask.has_request_context() else ""
-    )
+    app.layout = lambda: build_page(ctx, page_query())
     register_graph_callbacks(app, ctx)
     register_cluster_callbacks(app, ctx)
     register_export_callbacks(app, ctx)

@@ -1,8 +1,17 @@
-/* Keyboard and empty-space handling for the graph (no server round trip needed):
+/* URL state for the layout request, and keyboard / empty-space handling for the graph:
    Esc clears the selection; a click on empty graph space (not a drag, not on a marker)
    clears it too. Both press the hidden #clear-selection button. Prompt tokens mirror the
    focused column. */
 (function () {
+  /* The layout is built from the URL: pass the page's query string to Dash's layout request. */
+  var originalFetch = window.fetch;
+  window.fetch = function (resource, init) {
+    if (typeof resource === "string" && /_dash-layout$/.test(resource) && window.location.search) {
+      resource = resource + window.location.search;
+    }
+    return originalFetch.call(this, resource, init);
+  };
+
   function clear() {
     var button = document.getElementById("clear-selection");
     if (button) { button.click(); }
