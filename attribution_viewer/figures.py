@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 
 from attribution_viewer.edges import EdgeBatch, edge_batches, edge_sources
 from attribution_viewer.layout import GraphLayout, compute_layout
-from attribution_viewer.model import KIND_NAMES, GraphStore, NodeKind, visible_token
+from attribution_viewer.model import KIND_NAMES, GraphStore, NodeKind, escape_markup, visible_token
 from attribution_viewer.style import (
     EDGE_COLORS,
     FONT_FAMILY,
@@ -53,6 +53,7 @@ N_TRACES = SELECTED_TRACE + 1
 KIND_SIZE = {NodeKind.FEATURE: 1.0, NodeKind.ERROR: 0.8, NodeKind.EMBEDDING: 1.15, NodeKind.LOGIT: 1.15}
 BASE_EDGE_EMPHASIS = 0.6  # all edges are drawn faint; the selection's edges strongly
 MAX_SELECTED_EDGES = 400
+LOGIT_SPACING = 3.0  # slots between logits, room for their "token / p" labels
 HIGHLIGHT_COLOR = "#d4a017"
 SEARCH_COLOR = "#e7298a"
 PINNED_COLOR = "#111111"
@@ -75,11 +76,11 @@ def hover_texts(store: GraphStore, labels: Mapping[str, str] | None = None) -> l
         kind = store.kind_of(i)
         label = labels.get(key) or store.display_labels[i]
         token = visible_token(store.token_at(int(nodes.pos[i])))
-        lines = [f"<b>{_escape(label)}</b>", f"{KIND_NAMES[kind]} · {key}"]
+        lines = [f"<b>{escape_markup(label)}</b>", f"{KIND_NAMES[kind]} · {key}"]
         if kind in (NodeKind.FEATURE, NodeKind.ERROR):
-            lines.append(f"layer {int(nodes.layer[i])} · pos {int(nodes.pos[i])} '{_escape(token)}'")
+            lines.append(f"layer {int(nodes.layer[i])} · pos {int(nodes.pos[i])} '{escape_markup(token)}'")
         elif kind is NodeKind.EMBEDDING:
-            lines.append(f"pos {int(nodes.pos[i])} '{_escape(token)}'")
+            lines.append(f"pos {int(nodes.pos[i])} '{escape_markup(token)}'")
         else:
             info = store.logit_info(i)
             lines.append(f"p = {info.probability:.3f}" + (" · target" if info.is_target else ""))
@@ -90,10 +91,6 @@ def hover_texts(store: GraphStore, labels: Mapping[str, str] | None = None) -> l
             lines.append(f"activation {act:.3g}")
         out.append("<br>".join(lines))
     return out
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def node_marker_size(kind: NodeKind, node_size: float) -> float:
@@ -179,10 +176,10 @@ def node_traces(
         text = None
         position = "bottom center"
         if kind is NodeKind.EMBEDDING:
-            text = [visible_token(store.token_at(int(store.nodes.pos[i]))) for i in idx]
+            text = [escape_markup(visible_token(store.token_at(int(store.nodes.pos[i])))) for i in idx]
         elif kind is NodeKind.LOGIT:
             infos = [store.logit_info(int(i)) for i in idx]
-            text = [f"{visible_token(info.token)}<br>{info.probability:.2f}" for info in infos]
+            text = [f"{escape_markup(visible_token(info.token))}<br>{info.probability:.2f}" for info in infos]
             color = [TARGET_LOGIT_COLOR if info.is_target else NODE_COLORS[kind] for info in infos]
             position = "top center"
         line = {"width": 0.5, "color": NODE_LINE_COLOR} if kind is not NodeKind.ERROR else {"width": 0}
@@ -333,12 +330,11 @@ def build_overlays(
 
 def view_layout(store: GraphStore, visible: np.ndarray) -> GraphLayout:
     """Layout of the visible nodes, cells ordered by influence (most influential first)."""
-    return compute_layout(store, visible, score=1.0 - store.cumulative_influence)
+    return compute_layout(store, visible, score=1.0 - store.cumulative_influence, logit_spacing=LOGIT_SPACING)
 
 
 def figure_layout(store: GraphStore, layout: GraphLayout, token_focus: int | None = None) -> dict[str, Any]:
     """Axes, ticks and margins of the interactive figure."""
-    tokens = [visible_token(t) for t in store.prompt_tokens]
     return {
         "margin": {"l": 48, "r": 12, "t": 36, "b": 56},
         "paper_bgcolor": "#ffffff",
@@ -350,8 +346,7 @@ def figure_layout(store: GraphStore, layout: GraphLayout, token_focus: int | Non
         "uirevision": "graph",
         "showlegend": False,
         "xaxis": {
-            "tickvals": np.round(layout.column_center, 2).tolist(),
-            "ticktext": tokens,
+            "showticklabels": False,
             "showgrid": False,
             "zeroline": False,
             "range": [-1.5, layout.width + 1.5],

@@ -15,7 +15,8 @@ Inside a cell
     deterministic: features before errors (errors go to the end of the row), then by
     descending ``|score|`` (influence by default), then by feature index, then storage
     index. Logits carry the last position, so they spread along the top of the last column
-    in rank order (rank 0 = target logit leftmost).
+    in rank order (rank 0 = target logit leftmost), ``logit_spacing`` slots apart (the
+    interactive view uses 3 so that their token / probability labels fit).
 """
 
 from __future__ import annotations
@@ -92,11 +93,13 @@ def compute_layout(
     *,
     score: np.ndarray | None = None,
     min_column_width: float = MIN_COLUMN_WIDTH,
+    logit_spacing: float = 1.0,
 ) -> GraphLayout:
     """Place the ``visible`` nodes (boolean mask, default all) of ``store``.
 
     ``score`` orders the nodes inside a cell (larger ``|score|`` first); it defaults to
-    :func:`default_order_score`. See the module docstring for the rules.
+    :func:`default_order_score`. Logits sit ``logit_spacing`` slots apart so that their
+    token / probability labels do not collide. See the module docstring for the rules.
     """
     nodes = store.nodes
     n = len(nodes)
@@ -120,14 +123,19 @@ def compute_layout(
     rank = np.empty(idx.size, dtype=np.float64)
     rank[order] = np.arange(idx.size) - starts[sorted_cell]
 
-    widths = np.maximum(counts.reshape(n_pos, n_rows).max(axis=1).astype(np.float64), min_column_width)
+    row_spacing = np.ones(n_rows)
+    row_spacing[-1] = logit_spacing
+    spans = np.maximum(counts.reshape(n_pos, n_rows) - 1, 0) * row_spacing + (
+        counts.reshape(n_pos, n_rows) > 0
+    )
+    widths = np.maximum(spans.max(axis=1).astype(np.float64), min_column_width)
     left = np.concatenate(([0.0], np.cumsum(widths + COLUMN_GAP)[:-1]))
     right = left + widths
     center = (left + right) / 2.0
 
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
-    x[idx] = center[pos] + rank - (counts[cell] - 1) / 2.0
+    x[idx] = center[pos] + (rank - (counts[cell] - 1) / 2.0) * row_spacing[row]
     y[idx] = row.astype(np.float64)
     if store.n_pos == 0:
         left, right, center = left[:0], right[:0], center[:0]

@@ -392,3 +392,8 @@ def _quote(token: str) -> str:
 def visible_token(token: str) -> str:
     """Make whitespace in a token visible (space -> '·', newline -> '⏎', tab -> '⇥')."""
     return token.replace(" ", "\u00b7").replace("\n", "\u23ce").replace("\t", "\u21e5")
+
+
+def escape_markup(text: str) -> str:
+    """Escape ``&``, ``<``, ``>`` for plotly text, which reads a subset of HTML (``<s>`` is a tag)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

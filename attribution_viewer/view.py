@@ -97,12 +97,17 @@ class Connection(NamedTuple):
 
 
 class Connections(NamedTuple):
-    """The selected node's edges, split by direction and sign, strongest first."""
+    """The selected node's edges, split by direction and sign, strongest first.
+
+    Each list holds at most ``limit`` rows; ``totals`` counts all edges of each group
+    (inputs +, inputs -, outputs +, outputs -).
+    """
 
     inputs_positive: list[Connection]
     inputs_negative: list[Connection]
     outputs_positive: list[Connection]
     outputs_negative: list[Connection]
+    totals: tuple[int, int, int, int]
 
 
 def connections(
@@ -131,9 +136,17 @@ def connections(
                 bucket.append(item)
         return pos, neg
 
-    in_pos, in_neg = rows(*store.in_edges(index))
-    out_pos, out_neg = rows(*store.out_edges(index))
-    return Connections(in_pos, in_neg, out_pos, out_neg)
+    in_sources, in_weights = store.in_edges(index)
+    out_targets, out_weights = store.out_edges(index)
+    in_pos, in_neg = rows(in_sources, in_weights)
+    out_pos, out_neg = rows(out_targets, out_weights)
+    totals = (
+        int(np.count_nonzero(in_weights >= 0)),
+        int(np.count_nonzero(in_weights < 0)),
+        int(np.count_nonzero(out_weights >= 0)),
+        int(np.count_nonzero(out_weights < 0)),
+    )
+    return Connections(in_pos, in_neg, out_pos, out_neg, totals)
 
 
 # -- URL state ------------------------------------------------------------------------

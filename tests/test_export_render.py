@@ -7,6 +7,7 @@ gives) or when poppler-utils is missing.
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import struct
@@ -61,7 +62,8 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str:
 def assert_tokens_and_layers(text: str, store: GraphStore) -> None:
     words = set(text.split())
     for token in store.prompt_tokens:
-        assert short_token(token) in words, f"token {token!r} not found in the PDF text"
+        shown = html.unescape(short_token(token))  # the figure escapes markup; the PDF shows the text
+        assert shown in words, f"token {token!r} not found in the PDF text"
     assert {"Emb", "Logit"} <= words
     assert any(re.fullmatch(r"L\d+", w) for w in words), "no layer label in the PDF text"
 

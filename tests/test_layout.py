@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from builders import build_tiny_store
 
 from attribution_viewer.layout import compute_layout, layer_tick_labels, widen_columns
 from attribution_viewer.model import GraphStore, LogitInfo, NodeKind, NodeTable
@@ -139,3 +140,15 @@ def test_ly7_widen_columns_keeps_offsets() -> None:
     np.testing.assert_array_equal(layout.column_center, [2, 7.5, 12.5])
     np.testing.assert_array_equal(layout.x, [2.5, 1.5, 12.0, 0.5, 3.5, 13.0, 2.0, 7.5, 12.5, 12.0, 13.0])
     assert layout.width == 14.0
+
+
+def test_ly_logit_spacing_spreads_the_top_row() -> None:
+    """Logits sit logit_spacing slots apart, centred on the last column, which widens to fit."""
+    store = build_tiny_store()
+    layout = compute_layout(store, logit_spacing=3.0)
+    logits = store.kind_slices[NodeKind.LOGIT]
+    xs = layout.x[logits]
+    assert xs[1] - xs[0] == 3.0
+    # Two logits span 3 slots + 1: the last column is max(4, min width 3) = 4 wide.
+    assert layout.column_right[1] - layout.column_left[1] == 4.0
+    assert (xs[0] + xs[1]) / 2 == layout.column_center[1]

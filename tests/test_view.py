@@ -118,3 +118,10 @@ def test_blob_round_trip_and_errors() -> None:
     assert decode_blob(encode_blob({"a": [1, "é"]})) == {"a": [1, "é"]}
     with pytest.raises(ValueError, match="malformed"):
         decode_blob("not-base64!")
+
+
+def test_connections_limit_and_totals() -> None:
+    store = build_tiny_store()
+    conns = connections(store, store.index_of["F:1:1:9"], limit=1)
+    assert [c.key for c in conns.inputs_positive] == ["F:0:0:7"]
+    assert conns.totals == (2, 1, 1, 0)

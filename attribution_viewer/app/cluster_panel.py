@@ -64,7 +64,7 @@ from attribution_viewer.clustering import (
 )
 from attribution_viewer.clustering.overview import cluster_overview
 from attribution_viewer.errors import GraphFormatError
-from attribution_viewer.model import NodeKind, visible_token
+from attribution_viewer.model import NodeKind, escape_markup, visible_token
 from attribution_viewer.style import CLUSTER_PALETTE, EDGE_COLORS, FONT_FAMILY
 from config.settings import Settings
 
@@ -424,8 +424,8 @@ def cluster_graph_figure(ctx: AppContext, state: ClusterState) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=overview.x, y=ys, mode="markers+text",
-                text=[_short(c.name) if c.id in active or len(clusters) <= ALL_NAMES_UP_TO else ""
-                      for c in clusters],
+                text=[escape_markup(_short(c.name)) if c.id in active or len(clusters) <= ALL_NAMES_UP_TO
+                      else "" for c in clusters],
                 textposition="middle right",
                 textfont={"size": 11, "family": FONT_FAMILY},
                 customdata=list(overview.ids),
@@ -435,7 +435,8 @@ def cluster_graph_figure(ctx: AppContext, state: ClusterState) -> go.Figure:
                     "opacity": [1.0 if c.id in active else 0.45 for c in clusters],
                     "line": {"width": [2.5 if c.id in active else 0.5 for c in clusters], "color": "#333"},
                 },
-                hovertext=[f"{c.name}<br>{c.description}" for c in clusters], hoverinfo="text",
+                hovertext=[f"{escape_markup(c.name)}<br>{escape_markup(c.description)}" for c in clusters],
+                hoverinfo="text",
             )
         )  # fmt: skip
     positions = sorted({round(float(x)) for x in overview.x}) if overview.ids else []

@@ -44,12 +44,15 @@ def empty_panel(store: GraphStore) -> list[Any]:
     ]
 
 
-def _connection_rows(title: str, rows: Sequence[Connection], sign_class: str, weighted: bool) -> html.Div:
+def _connection_rows(
+    title: str, rows: Sequence[Connection], total: int, sign_class: str, weighted: bool
+) -> html.Div:
     if not rows:
         return html.Div()
+    count = f"{len(rows)}" if len(rows) == total else f"top {len(rows)} of {total}"
     return html.Div(
         [
-            html.Div(f"{title} ({len(rows)})", className=f"conn-title {sign_class}"),
+            html.Div(f"{title} ({count})", className=f"conn-title {sign_class}"),
             html.Div(
                 [
                     html.Button(
@@ -75,17 +78,18 @@ def connections_section(ctx: AppContext, index: int, labels: Mapping[str, str]) 
     """Inputs and outputs of the node, split positive / negative, strongest first."""
     conns = connections(ctx.store, index, labels)
     weighted = ctx.store.weighted
+    in_pos, in_neg, out_pos, out_neg = conns.totals
     if weighted:
         groups = [
-            _connection_rows("Inputs +", conns.inputs_positive, "pos", True),
-            _connection_rows("Inputs −", conns.inputs_negative, "neg", True),
-            _connection_rows("Outputs +", conns.outputs_positive, "pos", True),
-            _connection_rows("Outputs −", conns.outputs_negative, "neg", True),
+            _connection_rows("Inputs +", conns.inputs_positive, in_pos, "pos", True),
+            _connection_rows("Inputs −", conns.inputs_negative, in_neg, "neg", True),
+            _connection_rows("Outputs +", conns.outputs_positive, out_pos, "pos", True),
+            _connection_rows("Outputs −", conns.outputs_negative, out_neg, "neg", True),
         ]
     else:
         groups = [
-            _connection_rows("Inputs", conns.inputs_positive, "mask", False),
-            _connection_rows("Outputs", conns.outputs_positive, "mask", False),
+            _connection_rows("Inputs", conns.inputs_positive, in_pos, "mask", False),
+            _connection_rows("Outputs", conns.outputs_positive, out_pos, "mask", False),
         ]
     return html.Div([html.H4("Connections"), *groups], className="connections", id="node-connections")
 

@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from attribution_viewer.edges import edge_batches, edge_widths
 from attribution_viewer.figures import KIND_SIZE, ClusterHighlight, column_shapes, selected_edge_selection
 from attribution_viewer.layout import COLUMN_GAP, GraphLayout, layer_tick_labels, widen_columns
-from attribution_viewer.model import EMBEDDING_LAYER, GraphStore, NodeKind, visible_token
+from attribution_viewer.model import EMBEDDING_LAYER, GraphStore, NodeKind, escape_markup, visible_token
 from attribution_viewer.style import (
     EDGE_COLORS,
     EDGE_SIGN_LABELS,
@@ -126,7 +126,7 @@ def text_width(text: str, font_size: float) -> float:
 def short_token(token: str) -> str:
     """A token for an axis label: whitespace made visible, long ones cut with an ellipsis."""
     shown = visible_token(token)
-    return shown if len(shown) <= MAX_TOKEN_CHARS else shown[: MAX_TOKEN_CHARS - 1] + "…"
+    return escape_markup(shown if len(shown) <= MAX_TOKEN_CHARS else shown[: MAX_TOKEN_CHARS - 1] + "…")
 
 
 class TokenLabels(NamedTuple):
