@@ -53,7 +53,8 @@ N_TRACES = SELECTED_TRACE + 1
 KIND_SIZE = {NodeKind.FEATURE: 1.0, NodeKind.ERROR: 0.8, NodeKind.EMBEDDING: 1.15, NodeKind.LOGIT: 1.15}
 BASE_EDGE_EMPHASIS = 0.6  # all edges are drawn faint; the selection's edges strongly
 MAX_SELECTED_EDGES = 400
-LOGIT_SPACING = 3.0  # slots between logits, room for their "token / p" labels
+LOGIT_SPACING = 3.0  # minimum slots between logits, room for their "token / p" labels
+LOGIT_LABEL_SHARE = 0.05  # a logit label is about this share of the plot's width
 HIGHLIGHT_COLOR = "#d4a017"
 SEARCH_COLOR = "#e7298a"
 PINNED_COLOR = "#111111"
@@ -329,14 +330,23 @@ def build_overlays(
 
 
 def view_layout(store: GraphStore, visible: np.ndarray) -> GraphLayout:
-    """Layout of the visible nodes, cells ordered by influence (most influential first)."""
-    return compute_layout(store, visible, score=1.0 - store.cumulative_influence, logit_spacing=LOGIT_SPACING)
+    """Layout of the visible nodes, cells ordered by influence (most influential first).
+
+    Logits are spread so that their labels (about ``LOGIT_LABEL_SHARE`` of a typical plot
+    width each) do not collide: a first pass measures the graph's width in slots.
+    """
+    score = 1.0 - store.cumulative_influence
+    first = compute_layout(store, visible, score=score, logit_spacing=LOGIT_SPACING)
+    spacing = max(LOGIT_SPACING, LOGIT_LABEL_SHARE * first.width)
+    if spacing == LOGIT_SPACING:
+        return first
+    return compute_layout(store, visible, score=score, logit_spacing=spacing)
 
 
 def figure_layout(store: GraphStore, layout: GraphLayout, token_focus: int | None = None) -> dict[str, Any]:
     """Axes, ticks and margins of the interactive figure."""
     return {
-        "margin": {"l": 48, "r": 12, "t": 36, "b": 56},
+        "margin": {"l": 48, "r": 12, "t": 56, "b": 56},
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
         "font": {"family": FONT_FAMILY, "size": 12},
