@@ -165,8 +165,11 @@ def test_g4_prompt_token_click_focuses_column(dash_duo) -> None:
         lambda: dash_duo.driver.find_elements("css selector", ".prompt-token.focused"),
         message="token focused",
     )
-    shapes = dash_duo.driver.execute_script(
+    focused_bands = (
         "return document.querySelector('#attribution-graph .js-plotly-plot').layout.shapes"
         ".filter(s => s.fillcolor.indexOf('255, 200') >= 0).length"
     )
-    assert shapes == 1
+    wait_until(lambda: dash_duo.driver.execute_script(focused_bands) == 1, message="column band drawn")
+    # Clicking the token again removes the band.
+    dash_duo.find_element(".prompt-token").click()
+    wait_until(lambda: dash_duo.driver.execute_script(focused_bands) == 0, message="column band removed")
