@@ -9,8 +9,8 @@ from dash import Dash, no_update
 from test_layout import tiny_store
 
 from attribution_viewer.app.context import AppContext
+from attribution_viewer.app.controls import ViewControls
 from attribution_viewer.app.export_controls import (
-    ViewControls,
     export_controls_layout,
     export_view,
     preset_values,

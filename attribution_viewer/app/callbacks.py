@@ -13,12 +13,12 @@ Registered per app by :func:`register_graph_callbacks` (never with the global
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from dash import ALL, Dash, Input, Output, Patch, State, ctx, no_update
 
 from attribution_viewer.app.context import AppContext
+from attribution_viewer.app.controls import VIEW_CONTROLS, ViewControls, view_dependencies
 from attribution_viewer.app.panel import empty_panel, node_panel_children
 from attribution_viewer.clustering.state import validate_state
 from attribution_viewer.figures import (
@@ -36,37 +36,6 @@ from attribution_viewer.figures import (
 )
 from attribution_viewer.search import search_nodes
 from attribution_viewer.view import ViewState, state_to_query
-
-
-def scene_signature(
-    prune: float, freq: float, toggles: list[str], pinned: list[str], labels: dict[str, str]
-) -> str:
-    """Identifies what the full figure depends on; other inputs only change overlays (Patch)."""
-    return json.dumps([prune, freq, sorted(toggles or []), pinned or [], labels or {}], sort_keys=True)
-
-
-def view_from_controls(
-    prune: float | None,
-    freq: float | None,
-    toggles: list[str] | None,
-    size: float | None,
-    selected: str | None,
-    pinned: list[str] | None,
-    labels: dict[str, str] | None,
-    base: ViewState,
-) -> ViewState:
-    """The ViewState described by the controls' values (None -> ``base``)."""
-    toggles = toggles or []
-    return ViewState(
-        prune_threshold=base.prune_threshold if prune is None else float(prune),
-        frequency_threshold=base.frequency_threshold if freq is None else float(freq),
-        show_errors="errors" in toggles,
-        node_size=base.node_size if size is None else float(size),
-        selected=selected,
-        pinned=tuple(pinned or ()),
-        labels=labels or {},
-        show_highlighted="shared" in toggles,
-    )
 
 
 def active_clusters(app_ctx: AppContext, cluster_state: dict[str, Any] | None) -> list[ClusterHighlight]:
@@ -89,20 +58,11 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
     def indices(keys: list[str] | None) -> list[int]:
         return [store.index_of[k] for k in keys or [] if k in store.index_of]
 
-    def update_figure(
-        prune: float,
-        freq: float,
-        toggles: list[str],
-        size: float,
-        selected: str | None,
-        pinned: list[str],
-        labels: dict[str, str],
-        cluster_state: dict[str, Any] | None,
-        search_keys: list[str],
-        token_focus: int | None,
-        drawn_signature: str | None,
-    ) -> tuple[Any, str, Any]:
-        view = view_from_controls(prune, freq, toggles, size, selected, pinned, labels, base)
+    def update_figure(*values: Any) -> tuple[Any, str, Any]:
+        controls = ViewControls(*values[: len(VIEW_CONTROLS)])
+        cluster_state, search_keys, token_focus, drawn_signature = values[len(VIEW_CONTROLS) :]
+        view = controls.view(base)
+        selected = controls.selected
         scene = build_scene(store, view, app_ctx.frequencies.values)
         selected_index = store.index_of.get(selected) if selected else None
         overlays = build_overlays(
@@ -112,14 +72,14 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
             scene.edge_mask,
             node_size=view.node_size,
             selected=selected_index,
-            pinned=indices(pinned),
+            pinned=indices(controls.pinned),
             clusters=active_clusters(app_ctx, cluster_state),
             highlighted=store.highlighted if view.show_highlighted else None,
             search=indices(search_keys),
             webgl=app_ctx.webgl,
         )
         counts = counts_text(store, scene)
-        signature = scene_signature(prune, freq, toggles, pinned, labels)
+        signature = controls.scene_signature()
         if signature == drawn_signature:
             patch = Patch()
             for offset, trace in enumerate(overlays.traces()):
@@ -136,7 +96,7 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
             scene.visible,
             scene.edge_mask,
             node_size=view.node_size,
-            hover=hover_texts(store, labels),
+            hover=hover_texts(store, controls.labels),
             overlays=overlays,
             layout=scene.layout,
             webgl=app_ctx.webgl,
@@ -148,13 +108,7 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         Output("attribution-graph", "figure"),
         Output("shown-counts", "children"),
         Output("figure-signature", "data"),
-        Input("prune-slider", "value"),
-        Input("frequency-slider", "value"),
-        Input("error-toggle", "value"),
-        Input("node-size", "value"),
-        Input("selected-node", "data"),
-        Input("pinned-nodes", "data"),
-        Input("node-labels", "data"),
+        *view_dependencies(),
         Input("cluster-state", "data"),
         Input("search-results", "data"),
         Input("token-focus", "data"),
@@ -279,28 +233,13 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         prevent_initial_call=True,
     )(focus_token)
 
-    def sync_url(
-        prune: float,
-        freq: float,
-        toggles: list[str],
-        size: float,
-        selected: str | None,
-        pinned: list[str],
-        labels: dict[str, str],
-        cluster_state: dict[str, Any] | None,
-    ) -> str:
-        view = view_from_controls(prune, freq, toggles, size, selected, pinned, labels, base)
-        return state_to_query(view, app_ctx.graph_id, cluster_state)
+    def sync_url(*values: Any) -> str:
+        controls = ViewControls(*values[: len(VIEW_CONTROLS)])
+        return state_to_query(controls.view(base), app_ctx.graph_id, values[len(VIEW_CONTROLS)])
 
     app.callback(
         Output("url", "search"),
-        Input("prune-slider", "value"),
-        Input("frequency-slider", "value"),
-        Input("error-toggle", "value"),
-        Input("node-size", "value"),
-        Input("selected-node", "data"),
-        Input("pinned-nodes", "data"),
-        Input("node-labels", "data"),
+        *view_dependencies(),
         Input("cluster-state", "data"),
         prevent_initial_call=True,
     )(sync_url)

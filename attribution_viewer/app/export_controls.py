@@ -19,8 +19,9 @@ from typing import Any, NamedTuple, cast
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from attribution_viewer.app.callbacks import active_clusters, view_from_controls
+from attribution_viewer.app.callbacks import active_clusters
 from attribution_viewer.app.context import AppContext
+from attribution_viewer.app.controls import VIEW_CONTROLS, ViewControls, view_dependencies
 from attribution_viewer.errors import MissingDependencyError
 from attribution_viewer.export import image
 from attribution_viewer.export.exporter import EXPORT_FORMATS, MIME_TYPES, ExportFormat, export_bytes
@@ -155,18 +156,6 @@ def export_controls_layout() -> html.Details:
     )
 
 
-class ViewControls(NamedTuple):
-    """The values of the controls and stores that define the graph view."""
-
-    prune: float | None
-    freq: float | None
-    toggles: list[str] | None
-    size: float | None
-    selected: str | None
-    pinned: list[str] | None
-    labels: dict[str, str] | None
-
-
 class ExportResult(NamedTuple):
     """The file to send, or a message explaining why there is none."""
 
@@ -205,7 +194,7 @@ def export_view(
         return ExportResult("", None, "", f"unknown format {fmt!r}")
     fmt_checked = cast(ExportFormat, fmt)
     c = controls
-    view = view_from_controls(c.prune, c.freq, c.toggles, c.size, c.selected, c.pinned, c.labels, base)
+    view = c.view(base)
     try:
         options = PrintOptions(
             width=int(width or 0),
@@ -276,14 +265,7 @@ def register_export_callbacks(app: Dash, app_ctx: AppContext) -> None:
         font_size: float | None,
         title: str | None,
         flags: list[str] | None,
-        prune: float | None,
-        freq: float | None,
-        toggles: list[str] | None,
-        size: float | None,
-        selected: str | None,
-        pinned: list[str] | None,
-        labels: dict[str, str] | None,
-        cluster_state: dict[str, Any] | None,
+        *values: Any,
     ) -> tuple[Any, str]:
         if not n_clicks:
             return no_update, ""
@@ -296,8 +278,8 @@ def register_export_callbacks(app: Dash, app_ctx: AppContext) -> None:
             font_size=font_size,
             title=title,
             flags=flags,
-            controls=ViewControls(prune, freq, toggles, size, selected, pinned, labels),
-            cluster_state=cluster_state,
+            controls=ViewControls(*values[: len(VIEW_CONTROLS)]),
+            cluster_state=values[len(VIEW_CONTROLS)],
         )
         if result.content is None:
             log.warning("export failed: %s", result.message)
@@ -314,13 +296,7 @@ def register_export_callbacks(app: Dash, app_ctx: AppContext) -> None:
         State("export-font-size", "value"),
         State("export-title", "value"),
         State("export-flags", "value"),
-        State("prune-slider", "value"),
-        State("frequency-slider", "value"),
-        State("error-toggle", "value"),
-        State("node-size", "value"),
-        State("selected-node", "data"),
-        State("pinned-nodes", "data"),
-        State("node-labels", "data"),
+        *view_dependencies(State),
         State("cluster-state", "data"),
         prevent_initial_call=True,
     )(download)
