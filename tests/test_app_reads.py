@@ -1,0 +1,114 @@
+"""Lazy loading, counted: the graph file is read once per process, start-up and page loads
+read no description file, a click reads exactly one, a second click on it reads none.
+
+Callbacks are called through the Flask test client exactly as the browser calls them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+import attribution_viewer.loaders as loaders
+from attribution_viewer.app import create_app
+from attribution_viewer.model import NodeKind
+from config.settings import DEFAULTS
+
+
+def call_callback(client: Any, output: str, values: dict[str, Any], changed: str) -> dict[str, Any]:
+    """POST one callback like dash-renderer does; ``values`` maps ``id.prop`` to a value."""
+    deps = client.get("/_dash-dependencies").json
+    dep = next(d for d in deps if d["output"] == output)
+
+    def fill(items: list[dict[str, str]]) -> list[dict[str, Any]]:
+        return [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in items]
+
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in output.strip(".").split("...")]
+    payload = {
+        "output": output,
+        "outputs": outputs if len(outputs) > 1 else outputs[0],
+        "inputs": fill(dep["inputs"]),
+        "state": fill(dep["state"]),
+        "changedPropIds": [changed],
+    }
+    response = client.post("/_dash-update-component", json=payload)
+    assert response.status_code == 200, response.data[:500]
+    return response.json["response"]
+
+
+@pytest.fixture
+def counted_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    reads: list[str] = []
+    original = loaders._read
+
+    def counting(path: Any) -> bytes:
+        reads.append(str(path))
+        return original(path)
+
+    monkeypatch.setattr(loaders, "_read", counting)
+    return reads
+
+
+def test_r1_graph_read_once_and_descriptions_on_demand(counted_reads: list[str]) -> None:
+    app = create_app(dataclasses.replace(DEFAULTS))
+    ctx = app.server.config["attribution_viewer_context"]
+    assert counted_reads == [str(DEFAULTS.graph_path)]
+    client = app.server.test_client()
+    for _ in range(2):  # two page loads
+        assert client.get("/").status_code == 200
+        assert client.get("/_dash-layout").status_code == 200
+    source = ctx.descriptions
+    assert source is not None and source.files_read == 0
+
+    store = ctx.store
+    feature = store.keys[store.kind_slices[NodeKind.FEATURE].start]
+    other = store.keys[store.kind_slices[NodeKind.FEATURE].start + 1]
+    values = {"selected-node.data": feature, "node-labels.data": {}, "pinned-nodes.data": []}
+    panel = call_callback(client, "node-panel.children", values, "selected-node.data")
+    assert feature in str(panel)
+    assert source.files_read == 1
+    call_callback(
+        client, "node-panel.children", {**values, "selected-node.data": other}, "selected-node.data"
+    )
+    assert source.files_read == 2
+    call_callback(client, "node-panel.children", values, "selected-node.data")
+    assert source.files_read == 2  # cached: the second click on a node reads nothing
+    assert counted_reads == [str(DEFAULTS.graph_path)]
+
+
+def test_r2_click_sends_a_patch_not_the_figure() -> None:
+    app = create_app(DEFAULTS)
+    client = app.server.test_client()
+    client.get("/")
+    output = "..attribution-graph.figure...shown-counts.children...figure-signature.data.."
+    base = {
+        "prune-slider.value": 0.8,
+        "frequency-slider.value": 0.25,
+        "error-toggle.value": [],
+        "node-size.value": 10,
+        "selected-node.data": None,
+        "pinned-nodes.data": [],
+        "node-labels.data": {},
+        "cluster-state.data": None,
+        "search-results.data": [],
+        "token-focus.data": None,
+        "figure-signature.data": None,
+    }
+    first = call_callback(client, output, base, "prune-slider.value")
+    figure = first["attribution-graph"]["figure"]
+    assert "data" in figure and "layout" in figure
+    signature = first["figure-signature"]["data"]
+    store = app.server.config["attribution_viewer_context"].store
+    selected = store.keys[int(store.logit_indices[0])]
+    second = call_callback(
+        client,
+        output,
+        {**base, "selected-node.data": selected, "figure-signature.data": signature},
+        "selected-node.data",
+    )
+    patch = second["attribution-graph"]["figure"]
+    assert patch.get("__dash_patch_update") == "__dash_patch_update"
+    assert "figure-signature" not in second  # unchanged: no new full figure
+    assert len(str(patch)) < len(str(figure)) / 5
