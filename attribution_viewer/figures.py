@@ -16,7 +16,7 @@ only when ``webgl=True`` (large graphs), SVG otherwise (faster to start).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -52,7 +52,12 @@ N_TRACES = SELECTED_TRACE + 1
 
 KIND_SIZE = {NodeKind.FEATURE: 1.0, NodeKind.ERROR: 0.8, NodeKind.EMBEDDING: 1.15, NodeKind.LOGIT: 1.15}
 BASE_EDGE_EMPHASIS = 0.6  # all edges are drawn faint; the selection's edges strongly
-MAX_SELECTED_EDGES = 400
+MAX_SELECTED_EDGES = 250
+SIGN_COLORSCALE = {
+    "cmin": -1,
+    "cmax": 1,
+    "colorscale": [[0.0, EDGE_COLORS[-1]], [0.5, EDGE_COLORS[0]], [1.0, EDGE_COLORS[1]]],
+}
 LOGIT_SPACING = 3.0  # minimum slots between logits, room for their "token / p" labels
 LOGIT_LABEL_SHARE = 0.05  # a logit label is about this share of the plot's width
 HIGHLIGHT_COLOR = "#d4a017"
@@ -103,8 +108,8 @@ def _line_trace(
 ):
     cls = go.Scattergl if webgl else go.Scatter
     return cls(
-        x=batch_x,
-        y=batch_y,
+        x=batch_x.astype(np.float32),  # sent as binary: float32 halves the payload
+        y=batch_y.astype(np.float32),
         mode="lines",
         line={"color": color, "width": width},
         opacity=opacity,
@@ -140,20 +145,27 @@ def _marker_trace(
     *,
     name: str,
     symbol: str | list[str],
-    color: str | list[str],
+    color: str | list[str] | np.ndarray,
     size: float,
     line: Mapping[str, Any] | None = None,
     text: list[str] | None = None,
     hovertext: list[str] | None = None,
     textposition: str = "bottom center",
+    colorscale: Mapping[str, Any] | None = None,
 ) -> go.Scatter:
     return go.Scatter(
-        x=np.round(x, 2),
-        y=np.round(y, 2),
+        x=np.round(x, 2).astype(np.float32),
+        y=np.round(y, 2).astype(np.float32),
         mode="markers+text" if text else "markers",
         name=name,
         customdata=np.asarray(indices, dtype=np.int64).tolist(),  # a plain list: Dash drops typed arrays
-        marker={"symbol": symbol, "color": color, "size": size, "line": dict(line or {"width": 0})},
+        marker={
+            "symbol": symbol,
+            "color": color,
+            "size": size,
+            "line": dict(line or {"width": 0}),
+            **(colorscale or {}),
+        },
         text=text,
         textposition=textposition,
         textfont={"size": 11, "family": FONT_FAMILY},
@@ -227,6 +239,24 @@ class Overlays(NamedTuple):
     pinned: go.Scatter
     selected: go.Scatter
 
+    def changed_traces(self, changed: Collection[str]) -> dict[int, dict[str, Any]]:
+        """Trace index -> trace JSON for the overlays that depend on the ``changed`` inputs
+        (``"selected-node"``, ``"cluster-state"``, ``"search-results"``; anything else:
+        all of them). Numeric arrays are binary-encoded as in a full figure."""
+        everything = dict(enumerate(self.traces(), start=SEL_EDGE_TRACES.start))
+        parts: dict[str, list[int]] = {
+            "selected-node": [*SEL_EDGE_TRACES, NEIGHBOUR_TRACE, SELECTED_TRACE],
+            "cluster-state": [CLUSTER_TRACE],
+            "search-results": [SEARCH_TRACE],
+        }
+        if not changed or any(c not in parts for c in changed):
+            wanted = list(everything)
+        else:
+            wanted = sorted({i for c in changed for i in parts[c]})
+        # A Figure's JSON encodes numpy arrays as base64 typed arrays (a bare trace's does not).
+        encoded = go.Figure(data=[everything[i] for i in wanted]).to_plotly_json()["data"]
+        return dict(zip(wanted, encoded, strict=True))
+
     def traces(self) -> list[Any]:
         return [
             *self.selected_edges,
@@ -273,26 +303,27 @@ def build_overlays(
     edges = selected_edge_selection(store, selected, visible_edge_mask)
     sel_traces = edge_traces(store, layout, edges, webgl, emphasis=3.0)
 
-    # Neighbours of the selection, coloured by the sign of their edge with it.
+    # Neighbours of the selection, coloured by the sign of their edge with it (-1, 0, +1
+    # through a three-colour scale: one byte per neighbour instead of a colour string).
     neighbour_idx = np.zeros(0, dtype=np.int64)
-    neighbour_colors: list[str] = []
+    signs = np.zeros(0, dtype=np.int8)
     if selected is not None and edges.size:
         src = edge_sources(store)[edges]
         tgt = store.adjacency.indices[edges]
         other = np.where(src == selected, tgt, src)
         weights = store.adjacency.data[edges]
         neighbour_idx, first = np.unique(other, return_index=True)
-        signs = np.sign(weights[first]).astype(int) if store.weighted else np.zeros(first.size, int)
-        neighbour_colors = [EDGE_COLORS[int(s)] for s in signs]
+        signs = np.sign(weights[first] if store.weighted else np.zeros(first.size)).astype(np.int8)
     neighbours = _marker_trace(
         layout.x[neighbour_idx],
         layout.y[neighbour_idx],
         neighbour_idx,
         name="neighbours",
         symbol="circle-open",
-        color=neighbour_colors or "#000",
+        color=signs,
         size=node_size * 1.5,
-        line={"width": 2, "color": neighbour_colors or "#000"},
+        line={"width": 2},
+        colorscale=SIGN_COLORSCALE,
     )
 
     cluster_idx: list[int] = []

@@ -111,7 +111,7 @@ class Connections(NamedTuple):
 
 
 def connections(
-    store: GraphStore, index: int, labels: Mapping[str, str] | None = None, limit: int = 50
+    store: GraphStore, index: int, labels: Mapping[str, str] | None = None, limit: int = 20
 ) -> Connections:
     """Inputs and outputs of node ``index``, split positive / negative, sorted by |weight|.
 

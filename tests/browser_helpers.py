@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Collection
 from typing import Any
 
+import numpy as np
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
+
+from attribution_viewer.app.page import base_view
+from attribution_viewer.figures import build_scene
+from attribution_viewer.model import NodeKind
 
 # Finds the marker of node `index` in the figure and returns its page coordinates.
 _NODE_XY = """
@@ -82,3 +89,56 @@ def text_of(dash_duo: Any, selector: str) -> str:
         return dash_duo.find_element(selector).text
     except StaleElementReferenceException:
         return ""
+
+
+def context_of(app: Any) -> Any:
+    """The app's :class:`~attribution_viewer.app.context.AppContext`."""
+    return app.server.config["attribution_viewer_context"]
+
+
+def visible_nodes(app: Any, **view_changes: Any) -> np.ndarray:
+    """Boolean mask of the nodes drawn in the start-up view (plus ``view_changes``)."""
+    ctx = context_of(app)
+    view = dataclasses.replace(base_view(ctx), **view_changes)
+    return build_scene(ctx.store, view, ctx.frequencies.values).visible
+
+
+def first_visible(app: Any, kind: NodeKind, among: Collection[int] | None = None, **view_changes: Any) -> int:
+    """The visible node of ``kind`` (optionally only ``among`` these indices) farthest from
+    its neighbours in the start-up view plus ``view_changes``, so that a click at its marker
+    cannot land on another node."""
+    ctx = context_of(app)
+    store = ctx.store
+    view = dataclasses.replace(base_view(ctx), **view_changes)
+    scene = build_scene(store, view, ctx.frequencies.values)
+    shown = np.flatnonzero(scene.visible)
+    s = store.kind_slices[kind]
+    candidates = shown[(shown >= s.start) & (shown < s.stop)]
+    if among is not None:
+        candidates = candidates[np.isin(candidates, np.fromiter(among, dtype=np.int64))]
+    assert candidates.size, f"no visible {kind.name}"
+    x, y = scene.layout.x, scene.layout.y * 3.0  # rows are ~3 slots tall on screen
+    gaps = [
+        np.min(np.hypot(x[shown[shown != i]] - x[i], y[shown[shown != i]] - y[i]), initial=np.inf)
+        for i in candidates
+    ]
+    return int(candidates[int(np.argmax(gaps))])
+
+
+def trace_points(dash_duo: Any, trace_index: int) -> dict[int, str]:
+    """Node index -> marker colour of every point of figure trace ``trace_index``."""
+    pairs = dash_duo.driver.execute_script(
+        "const gd=document.querySelector('#attribution-graph .js-plotly-plot');"
+        "const t=gd && gd._fullData ? gd._fullData[arguments[0]] : null;"
+        "if (!t || !t.customdata || !t.customdata.length) { return []; }"
+        "const c=(t.marker || {}).color, ids=Array.from(t.customdata, Number);"
+        "return ids.map((id, k) => [id, Array.isArray(c) ? c[k] : c]);",
+        trace_index,
+    )
+    return {int(i): str(c) for i, c in pairs}
+
+
+def assert_no_console_errors(dash_duo: Any) -> None:
+    """The browser console has no SEVERE entries."""
+    errors = [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]
+    assert errors == []

@@ -8,15 +8,21 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import numpy as np
 import pytest
-from browser_helpers import click_node, marker_size, text_of, wait_for_graph, wait_until
+from browser_helpers import (
+    assert_no_console_errors,
+    click_node,
+    first_visible,
+    marker_size,
+    text_of,
+    wait_for_graph,
+    wait_until,
+)
 from conftest import REAL_GRAPH_FILES, real_graph
 from selenium.webdriver.common.keys import Keys
 
 from attribution_viewer.app import create_app
-from attribution_viewer.app.page import base_view
-from attribution_viewer.figures import NODE_TRACES, build_scene
+from attribution_viewer.figures import NODE_TRACES
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import NodeKind
 from attribution_viewer.search import search_nodes
@@ -29,32 +35,8 @@ def example_settings(**overrides):
     return dataclasses.replace(DEFAULTS, **overrides)
 
 
-def first_visible(app, kind: NodeKind, **view_changes) -> int:
-    """The visible node of ``kind`` (start-up view plus changes) farthest from its neighbours,
-    so that a click at its marker cannot land on another node."""
-    ctx = app.server.config["attribution_viewer_context"]
-    store = ctx.store
-    view = dataclasses.replace(base_view(ctx), **view_changes)
-    scene = build_scene(store, view, ctx.frequencies.values)
-    shown = np.flatnonzero(scene.visible)
-    s = store.kind_slices[kind]
-    candidates = shown[(shown >= s.start) & (shown < s.stop)]
-    assert candidates.size, f"no visible {kind.name}"
-    x, y = scene.layout.x, scene.layout.y * 3.0  # rows are ~3 slots tall on screen
-    gaps = [
-        np.min(np.hypot(x[shown[shown != i]] - x[i], y[shown[shown != i]] - y[i]), initial=np.inf)
-        for i in candidates
-    ]
-    return int(candidates[int(np.argmax(gaps))])
-
-
 def panel_text(dash_duo) -> str:
     return text_of(dash_duo, "#node-panel")
-
-
-def assert_no_console_errors(dash_duo) -> None:
-    errors = [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]
-    assert errors == []
 
 
 def test_g1_example_click_every_kind_size_search_and_reload(dash_duo) -> None:

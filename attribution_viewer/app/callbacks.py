@@ -24,7 +24,6 @@ from attribution_viewer.clustering.state import validate_state
 from attribution_viewer.figures import (
     NODE_KINDS,
     NODE_TRACES,
-    SEL_EDGE_TRACES,
     ClusterHighlight,
     build_figure,
     build_overlays,
@@ -82,9 +81,10 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         signature = controls.scene_signature()
         if signature == drawn_signature:
             patch = Patch()
-            for offset, trace in enumerate(overlays.traces()):
-                patch["data"][SEL_EDGE_TRACES.start + offset] = trace.to_plotly_json()
             triggered = set(ctx.triggered_prop_ids.values())
+            changed = triggered - {"token-focus"}
+            for index, trace in (overlays.changed_traces(changed) if changed else {}).items():
+                patch["data"][index] = trace
             if "node-size" in triggered:
                 for trace_index, kind in zip(NODE_TRACES, NODE_KINDS, strict=True):
                     patch["data"][trace_index]["marker"]["size"] = node_marker_size(kind, view.node_size)

@@ -237,9 +237,15 @@ def cluster_panel_layout(settings: Settings) -> html.Div:
 # -- pure helpers used by the callbacks ------------------------------------------------
 
 
-def feature_texts(ctx: AppContext) -> list[str] | None:
-    """Description or label of every feature node; None when no feature has any."""
-    texts = ctx.node_texts(range(ctx.store.count(NodeKind.FEATURE)))
+def feature_texts(ctx: AppContext, read_descriptions: bool = True) -> list[str] | None:
+    """Description (or label) of every feature node; None when no feature has any.
+
+    ``read_descriptions=False`` uses the labels the graph file carries and reads no
+    description file (the automatic clustering of a first visit must not read the folder).
+    """
+    features = range(ctx.store.count(NodeKind.FEATURE))
+    labels = ctx.store.nodes.label
+    texts = ctx.node_texts(features) if read_descriptions else [labels[i] for i in features]
     return texts if any(t.strip() for t in texts) else None
 
 
@@ -259,14 +265,18 @@ def _with_warnings(text: str, warnings: tuple[str, ...]) -> str:
 
 
 def run_clustering(
-    ctx: AppContext, method: str, n_clusters: int | None, max_size: int | None
+    ctx: AppContext,
+    method: str,
+    n_clusters: int | None,
+    max_size: int | None,
+    read_descriptions: bool = True,
 ) -> ActionResult:
     size = int(max_size) if max_size else ctx.settings.cluster_max_size
     if size < 2:
         return ActionResult(None, "size cap must be at least 2")
     result = cluster_features(
         ctx.store,
-        texts=feature_texts(ctx),
+        texts=feature_texts(ctx, read_descriptions),
         max_size=size,
         n_clusters=int(n_clusters) if n_clusters else None,
         method=method or "auto",
@@ -502,9 +512,10 @@ def register_cluster_callbacks(app: Dash, ctx: AppContext) -> None:
             return restored.state.to_json(), _with_warnings(
                 "clusters restored from the link", restored.warnings
             )
-        if raw is None:  # first visit in this browser: cluster automatically
-            result = run_clustering(ctx, "auto", None, None)
-            return (result.state or state).to_json(), result.message
+        if raw is None:  # first visit in this browser: cluster from the graph alone, reading no file
+            result = run_clustering(ctx, "auto", None, None, read_descriptions=False)
+            note = "; Run to use the feature descriptions" if ctx.descriptions is not None else ""
+            return (result.state or state).to_json(), result.message + note
         if not fired:  # page load, rows being rendered, a control being reset: not a user action
             if checked.warnings:
                 return state.to_json(), _with_warnings("", checked.warnings)

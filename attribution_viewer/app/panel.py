@@ -44,6 +44,11 @@ def empty_panel(store: GraphStore) -> list[Any]:
     ]
 
 
+def _data_weight(weight: float | None) -> dict[str, Any]:
+    """The ``data-weight`` attribute a connection row shows through CSS."""
+    return {"data-weight": "" if weight is None else f"{weight:+.3g}"}
+
+
 def _connection_rows(
     title: str, rows: Sequence[Connection], total: int, sign_class: str, weighted: bool
 ) -> html.Div:
@@ -55,15 +60,14 @@ def _connection_rows(
             html.Div(f"{title} ({count})", className=f"conn-title {sign_class}"),
             html.Div(
                 [
+                    # Compact rows (one click sends them all): the weight is shown by CSS
+                    # from data-weight, the key is the tooltip.
                     html.Button(
-                        [
-                            html.Span(row.label, className="conn-label"),
-                            html.Span(f"{row.weight:+.3g}" if weighted else "", className="conn-weight"),
-                        ],
+                        row.label,
                         id={"type": "conn-row", "key": row.key},
                         className=f"conn-row {sign_class}",
                         title=row.key,
-                        n_clicks=0,
+                        **_data_weight(row.weight if weighted else None),
                     )
                     for row in rows
                 ],

@@ -1,0 +1,77 @@
+"""Browser test of the Export menu (headless Chromium via dash_duo): X1.
+
+The browser really downloads the file: dash_duo starts Chromium with its download
+directory set to ``dash_duo.download_path``.
+
+The app keeps kaleido's shared Chromium running between exports. dash_duo's threaded
+server, when stopped, raises SystemExit in every thread started after it -- kaleido's
+threads included -- after which kaleido's exit hook waits forever. The fixture below
+closes kaleido's browser before dash_duo stops the server.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import kaleido
+import pytest
+from browser_helpers import assert_no_console_errors, context_of, text_of, wait_for_graph, wait_until
+
+from attribution_viewer.app import create_app
+from attribution_viewer.export import image
+from attribution_viewer.model import visible_token
+from config.settings import DEFAULTS
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def kaleido_closed_first(dash_duo):
+    """dash_duo, with kaleido's shared browser closed before dash_duo's teardown."""
+    yield dash_duo
+    kaleido.stop_sync_server(silence_warnings=True)
+
+
+def finished_downloads(folder: Path) -> list[Path]:
+    """Files fully downloaded into ``folder`` (Chromium first writes hidden and
+    ``*.crdownload`` files)."""
+    files = [p for p in folder.iterdir() if p.is_file()]
+    if any(p.name.startswith(".") or p.suffix == ".crdownload" for p in files):
+        return []
+    return sorted(files)
+
+
+def test_x1_export_pdf_downloads_a_pdf_with_the_prompt(kaleido_closed_first) -> None:
+    dash_duo = kaleido_closed_first
+    if image.find_chromium() is None:
+        pytest.skip("no Chromium for kaleido on this machine")
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        pytest.skip("pdftotext (poppler-utils) not installed")
+    app = create_app(DEFAULTS)
+    store = context_of(app).store
+    downloads = Path(dash_duo.download_path)
+    dash_duo.start_server(app)
+    wait_for_graph(dash_duo)
+    assert finished_downloads(downloads) == []
+
+    dash_duo.find_element("#export-button").click()
+    dash_duo.wait_for_element("#export-go", timeout=5)
+    pdf = dash_duo.find_element("#export-format input[value='pdf']")
+    assert pdf.is_selected()  # the default format
+    assert "two-column" in text_of(dash_duo, "#export-preset")  # the default preset
+    dash_duo.find_element("#export-go").click()
+
+    wait_until(lambda: finished_downloads(downloads), timeout=60, message="downloaded file")
+    (path,) = finished_downloads(downloads)
+    assert path.name == f"{context_of(app).graph_id}.pdf"
+    wait_until(lambda: path.name in text_of(dash_duo, "#export-status"), message="export status")
+    data = path.read_bytes()
+    assert data.startswith(b"%PDF")
+    text = subprocess.run([pdftotext, str(path), "-"], capture_output=True, text=True, check=True).stdout
+    tokens = [visible_token(t) for t in store.prompt_tokens]
+    missing = [t for t in tokens if t.strip() and t not in text]
+    assert missing == []
+    assert_no_console_errors(dash_duo)
