@@ -10,6 +10,7 @@ from builders import build_tiny_store
 from attribution_viewer.figures import (
     CLUSTER_TRACE,
     N_TRACES,
+    NEIGHBOUR_TRACE,
     NODE_TRACES,
     SEARCH_TRACE,
     SEL_EDGE_TRACES,
@@ -135,3 +136,48 @@ def test_webgl_edges_only_when_asked() -> None:
     )
     assert traces(fig)[0]["type"] == "scattergl"
     assert traces(fig)[NODE_TRACES.start]["type"] == "scatter"
+
+
+def test_highlighted_nodes_are_ringed_when_shown() -> None:
+    store = build_tiny_store()
+    scene = build_scene(store, ViewState(prune_threshold=1.0), None)
+    highlighted = np.zeros(store.n_nodes, dtype=bool)
+    highlighted[[0, 2]] = True  # node 2 (an error) is hidden: not ringed
+    overlays = build_overlays(
+        store,
+        scene.layout,
+        scene.visible,
+        scene.edge_mask,
+        node_size=10,
+        selected=None,
+        pinned=[],
+        clusters=[],
+        highlighted=highlighted,
+        search=[],
+        webgl=False,
+    )
+    assert list(overlays.highlighted.customdata) == [0]
+
+
+def test_changed_traces_sends_only_what_depends_on_the_input() -> None:
+    store = build_tiny_store()
+    scene = build_scene(store, ViewState(prune_threshold=1.0), None)
+    overlays = build_overlays(
+        store,
+        scene.layout,
+        scene.visible,
+        scene.edge_mask,
+        node_size=10,
+        selected=1,
+        pinned=[],
+        clusters=[],
+        highlighted=None,
+        search=[],
+        webgl=False,
+    )
+    assert set(overlays.changed_traces({"search-results"})) == {SEARCH_TRACE}
+    assert set(overlays.changed_traces({"cluster-state"})) == {CLUSTER_TRACE}
+    selection = overlays.changed_traces({"selected-node"})
+    assert set(selection) == {*SEL_EDGE_TRACES, NEIGHBOUR_TRACE, SELECTED_TRACE}
+    assert selection[SELECTED_TRACE]["x"]["dtype"] == "f4"  # binary-encoded like a full figure
+    assert len(overlays.changed_traces({"node-size"})) == N_TRACES - SEL_EDGE_TRACES.start
