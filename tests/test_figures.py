@@ -156,7 +156,7 @@ def test_highlighted_nodes_are_ringed_when_shown() -> None:
         search=[],
         webgl=False,
     )
-    assert list(overlays.highlighted["customdata"]) == [0]
+    assert overlays.highlighted.to_plotly_json()["customdata"] == [0]
 
 
 def test_changed_traces_sends_only_what_depends_on_the_input() -> None:
