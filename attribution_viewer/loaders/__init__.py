@@ -17,6 +17,7 @@ Anything else, or any inconsistency inside a file, raises
 from __future__ import annotations
 
 import io
+import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -133,7 +134,39 @@ _READERS: dict[str, Callable[[str | Path, Any], GraphStore]] = {
 }
 
 
-def open_graph(path: str | Path) -> GraphStore:
-    """Read the graph at ``path`` (any supported format) into a GraphStore."""
+def open_graph(path: str | Path, *, torch_in_subprocess: bool = False) -> GraphStore:
+    """Read the graph at ``path`` (any supported format) into a GraphStore.
+
+    ``torch_in_subprocess``: read ``torch.save`` files in a short-lived child process that
+    converts them to the native format, so that this process never imports torch (about
+    240 MB of memory a long-running server would otherwise keep). The result is the same.
+    """
+    if torch_in_subprocess and _is_torch_file(path):
+        return _open_torch_in_subprocess(path)
     fmt, payload = _sniff(path, _read(path))
     return _READERS[fmt](path, payload)
+
+
+def _is_torch_file(path: str | Path) -> bool:
+    """Whether ``path`` looks like a ``torch.save`` file (from its first bytes / zip names)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(_ZIP_MAGIC))
+        if head[:1] == bytes([_PICKLE_PROTOCOL_2_PLUS]):
+            return True
+        if head == _ZIP_MAGIC:
+            with zipfile.ZipFile(path) as archive:
+                return any(name.endswith("data.pkl") for name in archive.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False  # the normal path reports the problem
+    return False
+
+
+def _open_torch_in_subprocess(path: str | Path) -> GraphStore:
+    from attribution_viewer.loaders.child import run_child
+
+    with tempfile.TemporaryDirectory(prefix="attribution-viewer-") as tmp:
+        target = Path(tmp) / "graph.npz"
+        run_child(path, target)
+        store = load_native(target)
+    return replace(store, metadata=replace(store.metadata, source_path=str(path)))

@@ -1,0 +1,56 @@
+"""Convert a graph file to the native format in a child process (``python -m ...child SRC DST``).
+
+Used by :func:`attribution_viewer.loaders.open_graph` with ``torch_in_subprocess=True`` so
+that a long-running server never imports torch. A bad file is reported on stdout as one
+JSON object (``{"path", "key", "expected", "got"}`` or ``{"missing": message}``) with exit
+code 2, and turned back into the same exception in the parent.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from attribution_viewer.errors import GraphFormatError, MissingDependencyError
+
+
+def run_child(source: str | Path, target: str | Path) -> None:
+    """Convert ``source`` to the native file ``target`` in a child Python process."""
+    done = subprocess.run(
+        [sys.executable, "-m", "attribution_viewer.loaders.child", str(source), str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode == 0:
+        return
+    try:
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise RuntimeError(f"converting {source} failed: {done.stderr.strip()[-2000:]}") from None
+    if "missing" in report:
+        raise MissingDependencyError(report["missing"])
+    raise GraphFormatError(report["path"], report["key"], report["expected"], report["got"])
+
+
+def main(argv: list[str]) -> int:
+    from attribution_viewer.loaders import open_graph, save_native
+
+    source, target = argv
+    try:
+        save_native(open_graph(source), target)
+    except GraphFormatError as exc:
+        sys.stdout.write(
+            json.dumps({"path": exc.path, "key": exc.key, "expected": exc.expected, "got": exc.got})
+        )
+        return 2
+    except MissingDependencyError as exc:
+        sys.stdout.write(json.dumps({"missing": str(exc)}))
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
