@@ -382,7 +382,7 @@ def cluster_list_children(state: ClusterState) -> list[Any]:
                             ],
                             className="cluster-head",
                         ),
-                        html.Div(c.description, className="cluster-description"),
+                        html.Div(c.description, className="cluster-description", title=c.description),
                     ],
                     className="cluster-text",
                 ),
