@@ -241,11 +241,11 @@ class Overlays(NamedTuple):
 
     def changed_traces(self, changed: Collection[str]) -> dict[int, dict[str, Any]]:
         """Trace index -> trace JSON for the overlays that depend on the ``changed`` inputs
-        (``"selected-node"``, ``"cluster-state"``, ``"search-results"``; anything else:
+        (``"panel-node"``: the selection, ``"cluster-state"``, ``"search-results"``; anything else:
         all of them). Numeric arrays are binary-encoded as in a full figure."""
         everything = dict(enumerate(self.traces(), start=SEL_EDGE_TRACES.start))
         parts: dict[str, list[int]] = {
-            "selected-node": [*SEL_EDGE_TRACES, NEIGHBOUR_TRACE, SELECTED_TRACE],
+            "panel-node": [*SEL_EDGE_TRACES, NEIGHBOUR_TRACE, SELECTED_TRACE],
             "cluster-state": [CLUSTER_TRACE],
             "search-results": [SEARCH_TRACE],
         }

@@ -88,7 +88,7 @@ def test_r2_click_sends_a_patch_not_the_figure() -> None:
         "frequency-slider.value": 0.25,
         "error-toggle.value": [],
         "node-size.value": 10,
-        "selected-node.data": None,
+        "panel-node.data": None,
         "pinned-nodes.data": [],
         "node-labels.data": {},
         "cluster-state.data": None,

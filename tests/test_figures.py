@@ -177,7 +177,7 @@ def test_changed_traces_sends_only_what_depends_on_the_input() -> None:
     )
     assert set(overlays.changed_traces({"search-results"})) == {SEARCH_TRACE}
     assert set(overlays.changed_traces({"cluster-state"})) == {CLUSTER_TRACE}
-    selection = overlays.changed_traces({"selected-node"})
+    selection = overlays.changed_traces({"panel-node"})
     assert set(selection) == {*SEL_EDGE_TRACES, NEIGHBOUR_TRACE, SELECTED_TRACE}
     assert selection[SELECTED_TRACE]["x"]["dtype"] == "f4"  # binary-encoded like a full figure
     assert len(overlays.changed_traces({"node-size"})) == N_TRACES - SEL_EDGE_TRACES.start

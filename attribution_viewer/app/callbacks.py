@@ -6,16 +6,21 @@ Registered per app by :func:`register_graph_callbacks` (never with the global
 * ``attribution-graph.figure`` -- full figure when the visible set changes (tracked by the
   ``figure-signature`` store), otherwise a ``dash.Patch`` of the overlay traces
   (selection, clusters, search, sizes, column focus) only;
-* ``selected-node`` -- graph clicks, connection rows, search with one match, Esc / empty click;
-* ``node-panel`` -- the selected node's details; ``pinned-nodes`` and ``node-labels`` --
-  the panel's buttons; ``search-results``; ``token-focus``; ``url.search`` (the view as URL).
+* ``selected-node`` -- graph clicks, connection rows, search with one match, Esc / empty
+  click; ``pinned-nodes`` and ``node-labels`` -- the panel's buttons. These three are
+  clientside callbacks (``assets/app.js``): trivial logic, and no round trip before the
+  panel request;
+* ``panel-node`` -- set (clientside) once the panel shows the selection: the figure
+  highlights it after the panel, so a slow figure redraw never delays the panel;
+* ``node-panel`` -- the selected node's details; ``search-results``; ``token-focus``;
+  ``url.search`` (the view as URL).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from dash import ALL, Dash, Input, Output, Patch, State, ctx, no_update
+from dash import ALL, ClientsideFunction, Dash, Input, Output, Patch, State, ctx, no_update
 
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import VIEW_CONTROLS, ViewControls, view_dependencies
@@ -35,6 +40,8 @@ from attribution_viewer.figures import (
 )
 from attribution_viewer.search import search_nodes
 from attribution_viewer.view import ViewState, state_to_query
+
+CLIENTSIDE = "attributionViewer"
 
 
 def active_clusters(app_ctx: AppContext, cluster_state: dict[str, Any] | None) -> list[ClusterHighlight]:
@@ -108,45 +115,35 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         Output("attribution-graph", "figure"),
         Output("shown-counts", "children"),
         Output("figure-signature", "data"),
-        *view_dependencies(),
+        *view_dependencies(selected_from="panel-node"),
         Input("cluster-state", "data"),
         Input("search-results", "data"),
         Input("token-focus", "data"),
         State("figure-signature", "data"),
     )(update_figure)
 
-    def select_node(
-        click: dict[str, Any] | None,
-        _rows: list[int],
-        _clear: int,
-        search_keys: list[str],
-        current: str | None,
-    ) -> Any:
-        trigger = ctx.triggered_id
-        if trigger == "clear-selection":
-            return None
-        if trigger == "attribution-graph":
-            points = (click or {}).get("points") or []
-            if not points or points[0].get("customdata") is None:
-                return no_update
-            return store.keys[int(points[0]["customdata"])]
-        if trigger == "search-results":
-            return search_keys[0] if len(search_keys or []) == 1 else no_update
-        if isinstance(trigger, dict) and trigger.get("type") == "conn-row":
-            if not ctx.triggered[0].get("value"):
-                return no_update  # rows being rendered, not clicked
-            return str(trigger["key"])
-        return current
-
-    app.callback(
+    # Selection, pins and labels change in the browser (clientside, no round trip before
+    # the panel request): assets/app.js, namespace "attributionViewer".
+    app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE, "selectNode"),
         Output("selected-node", "data"),
         Input("attribution-graph", "clickData"),
         Input({"type": "conn-row", "key": ALL}, "n_clicks"),
         Input("clear-selection", "n_clicks"),
         Input("search-results", "data"),
-        State("selected-node", "data"),
+        State("node-keys", "data"),
         prevent_initial_call=True,
-    )(select_node)
+    )
+    # The figure highlights the selection once the panel shows it, so that redrawing the
+    # figure never delays the panel.
+    app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE, "panelNode"),
+        Output("panel-node", "data"),
+        Input("node-panel", "children"),
+        State("selected-node", "data"),
+        State("panel-node", "data"),
+        prevent_initial_call=True,
+    )
 
     def render_panel(selected: str | None, labels: dict[str, str], pinned: list[str]) -> list[Any]:
         index = store.index_of.get(selected) if selected else None
@@ -161,38 +158,16 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         Input("pinned-nodes", "data"),
     )(render_panel)
 
-    def toggle_pin(n_clicks: int | None, selected: str | None, pinned: list[str]) -> Any:
-        if not n_clicks or not selected:
-            return no_update
-        pinned = list(pinned or [])
-        return [k for k in pinned if k != selected] if selected in pinned else [*pinned, selected]
-
-    app.callback(
+    app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE, "togglePin"),
         Output("pinned-nodes", "data"),
         Input("pin-button", "n_clicks"),
         State("selected-node", "data"),
         State("pinned-nodes", "data"),
         prevent_initial_call=True,
-    )(toggle_pin)
-
-    def save_label(
-        n_clicks: int | None,
-        n_submit: int | None,
-        text: str | None,
-        selected: str | None,
-        labels: dict[str, str],
-    ) -> Any:
-        if not (n_clicks or n_submit) or not selected:
-            return no_update
-        labels = dict(labels or {})
-        text = (text or "").strip()
-        if text:
-            labels[selected] = text
-        else:
-            labels.pop(selected, None)
-        return labels
-
-    app.callback(
+    )
+    app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE, "saveLabel"),
         Output("node-labels", "data"),
         Input("label-save", "n_clicks"),
         Input("label-input", "n_submit"),
@@ -200,7 +175,7 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         State("selected-node", "data"),
         State("node-labels", "data"),
         prevent_initial_call=True,
-    )(save_label)
+    )
 
     def run_search(query: str | None, labels: dict[str, str]) -> tuple[list[str], str]:
         if not query or not query.strip():

@@ -59,6 +59,15 @@ class ViewControls(NamedTuple):
         )
 
 
-def view_dependencies(kind: type[Input] | type[State] = Input) -> list[Input | State]:
-    """``Input`` (or ``State``) objects for :data:`VIEW_CONTROLS`, in field order."""
-    return [kind(component, prop) for component, prop in VIEW_CONTROLS]
+def view_dependencies(
+    kind: type[Input] | type[State] = Input, selected_from: str = "selected-node"
+) -> list[Input | State]:
+    """``Input`` (or ``State``) objects for :data:`VIEW_CONTROLS`, in field order.
+
+    ``selected_from`` names the store the selection is read from (the figure reads
+    ``panel-node``, the selection once the panel shows it).
+    """
+    return [
+        kind(selected_from if component == "selected-node" else component, prop)
+        for component, prop in VIEW_CONTROLS
+    ]

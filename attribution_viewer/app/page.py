@@ -158,6 +158,8 @@ def build_page(ctx: AppContext, query: str) -> html.Div:
         [
             dcc.Location(id="url", refresh=False),
             dcc.Store(id="selected-node", data=view.selected),
+            dcc.Store(id="panel-node", data=view.selected),
+            dcc.Store(id="node-keys", data=list(ctx.store.keys)),
             dcc.Store(id="pinned-nodes", data=list(view.pinned)),
             dcc.Store(id="node-labels", data=dict(view.labels)),
             dcc.Store(id="search-results", data=[]),

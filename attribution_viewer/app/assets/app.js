@@ -43,3 +43,52 @@
     setTimeout(function () { if (!pointClicked) { clear(); } }, 60);
   }, true);
 })();
+
+/* Clientside callbacks (registered in attribution_viewer/app/callbacks.py): the selection,
+   pins and labels change in the browser without a server round trip. */
+window.dash_clientside = Object.assign({}, window.dash_clientside, {
+  attributionViewer: {
+    /* graph click, connection row, Esc / empty click, search with one match -> node key */
+    selectNode: function (click, rowClicks, clearClicks, searchKeys, keys) {
+      var noUpdate = window.dash_clientside.no_update;
+      var triggered = window.dash_clientside.callback_context.triggered || [];
+      if (!triggered.length) { return noUpdate; }
+      var propId = triggered[0].prop_id;
+      var source = propId.slice(0, propId.lastIndexOf("."));
+      if (source === "clear-selection") { return null; }
+      if (source === "attribution-graph") {
+        var points = (click && click.points) || [];
+        if (!points.length || points[0].customdata === undefined || points[0].customdata === null) {
+          return noUpdate;
+        }
+        return keys[points[0].customdata];
+      }
+      if (source === "search-results") {
+        return searchKeys && searchKeys.length === 1 ? searchKeys[0] : noUpdate;
+      }
+      if (source.charAt(0) === "{" && triggered[0].value) {
+        return JSON.parse(source).key;  /* a connection row was clicked (not just rendered) */
+      }
+      return noUpdate;
+    },
+    /* the panel now shows the selection: let the figure highlight it */
+    panelNode: function (children, selected, current) {
+      return selected === current ? window.dash_clientside.no_update : selected;
+    },
+    togglePin: function (nClicks, selected, pinned) {
+      if (!nClicks || !selected) { return window.dash_clientside.no_update; }
+      pinned = pinned || [];
+      return pinned.indexOf(selected) >= 0
+        ? pinned.filter(function (key) { return key !== selected; })
+        : pinned.concat([selected]);
+    },
+    saveLabel: function (nClicks, nSubmit, text, selected, labels) {
+      if (!(nClicks || nSubmit) || !selected) { return window.dash_clientside.no_update; }
+      var out = Object.assign({}, labels || {});
+      text = (text || "").trim();
+      if (text) { out[selected] = text; } else { delete out[selected]; }
+      return out;
+    }
+  }
+});
+
