@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import plotly.graph_objects as go
 
-from attribution_viewer.edges import EdgeBatch, edge_batches, edge_sources
+from attribution_viewer.edges import EdgeBatch, edge_batches, edge_sources, edge_widths
 from attribution_viewer.layout import GraphLayout, compute_layout
 from attribution_viewer.model import KIND_NAMES, GraphStore, NodeKind, escape_markup, visible_token
 from attribution_viewer.style import (
@@ -53,6 +53,7 @@ N_TRACES = SELECTED_TRACE + 1
 KIND_SIZE = {NodeKind.FEATURE: 1.0, NodeKind.ERROR: 0.8, NodeKind.EMBEDDING: 1.15, NodeKind.LOGIT: 1.15}
 BASE_EDGE_EMPHASIS = 0.6  # all edges are drawn faint; the selection's edges strongly
 MAX_SELECTED_EDGES = 250
+MAX_DRAWN_EDGES = 150_000  # base edges drawn at most (the strongest); the rest is counted
 SIGN_COLORSCALE = {
     "cmin": -1,
     "cmax": 1,
@@ -431,7 +432,7 @@ def column_shapes(layout: GraphLayout, token_focus: int | None) -> list[dict[str
 def build_figure(
     store: GraphStore,
     visible: np.ndarray,
-    visible_edge_mask: np.ndarray,
+    drawn_edges: np.ndarray,
     *,
     node_size: float,
     hover: Sequence[str],
@@ -441,7 +442,7 @@ def build_figure(
     token_focus: int | None = None,
 ) -> go.Figure:
     """The whole interactive figure, traces in the fixed order of the module docstring."""
-    edges = edge_traces(store, layout, visible_edge_mask, webgl, emphasis=BASE_EDGE_EMPHASIS)
+    edges = edge_traces(store, layout, drawn_edges, webgl, emphasis=BASE_EDGE_EMPHASIS)
     traces = [*edges, *node_traces(store, layout, visible, node_size, hover), *overlays.traces()]
     if len(traces) != N_TRACES:
         raise AssertionError(f"figure has {len(traces)} traces, expected {N_TRACES}")
@@ -449,22 +450,45 @@ def build_figure(
 
 
 class Scene(NamedTuple):
-    """What a view shows: visible nodes, visible edges (mask over adjacency.data), positions."""
+    """What a view shows: visible nodes, visible edges and the edges drawn (masks over
+    ``adjacency.data``; at most ``MAX_DRAWN_EDGES`` are drawn), and positions."""
 
     visible: np.ndarray
     edge_mask: np.ndarray
     layout: GraphLayout
+    drawn: np.ndarray
 
 
-def build_scene(store: GraphStore, view: ViewState, frequencies: np.ndarray | None) -> Scene:
-    """Visible nodes and edges of ``view`` and their layout."""
+def strongest_edges(store: GraphStore, edge_mask: np.ndarray, limit: int) -> np.ndarray:
+    """``edge_mask`` reduced to its ``limit`` strongest edges: widest (per-target
+    normalised) for weighted graphs, between the most influential nodes for masks."""
+    idx = np.flatnonzero(edge_mask)
+    if idx.size <= limit:
+        return edge_mask
+    if store.weighted:
+        score = edge_widths(store)[idx]
+    else:
+        cumulative = store.cumulative_influence
+        score = -(cumulative[edge_sources(store)[idx]] + cumulative[store.adjacency.indices[idx]])
+    keep = idx[np.argsort(-score, kind="stable")[:limit]]
+    out = np.zeros_like(edge_mask)
+    out[keep] = True
+    return out
+
+
+def build_scene(
+    store: GraphStore, view: ViewState, frequencies: np.ndarray | None, max_drawn: int = MAX_DRAWN_EDGES
+) -> Scene:
+    """Visible nodes and edges of ``view``, the edges drawn, and their layout."""
     visible = visible_mask(store, view, frequencies)
-    return Scene(visible, visible_edges(store, visible), view_layout(store, visible))
+    edge_mask = visible_edges(store, visible)
+    drawn = strongest_edges(store, edge_mask, max_drawn)
+    return Scene(visible, edge_mask, view_layout(store, visible), drawn)
 
 
 def counts_text(store: GraphStore, scene: Scene) -> str:
-    """``"412 / 889 nodes · 1,203 / 1,257 edges"`` for the top bar."""
-    return (
-        f"{int(scene.visible.sum()):,} / {store.n_nodes:,} nodes · "
-        f"{int(scene.edge_mask.sum()):,} / {store.n_edges:,} edges"
-    )
+    """``"412 / 889 nodes · 1,203 / 1,257 edges"`` for the top bar (and how many are drawn
+    when the strongest only are)."""
+    shown, drawn = int(scene.edge_mask.sum()), int(scene.drawn.sum())
+    text = f"{int(scene.visible.sum()):,} / {store.n_nodes:,} nodes · {shown:,} / {store.n_edges:,} edges"
+    return text + (f" ({drawn:,} strongest drawn)" if drawn < shown else "")

@@ -181,3 +181,18 @@ def test_changed_traces_sends_only_what_depends_on_the_input() -> None:
     assert set(selection) == {*SEL_EDGE_TRACES, NEIGHBOUR_TRACE, SELECTED_TRACE}
     assert selection[SELECTED_TRACE]["x"]["dtype"] == "f4"  # binary-encoded like a full figure
     assert len(overlays.changed_traces({"node-size"})) == N_TRACES - SEL_EDGE_TRACES.start
+
+
+def test_strongest_edges_cap_and_counts() -> None:
+    store = build_tiny_store()
+    scene = build_scene(store, ViewState(prune_threshold=1.0, show_errors=True), None, max_drawn=2)
+    drawn = np.flatnonzero(scene.drawn)
+    # Widths sqrt(|w| / incoming |w| of the target): E:0->F0 1.0, F1->L:0 1.0, E:1->L:1 1.0,
+    # F0->F1 sqrt(1/1.75), E:1->F1 sqrt(0.5/1.75), X->F1 sqrt(0.25/1.75): ties keep CSR order.
+    a = store.adjacency
+    sources = np.repeat(np.arange(store.n_nodes), np.diff(a.indptr))
+    assert [(store.keys[sources[e]], store.keys[a.indices[e]]) for e in drawn] == [
+        ("F:1:1:9", "L:0"),
+        ("E:0", "F:0:0:7"),
+    ]
+    assert counts_text(store, scene) == "7 / 10 nodes · 6 / 6 edges (2 strongest drawn)"

@@ -101,7 +101,7 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         figure = build_figure(
             store,
             scene.visible,
-            scene.edge_mask,
+            scene.drawn,
             node_size=view.node_size,
             hover=hover_texts(store, controls.labels),
             overlays=overlays,
