@@ -53,7 +53,6 @@ N_TRACES = SELECTED_TRACE + 1
 KIND_SIZE = {NodeKind.FEATURE: 1.0, NodeKind.ERROR: 0.8, NodeKind.EMBEDDING: 1.15, NodeKind.LOGIT: 1.15}
 BASE_EDGE_EMPHASIS = 0.6  # all edges are drawn faint; the selection's edges strongly
 MAX_SELECTED_EDGES = 250
-MAX_DRAWN_EDGES = 150_000  # base edges drawn at most (the strongest); the rest is counted
 SIGN_COLORSCALE = {
     "cmin": -1,
     "cmax": 1,
@@ -451,7 +450,7 @@ def build_figure(
 
 class Scene(NamedTuple):
     """What a view shows: visible nodes, visible edges and the edges drawn (masks over
-    ``adjacency.data``; at most ``MAX_DRAWN_EDGES`` are drawn), and positions."""
+    ``adjacency.data``; at most ``max_drawn`` are drawn), and positions."""
 
     visible: np.ndarray
     edge_mask: np.ndarray
@@ -477,12 +476,13 @@ def strongest_edges(store: GraphStore, edge_mask: np.ndarray, limit: int) -> np.
 
 
 def build_scene(
-    store: GraphStore, view: ViewState, frequencies: np.ndarray | None, max_drawn: int = MAX_DRAWN_EDGES
+    store: GraphStore, view: ViewState, frequencies: np.ndarray | None, max_drawn: int | None = None
 ) -> Scene:
-    """Visible nodes and edges of ``view``, the edges drawn, and their layout."""
+    """Visible nodes and edges of ``view``, the edges drawn (``max_drawn`` strongest, or all),
+    and their layout."""
     visible = visible_mask(store, view, frequencies)
     edge_mask = visible_edges(store, visible)
-    drawn = strongest_edges(store, edge_mask, max_drawn)
+    drawn = edge_mask if max_drawn is None else strongest_edges(store, edge_mask, max_drawn)
     return Scene(visible, edge_mask, view_layout(store, visible), drawn)
 
 

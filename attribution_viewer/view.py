@@ -20,6 +20,7 @@ import numpy as np
 from attribution_viewer.model import GraphStore, NodeKind
 
 DEFAULT_PRUNE_THRESHOLD = 0.8
+MAX_URL_CLUSTERS = 6000  # characters of encoded cluster state kept in the URL
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,9 @@ def state_to_query(state: ViewState, graph_id: str, clusters: Mapping[str, Any] 
     if state.labels:
         params["labels"] = encode_blob(dict(state.labels))
     if clusters and clusters.get("clusters"):
-        params["clusters"] = encode_blob(clusters)
+        blob = encode_blob(clusters)
+        if len(blob) <= MAX_URL_CLUSTERS:  # larger states stay in the browser's local storage
+            params["clusters"] = blob
     return "?" + urlencode(params, safe=":,")
 
 

@@ -37,6 +37,12 @@ class Settings:
     node_size: float = 10.0
     # Hide features firing on more than this fraction of tokens (always-on features).
     frequency_threshold: float = 0.25
+    # Base edges drawn at most (the strongest visible ones; all are counted and clickable
+    # through the panel). More edges cost paint time in the browser.
+    max_drawn_edges: int = 20_000
+    # Draw edges with WebGL when more than this many are drawn (WebGL starts slower here,
+    # but redraws large edge sets faster on machines with a GPU).
+    webgl_edge_threshold: int = 30_000
     # Node-description files kept in memory (LRU).
     description_cache_size: int = 4096
     # Clustering defaults.
@@ -57,6 +63,8 @@ class Settings:
             raise ValueError(
                 f"settings.description_cache_size: expected >= 1, got {self.description_cache_size}"
             )
+        if self.max_drawn_edges < 1:
+            raise ValueError(f"settings.max_drawn_edges: expected >= 1, got {self.max_drawn_edges}")
         if self.cluster_max_size < 2:
             raise ValueError(f"settings.cluster_max_size: expected >= 2, got {self.cluster_max_size}")
 

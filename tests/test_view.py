@@ -125,3 +125,21 @@ def test_connections_limit_and_totals() -> None:
     conns = connections(store, store.index_of["F:1:1:9"], limit=1)
     assert [c.key for c in conns.inputs_positive] == ["F:0:0:7"]
     assert conns.totals == (2, 1, 1, 0)
+
+
+def test_large_cluster_states_stay_out_of_the_url() -> None:
+    many = {
+        "clusters": [
+            {
+                "id": f"c{i}",
+                "name": f"cluster number {i} " * 4,
+                "color": "#123456",
+                "nodes": [f"F:{i}:{i}:{i * 7919}"],
+            }
+            for i in range(400)
+        ],
+        "active": [],
+    }
+    assert "clusters=" not in state_to_query(ViewState(), "tiny", many)
+    few = {"clusters": many["clusters"][:2], "active": []}
+    assert "clusters=" in state_to_query(ViewState(), "tiny", few)

@@ -69,7 +69,7 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         cluster_state, search_keys, token_focus, drawn_signature = values[len(VIEW_CONTROLS) :]
         view = controls.view(base)
         selected = controls.selected
-        scene = build_scene(store, view, app_ctx.frequencies.values)
+        scene = build_scene(store, view, app_ctx.frequencies.values, app_ctx.settings.max_drawn_edges)
         selected_index = store.index_of.get(selected) if selected else None
         overlays = build_overlays(
             store,

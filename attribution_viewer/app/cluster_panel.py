@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import math
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -78,6 +79,7 @@ METHOD_LABELS: dict[str, str] = {
 
 STACK_STEP = 0.7  # layers between clusters drawn on the same spot
 ALL_NAMES_UP_TO = 8  # the cluster graph names every cluster up to this many, else only the active ones
+MAX_LISTED = 60  # clusters drawn in the list and the cluster graph
 
 
 class ActionResult(NamedTuple):
@@ -364,11 +366,26 @@ def apply_action(ctx: AppContext, action: str, state: ClusterState, inputs: Acti
         return ActionResult(None, str(exc))
 
 
-def cluster_list_children(state: ClusterState) -> list[Any]:
-    """One clickable row per cluster: swatch, name, size, description."""
+def listed_clusters(state: ClusterState, limit: int = MAX_LISTED) -> ClusterState:
+    """The clusters the panel draws: the active ones and the first others, ``limit`` in all
+    (hundreds of rows and arrows would make every page update slow)."""
+    if len(state.clusters) <= limit:
+        return state
+    active = set(state.active)
+    room = max(limit - len(active), 0)
+    others = [c for c in state.clusters if c.id not in active][:room]
+    keep = {c.id for c in others} | active
+    return dataclasses.replace(state, clusters=tuple(c for c in state.clusters if c.id in keep))
+
+
+def cluster_list_children(state: ClusterState, total: int | None = None) -> list[Any]:
+    """One clickable row per cluster: swatch, name, size, description (``total``: how many
+    clusters the full state has, when only some are listed)."""
     if not state.clusters:
         return [html.Div("No clusters yet: press Run, or pin nodes and press New.", className="panel-hint")]
     active = set(state.active)
+    more = (total or 0) - len(state.clusters)
+    note = [html.Div(f"+{more} more clusters (saved with Save)", className="panel-hint")] if more > 0 else []
     return [
         html.Div(
             [
@@ -394,7 +411,7 @@ def cluster_list_children(state: ClusterState) -> list[Any]:
             title="click to highlight in the graph",
         )
         for c in state.clusters
-    ]
+    ] + note
 
 
 def _short(name: str, limit: int = 22) -> str:
@@ -566,8 +583,9 @@ def register_cluster_callbacks(app: Dash, ctx: AppContext) -> None:
         options = [{"label": c.name, "value": c.id} for c in state.clusters]
         keep = target if target in state.ids else (state.clusters[-1].id if state.clusters else None)
         import_style = {} if store.supernodes else {"display": "none"}
-        return (cluster_list_children(state), cluster_graph_figure(ctx, state), options, options, keep,
-                import_style, None)  # fmt: skip
+        shown = listed_clusters(state)
+        return (cluster_list_children(shown, len(state.clusters)), cluster_graph_figure(ctx, shown), options,
+                options, keep, import_style, None)  # fmt: skip
 
     app.callback(
         Output("cluster-list", "children"),

@@ -31,9 +31,6 @@ from config.settings import Settings
 log = logging.getLogger(__name__)
 
 
-WEBGL_EDGE_THRESHOLD = 30_000
-
-
 @dataclass(frozen=True)
 class FrequencyData:
     """Per-node frequencies, or why there are none (``error`` is None when fine or absent)."""
@@ -65,8 +62,9 @@ class AppContext:
 
     @cached_property
     def webgl(self) -> bool:
-        """Draw edges with WebGL: only for graphs too large for SVG lines."""
-        return self.store.n_edges > WEBGL_EDGE_THRESHOLD
+        """Draw edges with WebGL: only when more are drawn than SVG handles well."""
+        drawn = min(self.store.n_edges, self.settings.max_drawn_edges)
+        return drawn > self.settings.webgl_edge_threshold
 
     @cached_property
     def descriptions(self) -> DescriptionSource | None:
