@@ -562,6 +562,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {case.name}: {time.perf_counter() - t0:.0f} s ({status})", flush=True)
             for note in result.notes:
                 print(f"    {note}", flush=True)
+            # each row as soon as it is measured, in case a later graph crashes the run
+            print(f"    row: {' | '.join(table_rows([result])[1][0])}", flush=True)
     print()
     print(render(*table_rows(results), markdown=args.markdown))
     return 1 if any(r.error for r in results) else 0
