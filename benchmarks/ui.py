@@ -56,6 +56,7 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 
+from attribution_viewer.headless import chrome_options
 from attribution_viewer.loaders import open_graph, save_native
 from attribution_viewer.model import GraphStore, NodeKind
 from attribution_viewer.synthetic import make_synthetic_graph
@@ -64,18 +65,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REAL_GRAPHS = PROJECT_ROOT.parent / "shared" / "real_graphs"
 EXAMPLE_GRAPH = PROJECT_ROOT / "data" / "example" / "graph.npz"
 EXAMPLE_AUTOINTERP = PROJECT_ROOT / "data" / "example" / "autointerp" / "features"
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-CHROME_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--window-size=1600,950",
-)
+CHROMEDRIVER = "/usr/bin/chromedriver"
 TARGETS = (
     "targets: launch->painted < 1.5 s (real graphs), < 4 s (5k/200k); click->panel < 150 ms; "
     "< 20 KB per click (real graphs); server peak RSS < 250 MB (real graphs)"
@@ -261,10 +251,7 @@ def free_port() -> int:
 
 def new_driver() -> webdriver.Chrome:
     """A fresh headless Chromium (fresh profile, so a cold HTTP cache) with the page hooks."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROME_FLAGS:
-        options.add_argument(flag)
+    options = chrome_options(1600, 950)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _PAGE_INIT})
     driver.set_script_timeout(600)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+
+from attribution_viewer.headless import chrome_options
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DIR = PROJECT_ROOT / "data" / "example"
@@ -39,22 +40,4 @@ def real_graph_path(request: pytest.FixtureRequest) -> Path:
 
 def pytest_setup_options():
     """Chrome options for dash_duo: the system Chromium, headless, no network chatter."""
-    from selenium.webdriver.chrome.options import Options
-
-    options = Options()
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium:
-        options.binary_location = chromium
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1500,950",
-    ):
-        options.add_argument(arg)
-    return options
+    return chrome_options(1500, 950)
