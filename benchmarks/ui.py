@@ -421,6 +421,11 @@ def run_clicks(
             print(f"      network (request start -> response end, ms): {network}", flush=True)
 
 
+def matches(name: str, patterns: str | None) -> bool:
+    """Whether ``name`` contains one of the comma-separated ``patterns``."""
+    return bool(patterns) and any(p and p in name for p in (patterns or "").split(","))
+
+
 def cases(only: str | None, exclude: str | None, tmp: Path) -> list[GraphCase]:
     found = [GraphCase("example", EXAMPLE_GRAPH, EXAMPLE_AUTOINTERP, real=False)]
     if REAL_GRAPHS.is_dir():
@@ -439,11 +444,11 @@ def cases(only: str | None, exclude: str | None, tmp: Path) -> list[GraphCase]:
         ),
     ]
     for name, kwargs in synthetic:
-        if (only and only not in name) or (exclude and exclude in name):
+        if (only and not matches(name, only)) or matches(name, exclude):
             continue
         path = save_native(make_synthetic_graph(**kwargs), tmp / f"{name}.npz")
         found.append(GraphCase(name, path, None, real=False, large=True))
-    return [c for c in found if (not only or only in c.name) and not (exclude and exclude in c.name)]
+    return [c for c in found if (not only or matches(c.name, only)) and not matches(c.name, exclude)]
 
 
 def fmt(value: float, spec: str) -> str:
@@ -521,8 +526,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clicks", type=int, default=20, help="nodes clicked per graph")
     parser.add_argument("--repeat", type=int, default=3, help="launches per graph (median)")
     parser.add_argument("--large-repeat", type=int, default=1, help="launches per synthetic large graph")
-    parser.add_argument("--only", help="only graphs whose name contains this")
-    parser.add_argument("--exclude", help="skip graphs whose name contains this")
+    parser.add_argument("--only", help="only graphs whose name contains one of these (a,b)")
+    parser.add_argument("--exclude", help="skip graphs whose name contains one of these (a,b)")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     parser.add_argument("--verbose", action="store_true", help="page-load breakdown per launch")
     args = parser.parse_args(argv)

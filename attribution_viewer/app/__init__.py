@@ -62,7 +62,7 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
         __name__,
         small_plotly=small_plotly,
         assets_folder=str(ASSETS_DIR),
-        assets_ignore="" if small_plotly else r"vendor/.*",
+        assets_path_ignore=[] if small_plotly else ["vendor"],
         title=f"{ctx.graph_id} · attribution-viewer",
         suppress_callback_exceptions=True,
         update_title="",
