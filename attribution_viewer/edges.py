@@ -8,12 +8,16 @@ every edge at :data:`MASK_WIDTH`.
 
 :func:`edge_batches` groups the selected edges by sign and width bucket and flattens
 each group into one ``x`` / ``y`` polyline with NaN separators (source, target, NaN per
-edge), ready for one plotly line trace per batch.
+edge), ready for one plotly line trace per batch. :func:`encode_edge_layer` packs batches
+for the browser's canvas edge layer instead: node positions once, then (source, target)
+node-index pairs batch after batch, as little-endian base64 arrays.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import base64
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -33,6 +37,8 @@ class EdgeBatch(NamedTuple):
     width: float
     opacity: float
     edges: np.ndarray
+    src: np.ndarray
+    tgt: np.ndarray
     x: np.ndarray
     y: np.ndarray
 
@@ -135,8 +141,49 @@ def edge_batches(
                 width=min_width + (max_width - min_width) * frac,
                 opacity=min_opacity + (max_opacity - min_opacity) * frac,
                 edges=edges[members],
+                src=src[members],
+                tgt=tgt[members],
                 x=xs,
                 y=ys,
             )
         )
     return batches
+
+
+def _base64(array: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii")
+
+
+def encode_edge_layer(
+    layout: GraphLayout,
+    batches: Sequence[EdgeBatch],
+    colors: Mapping[int, str],
+    opacity_factor: float = 1.0,
+) -> dict[str, Any]:
+    """JSON for the canvas edge layer (``assets/app.js`` draws it).
+
+    ``x`` / ``y``: float32 position of every node (NaN when not placed, rounded to
+    ``COORD_DECIMALS``); ``ends``: (source, target) pairs of node indices, uint16 when the
+    graph has fewer than 65,536 nodes (``index_bytes`` 2) else uint32 (4), batch after batch;
+    ``batches``: colour, width, opacity (times ``opacity_factor``, at most 1) and edge count
+    of each, drawn in order. All arrays are little-endian, base64-encoded.
+    """
+    n_nodes = layout.x.size
+    index_type = np.dtype("<u2") if n_nodes < 2**16 else np.dtype("<u4")
+    pairs = [np.column_stack((b.src, b.tgt)).ravel() for b in batches]
+    ends = np.concatenate(pairs).astype(index_type) if pairs else np.zeros(0, index_type)
+    return {
+        "x": _base64(np.round(layout.x, COORD_DECIMALS).astype("<f4")),
+        "y": _base64(np.round(layout.y, COORD_DECIMALS).astype("<f4")),
+        "ends": _base64(ends),
+        "index_bytes": index_type.itemsize,
+        "batches": [
+            {
+                "color": colors[b.sign],
+                "width": round(b.width, 3),
+                "opacity": round(min(1.0, b.opacity * opacity_factor), 3),
+                "count": int(b.edges.size),
+            }
+            for b in batches
+        ],
+    }

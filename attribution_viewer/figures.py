@@ -3,15 +3,17 @@
 The figure has a FIXED trace order so that callbacks can update parts of it with
 ``dash.Patch`` instead of resending it:
 
-* ``EDGE_TRACES`` base edge batches (sign x width bucket; empty ones kept as placeholders);
 * ``NODE_TRACES`` one trace per node kind (features, errors, embeddings, logits);
 * overlays, redrawn on selection / clusters / search: ``SEL_EDGE_TRACES`` (the selected
   node's edges), then ``NEIGHBOUR_TRACE``, ``CLUSTER_TRACE``, ``SEARCH_TRACE``,
   ``PINNED_TRACE``, ``SELECTED_TRACE``.
 
 Every node marker carries its node index in ``customdata`` so a click maps to a node.
-Edges are drawn as few line traces (``attribution_viewer.edges``); WebGL (``Scattergl``)
-only when ``webgl=True`` (large graphs), SVG otherwise (faster to start).
+
+The base edges (all drawn edges, faint) are not traces: :func:`base_edge_layer` packs them
+for a canvas the browser draws under the plot (``assets/app.js``; the figure's backgrounds
+are transparent), so that a selection's Patch redraws a few hundred SVG markers, not tens
+of thousands of edge segments. The selected node's edges are SVG line traces on top.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import plotly.graph_objects as go
 
-from attribution_viewer.edges import EdgeBatch, edge_batches, edge_sources, edge_widths
+from attribution_viewer.edges import EdgeBatch, edge_batches, edge_sources, edge_widths, encode_edge_layer
 from attribution_viewer.layout import GraphLayout, compute_layout
 from attribution_viewer.model import KIND_NAMES, GraphStore, NodeKind, escape_markup, visible_token
 from attribution_viewer.style import (
@@ -38,9 +40,8 @@ from attribution_viewer.view import ViewState, visible_edges, visible_mask
 
 N_BUCKETS = 4
 SIGNS = (-1, 0, 1)
-EDGE_TRACES = range(0, len(SIGNS) * N_BUCKETS)
 NODE_KINDS = (NodeKind.FEATURE, NodeKind.ERROR, NodeKind.EMBEDDING, NodeKind.LOGIT)
-NODE_TRACES = range(EDGE_TRACES.stop, EDGE_TRACES.stop + len(NODE_KINDS))
+NODE_TRACES = range(0, len(NODE_KINDS))
 SEL_EDGE_TRACES = range(NODE_TRACES.stop, NODE_TRACES.stop + len(SIGNS) * N_BUCKETS)
 NEIGHBOUR_TRACE = SEL_EDGE_TRACES.stop
 CLUSTER_TRACE = NEIGHBOUR_TRACE + 1
@@ -51,7 +52,9 @@ SELECTED_TRACE = PINNED_TRACE + 1
 N_TRACES = SELECTED_TRACE + 1
 
 KIND_SIZE = {NodeKind.FEATURE: 1.0, NodeKind.ERROR: 0.8, NodeKind.EMBEDDING: 1.15, NodeKind.LOGIT: 1.15}
-BASE_EDGE_EMPHASIS = 0.6  # all edges are drawn faint; the selection's edges strongly
+BASE_EDGE_EMPHASIS = 0.6  # all edges are drawn faint (opacity factor) ...
+SELECTED_EDGE_EMPHASIS = 3.0  # ... the selection's edges strongly
+SELECTED_EDGE_WIDENING = 1.6
 MAX_SELECTED_EDGES = 250
 SIGN_COLORSCALE = {
     "cmin": -1,
@@ -103,11 +106,13 @@ def node_marker_size(kind: NodeKind, node_size: float) -> float:
     return round(node_size * KIND_SIZE[kind], 2)
 
 
-def _line_trace(
-    batch_x: np.ndarray, batch_y: np.ndarray, color: str, width: float, opacity: float, webgl: bool
-):
-    cls = go.Scattergl if webgl else go.Scatter
-    return cls(
+def cluster_marker_size(node_size: float) -> float:
+    """Cluster members are drawn as a disc a little larger than the node."""
+    return round(node_size * 1.25, 2)
+
+
+def _line_trace(batch_x: np.ndarray, batch_y: np.ndarray, color: str, width: float, opacity: float):
+    return go.Scatter(
         x=batch_x.astype(np.float32),  # sent as binary: float32 halves the payload
         y=batch_y.astype(np.float32),
         mode="lines",
@@ -122,20 +127,25 @@ def _slot(batch: EdgeBatch) -> int:
     return SIGNS.index(batch.sign) * N_BUCKETS + batch.bucket
 
 
-def edge_traces(
-    store: GraphStore, layout: GraphLayout, selection: np.ndarray | None, webgl: bool, emphasis: float = 1.0
-) -> list[Any]:
-    """``len(SIGNS) * N_BUCKETS`` line traces (placeholders where a slot is empty)."""
+def selected_edge_traces(store: GraphStore, layout: GraphLayout, selection: np.ndarray) -> list[Any]:
+    """``len(SIGNS) * N_BUCKETS`` line traces of the selection's edges, drawn strongly
+    (placeholders where a slot is empty)."""
     traces: list[Any] = [
-        _line_trace(np.zeros(0), np.zeros(0), EDGE_COLORS[s], 1.0, 0.0, webgl)
+        _line_trace(np.zeros(0), np.zeros(0), EDGE_COLORS[s], 1.0, 0.0)
         for s in SIGNS
         for _ in range(N_BUCKETS)
     ]
     for batch in edge_batches(store, layout, selection, n_buckets=N_BUCKETS):
-        opacity = min(1.0, batch.opacity * emphasis)
-        width = batch.width * (1.6 if emphasis > 1 else 1.0)
-        traces[_slot(batch)] = _line_trace(batch.x, batch.y, EDGE_COLORS[batch.sign], width, opacity, webgl)
+        opacity = min(1.0, batch.opacity * SELECTED_EDGE_EMPHASIS)
+        width = batch.width * SELECTED_EDGE_WIDENING
+        traces[_slot(batch)] = _line_trace(batch.x, batch.y, EDGE_COLORS[batch.sign], width, opacity)
     return traces
+
+
+def base_edge_layer(store: GraphStore, layout: GraphLayout, drawn: np.ndarray) -> dict[str, Any]:
+    """The drawn edges (a mask over ``adjacency.data``), faint, for the browser's canvas layer."""
+    batches = edge_batches(store, layout, drawn, n_buckets=N_BUCKETS)
+    return encode_edge_layer(layout, batches, EDGE_COLORS, BASE_EDGE_EMPHASIS)
 
 
 def _marker_trace(
@@ -297,11 +307,10 @@ def build_overlays(
     clusters: Sequence[ClusterHighlight],
     highlighted: np.ndarray | None,
     search: Sequence[int],
-    webgl: bool,
 ) -> Overlays:
     """Overlay traces for the current selection, clusters, search matches and pins."""
     edges = selected_edge_selection(store, selected, visible_edge_mask)
-    sel_traces = edge_traces(store, layout, edges, webgl, emphasis=3.0)
+    sel_traces = selected_edge_traces(store, layout, edges)
 
     # Neighbours of the selection, coloured by the sign of their edge with it (-1, 0, +1
     # through a three-colour scale: one byte per neighbour instead of a colour string).
@@ -340,7 +349,7 @@ def build_overlays(
         name="clusters",
         symbol="circle",
         color=cluster_colors or "#000",
-        size=node_size * 1.25,
+        size=cluster_marker_size(node_size),
         line={"width": 1, "color": NODE_LINE_COLOR},
     )
     hl = np.flatnonzero(highlighted & visible) if highlighted is not None else np.zeros(0, dtype=np.int64)
@@ -378,8 +387,8 @@ def figure_layout(store: GraphStore, layout: GraphLayout, token_focus: int | Non
     """Axes, ticks and margins of the interactive figure."""
     return {
         "margin": {"l": 48, "r": 12, "t": 56, "b": 56},
-        "paper_bgcolor": "#ffffff",
-        "plot_bgcolor": "#ffffff",
+        "paper_bgcolor": "rgba(0, 0, 0, 0)",  # transparent: the edge canvas lies underneath
+        "plot_bgcolor": "rgba(0, 0, 0, 0)",
         "font": {"family": FONT_FAMILY, "size": 12},
         "dragmode": "pan",
         "hovermode": "closest",
@@ -431,18 +440,16 @@ def column_shapes(layout: GraphLayout, token_focus: int | None) -> list[dict[str
 def build_figure(
     store: GraphStore,
     visible: np.ndarray,
-    drawn_edges: np.ndarray,
     *,
     node_size: float,
     hover: Sequence[str],
     overlays: Overlays,
     layout: GraphLayout,
-    webgl: bool,
     token_focus: int | None = None,
 ) -> go.Figure:
-    """The whole interactive figure, traces in the fixed order of the module docstring."""
-    edges = edge_traces(store, layout, drawn_edges, webgl, emphasis=BASE_EDGE_EMPHASIS)
-    traces = [*edges, *node_traces(store, layout, visible, node_size, hover), *overlays.traces()]
+    """The whole interactive figure (nodes and overlays; the base edges are a separate
+    layer, :func:`base_edge_layer`), traces in the fixed order of the module docstring."""
+    traces = [*node_traces(store, layout, visible, node_size, hover), *overlays.traces()]
     if len(traces) != N_TRACES:
         raise AssertionError(f"figure has {len(traces)} traces, expected {N_TRACES}")
     return go.Figure(data=traces, layout=figure_layout(store, layout, token_focus))

@@ -37,12 +37,9 @@ class Settings:
     node_size: float = 10.0
     # Hide features firing on more than this fraction of tokens (always-on features).
     frequency_threshold: float = 0.25
-    # Base edges drawn at most (the strongest visible ones; all are counted and clickable
-    # through the panel). More edges cost paint time in the browser.
+    # Base edges drawn at most (the strongest visible ones, on a canvas under the figure;
+    # all are counted and listed in the panel). More edges cost bytes and paint time.
     max_drawn_edges: int = 20_000
-    # Draw edges with WebGL when more than this many are drawn (WebGL starts slower here,
-    # but redraws large edge sets faster on machines with a GPU).
-    webgl_edge_threshold: int = 30_000
     # Node-description files kept in memory (LRU).
     description_cache_size: int = 4096
     # Clustering defaults.

@@ -8,6 +8,7 @@ matrices, counts from the sizes.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -116,33 +117,33 @@ def _expected_json(path: Path) -> Expected:
     return Expected("graph-json", n_layers, len(doc["metadata"]["prompt_tokens"]), counts, edges, True)
 
 
-def _run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    monkeypatch.setattr(cli, "COMMANDS", ("inspect", "convert"))
-    code = cli.main(list(argv))
-    return code, capsys.readouterr().out
-
-
 def _expected(path: Path) -> Expected:
     return _expected_json(path) if path.suffix == ".json" else _expected_torch(path)
 
 
-def test_inspect_json_matches_raw_file(
+@pytest.fixture
+def inspect_output(
     real_graph_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+) -> Callable[[str], str]:
+    """Runs ``inspect <the real graph> <option>``, checks it succeeded and returns what it printed."""
+    monkeypatch.setattr(cli, "COMMANDS", ("inspect", "convert"))
+
+    def run(option: str) -> str:
+        assert cli.main(["inspect", str(real_graph_path), option]) == 0
+        return capsys.readouterr().out
+
+    return run
+
+
+def test_inspect_json_matches_raw_file(real_graph_path: Path, inspect_output: Callable[[str], str]) -> None:
     expected = _expected(real_graph_path)
-    code, out = _run(monkeypatch, capsys, "inspect", str(real_graph_path), "--json")
-    assert code == 0
-    record: dict[str, Any] = json.loads(out)
+    record: dict[str, Any] = json.loads(inspect_output("--json"))
     assert record == {"path": str(real_graph_path), **expected.summary}
 
 
-def test_inspect_edges_match_raw_file(
-    real_graph_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_inspect_edges_match_raw_file(real_graph_path: Path, inspect_output: Callable[[str], str]) -> None:
     expected = _expected(real_graph_path)
-    code, out = _run(monkeypatch, capsys, "inspect", str(real_graph_path), "--edges")
-    assert code == 0
-    lines = out.splitlines()
+    lines = inspect_output("--edges").splitlines()
     got = {}
     for line in lines:
         source, target, weight = line.split("\t")

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 import time
 
 import numpy as np
 import scipy.sparse as sp
 from test_layout import tiny_store
 
-from attribution_viewer.edges import MASK_WIDTH, edge_batches, edge_sources, edge_widths, selected_edges
-from attribution_viewer.layout import compute_layout
+from attribution_viewer.edges import (
+    MASK_WIDTH,
+    EdgeBatch,
+    edge_batches,
+    edge_sources,
+    edge_widths,
+    encode_edge_layer,
+    selected_edges,
+)
+from attribution_viewer.layout import GraphLayout, compute_layout
 from attribution_viewer.model import GraphStore, LogitInfo, NodeTable
 
 NAN = np.nan
@@ -50,6 +59,34 @@ def test_ed4_batches_exact() -> None:
     np.testing.assert_array_equal(pos_top.edges, [2, 4])
     np.testing.assert_array_equal(pos_top.x, [0.5, 10.0, NAN, 2.0, 0.5, NAN])
     np.testing.assert_array_equal(pos_top.y, [1.0, 2.0, NAN, 0.0, 1.0, NAN])
+    np.testing.assert_array_equal(neg.src, [1, 5])
+    np.testing.assert_array_equal(neg.tgt, [2, 9])
+
+
+def decoded(text: str, dtype: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype=dtype)
+
+
+def test_ed4b_canvas_layer_encoding_exact() -> None:
+    store = tiny_store()
+    layout = compute_layout(store)
+    batches = edge_batches(
+        store, layout, n_buckets=4, min_width=1.0, max_width=5.0, min_opacity=0.0, max_opacity=1.0
+    )
+    data = encode_edge_layer(layout, batches, {-1: "neg", 0: "mask", 1: "pos"}, opacity_factor=0.5)
+    assert data["index_bytes"] == 2
+    # (source, target) pairs batch after batch: (1,2) (5,9) | (2,9) | (3,2) (6,3)
+    np.testing.assert_array_equal(decoded(data["ends"], "<u2"), [1, 2, 5, 9, 2, 9, 3, 2, 6, 3])
+    assert data["batches"] == [
+        {"color": "neg", "width": 4.0, "opacity": 0.375, "count": 2},
+        {"color": "pos", "width": 4.0, "opacity": 0.375, "count": 1},
+        {"color": "pos", "width": 5.0, "opacity": 0.5, "count": 2},
+    ]
+    np.testing.assert_array_equal(decoded(data["x"], "<f4"), layout.x)
+    np.testing.assert_array_equal(decoded(data["y"], "<f4"), layout.y)
+    hidden = compute_layout(store, np.arange(11) != 4)  # node 4 hidden: NaN position
+    assert np.isnan(decoded(encode_edge_layer(hidden, [], {})["x"], "<f4")[4])
+    assert encode_edge_layer(hidden, [], {})["ends"] == ""
 
 
 def test_ed5_selection_and_hidden_endpoints() -> None:
@@ -99,3 +136,17 @@ def test_ed7_rounding_and_speed_200k_edges() -> None:
     coords = np.concatenate([b.x for b in batches])
     finite = coords[~np.isnan(coords)]
     np.testing.assert_array_equal(finite, np.round(finite, 1))
+
+
+def test_ed4c_canvas_layer_wide_indices_above_65535_nodes() -> None:
+    n = 70_000
+    layout = GraphLayout(
+        x=np.zeros(n), y=np.ones(n), column_left=np.zeros(1), column_right=np.ones(1),
+        column_center=np.zeros(1), layer_ticks=np.zeros(1), layer_tick_labels=("Emb",),
+    )  # fmt: skip
+    batch = EdgeBatch(
+        1, 0, 1.0, 1.0, np.array([0]), np.array([3]), np.array([69_999]), np.zeros(3), np.zeros(3)
+    )
+    data = encode_edge_layer(layout, [batch], {1: "pos"})
+    assert data["index_bytes"] == 4
+    np.testing.assert_array_equal(decoded(data["ends"], "<u4"), [3, 69_999])

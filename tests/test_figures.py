@@ -44,17 +44,14 @@ def make_figure(selected: int | None = None, clusters=(), search=()):
         clusters=list(clusters),
         highlighted=None,
         search=list(search),
-        webgl=False,
     )
     fig = build_figure(
         store,
         scene.visible,
-        scene.edge_mask,
         node_size=10,
         hover=hover_texts(store),
         overlays=overlays,
         layout=scene.layout,
-        webgl=False,
     )
     return store, scene, fig
 
@@ -108,36 +105,6 @@ def test_counts_text() -> None:
     assert counts_text(store, scene) == "7 / 10 nodes · 6 / 6 edges"
 
 
-def test_webgl_edges_only_when_asked() -> None:
-    store = build_tiny_store()
-    scene = build_scene(store, ViewState(prune_threshold=1.0), None)
-    overlays = build_overlays(
-        store,
-        scene.layout,
-        scene.visible,
-        scene.edge_mask,
-        node_size=10,
-        selected=None,
-        pinned=[],
-        clusters=[],
-        highlighted=np.zeros(store.n_nodes, bool),
-        search=[],
-        webgl=True,
-    )
-    fig = build_figure(
-        store,
-        scene.visible,
-        scene.edge_mask,
-        node_size=10,
-        hover=hover_texts(store),
-        overlays=overlays,
-        layout=scene.layout,
-        webgl=True,
-    )
-    assert traces(fig)[0]["type"] == "scattergl"
-    assert traces(fig)[NODE_TRACES.start]["type"] == "scatter"
-
-
 def test_highlighted_nodes_are_ringed_when_shown() -> None:
     store = build_tiny_store()
     scene = build_scene(store, ViewState(prune_threshold=1.0), None)
@@ -154,7 +121,6 @@ def test_highlighted_nodes_are_ringed_when_shown() -> None:
         clusters=[],
         highlighted=highlighted,
         search=[],
-        webgl=False,
     )
     assert overlays.highlighted.to_plotly_json()["customdata"] == [0]
 
@@ -173,7 +139,6 @@ def test_changed_traces_sends_only_what_depends_on_the_input() -> None:
         clusters=[],
         highlighted=None,
         search=[],
-        webgl=False,
     )
     assert set(overlays.changed_traces({"search-results"})) == {SEARCH_TRACE}
     assert set(overlays.changed_traces({"cluster-state"})) == {CLUSTER_TRACE}

@@ -198,24 +198,25 @@ class Sneaky:
         return (_record_side_effect, ("ran",))
 
 
-def test_library_callables_are_recorded_never_called(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _save_sneaky(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str) -> Path:
+    """A graph file that also holds a :class:`Sneaky` whose function is pickled as ``module``'s."""
     payload = _payload("current")
     payload["extra_object"] = Sneaky()
     with monkeypatch.context() as m:
-        _install(m, "circuit_tracer.evil", _record_side_effect=_record_side_effect)
+        _install(m, module, _record_side_effect=_record_side_effect)
         path = _save(tmp_path / "g.pt", payload, m, "circuit_tracer.utils.tl_nnsight_mapping")
     SIDE_EFFECTS.clear()
+    return path
+
+
+def test_library_callables_are_recorded_never_called(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _save_sneaky(tmp_path, monkeypatch, "circuit_tracer.evil")
     assert open_graph(path).n_edges == 4
     assert SIDE_EFFECTS == []
 
 
 def test_classes_of_other_packages_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    payload = _payload("current")
-    payload["extra_object"] = Sneaky()
-    with monkeypatch.context() as m:
-        _install(m, "evil_pkg", _record_side_effect=_record_side_effect)
-        path = _save(tmp_path / "g.pt", payload, m, "circuit_tracer.utils.tl_nnsight_mapping")
-    SIDE_EFFECTS.clear()
+    path = _save_sneaky(tmp_path, monkeypatch, "evil_pkg")
     with pytest.raises(GraphFormatError, match=r"g\.pt: .*pickled global evil_pkg\._record_side_effect"):
         open_graph(path)
     assert SIDE_EFFECTS == []

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 class ViewerDash(Dash):
-    """Dash that serves plotly.js's small basic bundle when the figure needs no WebGL."""
+    """Dash that serves plotly.js's small basic bundle (``assets/vendor``) when it is there."""
 
     def __init__(self, *args: Any, small_plotly: bool, **kwargs: Any) -> None:
         self._small_plotly = small_plotly
@@ -55,14 +55,13 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
     """Build the app for ``settings`` (opening ``settings.graph_path`` unless ``store`` is given)."""
     graph = store if store is not None else open_graph(settings.graph_path, torch_in_subprocess=True)
     ctx = AppContext(settings=settings, store=graph)
-    small_plotly = not ctx.webgl and BASIC_BUNDLE.exists()
-    if not small_plotly and not ctx.webgl:
+    small_plotly = BASIC_BUNDLE.exists()
+    if not small_plotly:
         log.info("plotly.js basic bundle not found (%s): serving the full bundle", BASIC_BUNDLE)
     app = ViewerDash(
         __name__,
         small_plotly=small_plotly,
         assets_folder=str(ASSETS_DIR),
-        assets_path_ignore=[] if small_plotly else ["vendor"],
         title=f"{ctx.graph_id} · attribution-viewer",
         suppress_callback_exceptions=True,
         update_title="",

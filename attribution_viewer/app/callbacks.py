@@ -3,9 +3,12 @@
 Registered per app by :func:`register_graph_callbacks` (never with the global
 ``@dash.callback``), so tests can build many apps. Each output has one owner:
 
-* ``attribution-graph.figure`` -- full figure when the visible set changes (tracked by the
-  ``figure-signature`` store), otherwise a ``dash.Patch`` of the overlay traces
-  (selection, clusters, search, sizes, column focus) only;
+* ``attribution-graph.figure`` -- full figure (nodes and overlays) and ``edge-layer`` (the
+  base edges, drawn on a canvas under the figure by ``assets/app.js``) when the visible set
+  changes (tracked by the ``figure-signature`` store), otherwise a ``dash.Patch`` of the
+  overlay traces (selection, search, sizes, column focus) only; the active clusters are
+  patched in by a second callback once a figure is drawn, so the first figure never waits
+  for the first-visit clustering;
 * ``selected-node`` -- graph clicks, connection rows, search with one match, Esc / empty
   click; ``pinned-nodes`` and ``node-labels`` -- the panel's buttons. These three are
   clientside callbacks (``assets/app.js``): trivial logic, and no round trip before the
@@ -27,12 +30,15 @@ from attribution_viewer.app.controls import VIEW_CONTROLS, ViewControls, view_de
 from attribution_viewer.app.panel import empty_panel, node_panel_children
 from attribution_viewer.clustering.state import validate_state
 from attribution_viewer.figures import (
+    CLUSTER_TRACE,
     NODE_KINDS,
     NODE_TRACES,
     ClusterHighlight,
+    base_edge_layer,
     build_figure,
     build_overlays,
     build_scene,
+    cluster_marker_size,
     column_shapes,
     counts_text,
     hover_texts,
@@ -64,26 +70,29 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
     def indices(keys: list[str] | None) -> list[int]:
         return [store.index_of[k] for k in keys or [] if k in store.index_of]
 
-    def update_figure(*values: Any) -> tuple[Any, str, Any]:
-        controls = ViewControls(*values[: len(VIEW_CONTROLS)])
-        cluster_state, search_keys, token_focus, drawn_signature = values[len(VIEW_CONTROLS) :]
+    def compose(controls: ViewControls, clusters: list[ClusterHighlight], search_keys: list[str] | None):
         view = controls.view(base)
-        selected = controls.selected
         scene = build_scene(store, view, app_ctx.frequencies.values, app_ctx.settings.max_drawn_edges)
-        selected_index = store.index_of.get(selected) if selected else None
         overlays = build_overlays(
             store,
             scene.layout,
             scene.visible,
             scene.edge_mask,
             node_size=view.node_size,
-            selected=selected_index,
+            selected=store.index_of.get(controls.selected) if controls.selected else None,
             pinned=indices(controls.pinned),
-            clusters=active_clusters(app_ctx, cluster_state),
+            clusters=clusters,
             highlighted=store.highlighted if view.show_highlighted else None,
             search=indices(search_keys),
-            webgl=app_ctx.webgl,
         )
+        return view, scene, overlays
+
+    def update_figure(*values: Any) -> tuple[Any, str, Any, Any]:
+        controls = ViewControls(*values[: len(VIEW_CONTROLS)])
+        search_keys, token_focus, drawn_signature = values[len(VIEW_CONTROLS) :]
+        # Clusters are patched in by ``update_clusters`` once the figure is drawn, so the first
+        # figure never waits for the first-visit clustering.
+        view, scene, overlays = compose(controls, [], search_keys)
         counts = counts_text(store, scene)
         signature = controls.scene_signature()
         if signature == drawn_signature:
@@ -91,36 +100,62 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
             triggered = set(ctx.triggered_prop_ids.values())
             changed = triggered - {"token-focus"}
             for index, trace in (overlays.changed_traces(changed) if changed else {}).items():
-                patch["data"][index] = trace
+                if index != CLUSTER_TRACE:
+                    patch["data"][index] = trace
             if "node-size" in triggered:
                 for trace_index, kind in zip(NODE_TRACES, NODE_KINDS, strict=True):
                     patch["data"][trace_index]["marker"]["size"] = node_marker_size(kind, view.node_size)
+                patch["data"][CLUSTER_TRACE]["marker"]["size"] = cluster_marker_size(view.node_size)
             if "token-focus" in triggered:
                 patch["layout"]["shapes"] = column_shapes(scene.layout, token_focus)
-            return patch, counts, no_update
+            return patch, counts, no_update, no_update
         figure = build_figure(
             store,
             scene.visible,
-            scene.drawn,
             node_size=view.node_size,
             hover=hover_texts(store, controls.labels),
             overlays=overlays,
             layout=scene.layout,
-            webgl=app_ctx.webgl,
             token_focus=token_focus,
         )
-        return figure, counts, signature
+        return figure, counts, signature, base_edge_layer(store, scene.layout, scene.drawn)
 
     app.callback(
         Output("attribution-graph", "figure"),
         Output("shown-counts", "children"),
         Output("figure-signature", "data"),
+        Output("edge-layer", "data"),
         *view_dependencies(selected_from="panel-node"),
-        Input("cluster-state", "data"),
         Input("search-results", "data"),
         Input("token-focus", "data"),
         State("figure-signature", "data"),
     )(update_figure)
+
+    def update_clusters(cluster_state: dict[str, Any] | None, signature: str | None, *values: Any) -> Any:
+        clusters = active_clusters(app_ctx, cluster_state)
+        if signature is None or (not clusters and ctx.triggered_id == "figure-signature"):
+            return no_update  # no figure yet, or a new figure (drawn without clusters) and none active
+        controls = ViewControls(*values[: len(VIEW_CONTROLS)])
+        _, _, overlays = compose(controls, clusters, [])
+        patch = Patch()
+        patch["data"][CLUSTER_TRACE] = overlays.changed_traces({"cluster-state"})[CLUSTER_TRACE]
+        return patch
+
+    app.callback(
+        Output("attribution-graph", "figure", allow_duplicate=True),
+        Input("cluster-state", "data"),
+        Input("figure-signature", "data"),
+        *view_dependencies(State, selected_from="panel-node"),
+        prevent_initial_call=True,
+    )(update_clusters)
+
+    # Base edges: drawn on a canvas under the figure by assets/app.js.
+    app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE, "drawEdgeLayer"),
+        Output("edge-layer-size", "data"),
+        Input("edge-layer", "data"),
+        prevent_initial_call=True,
+    )
 
     # Selection, pins and labels change in the browser (clientside, no round trip before
     # the panel request): assets/app.js, namespace "attributionViewer".

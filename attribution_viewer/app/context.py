@@ -61,12 +61,6 @@ class AppContext:
         return self.store.metadata.slug or Path(self.store.metadata.source_path).name or "graph"
 
     @cached_property
-    def webgl(self) -> bool:
-        """Draw edges with WebGL: only when more are drawn than SVG handles well."""
-        drawn = min(self.store.n_edges, self.settings.max_drawn_edges)
-        return drawn > self.settings.webgl_edge_threshold
-
-    @cached_property
     def descriptions(self) -> DescriptionSource | None:
         """The description folder (opened on first use; opening reads no file)."""
         path = self.settings.autointerp_dir

@@ -37,6 +37,16 @@ PRESETS: dict[str, PrintOptions] = {
 }
 FLAG_LABELS = "labels"
 FLAG_CLUSTERS = "clusters"
+# The menu's own inputs, in the order the download callback reads them:
+# export_view's keyword argument -> component id (property "value").
+EXPORT_FORM: dict[str, str] = {
+    "fmt": "export-format",
+    "width": "export-width",
+    "height": "export-height",
+    "font_size": "export-font-size",
+    "title": "export-title",
+    "flags": "export-flags",
+}
 MENU_STYLE = {
     "position": "absolute",
     "right": 0,
@@ -257,29 +267,18 @@ def register_export_callbacks(app: Dash, app_ctx: AppContext) -> None:
         prevent_initial_call=True,
     )(preset_values)
 
-    def download(
-        n_clicks: int | None,
-        fmt: str,
-        width: float | None,
-        height: float | None,
-        font_size: float | None,
-        title: str | None,
-        flags: list[str] | None,
-        *values: Any,
-    ) -> tuple[Any, str]:
+    def download(n_clicks: int | None, *values: Any) -> tuple[Any, str]:
         if not n_clicks:
             return no_update, ""
+        n_form = len(EXPORT_FORM)
+        form = dict(zip(EXPORT_FORM, values[:n_form], strict=True))
+        view_values = values[n_form:]
         result = export_view(
             app_ctx,
             base,
-            fmt=fmt,
-            width=width,
-            height=height,
-            font_size=font_size,
-            title=title,
-            flags=flags,
-            controls=ViewControls(*values[: len(VIEW_CONTROLS)]),
-            cluster_state=values[len(VIEW_CONTROLS)],
+            **form,
+            controls=ViewControls(*view_values[: len(VIEW_CONTROLS)]),
+            cluster_state=view_values[len(VIEW_CONTROLS)],
         )
         if result.content is None:
             log.warning("export failed: %s", result.message)
@@ -290,12 +289,7 @@ def register_export_callbacks(app: Dash, app_ctx: AppContext) -> None:
         Output("export-download", "data"),
         Output("export-status", "children"),
         Input("export-go", "n_clicks"),
-        State("export-format", "value"),
-        State("export-width", "value"),
-        State("export-height", "value"),
-        State("export-font-size", "value"),
-        State("export-title", "value"),
-        State("export-flags", "value"),
+        *(State(component, "value") for component in EXPORT_FORM.values()),
         *view_dependencies(State),
         State("cluster-state", "data"),
         prevent_initial_call=True,

@@ -7,7 +7,8 @@ view) without a URL -> control -> URL callback loop.
 Stable element ids (documented in the README): ``attribution-graph``, ``node-panel``,
 ``node-size``, ``error-toggle``, ``prune-slider``, ``frequency-slider``, ``node-search``,
 ``prompt-tokens``, ``cluster-panel``; browser stores ``selected-node``, ``pinned-nodes``,
-``node-labels``, ``search-results``, ``token-focus``.
+``node-labels``, ``search-results``, ``token-focus``, ``edge-layer`` (the base edges the
+canvas under the figure draws).
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ GRAPH_CONFIG: Any = {
     "displaylogo": False,
     "scrollZoom": True,
     "doubleClick": "reset",
-    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
-    "toImageButtonOptions": {"format": "svg", "filename": "attribution-graph"},
+    # toImage would miss the canvas edge layer: the Export menu draws the whole graph.
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toImage"],
 }
 
 
@@ -165,6 +166,8 @@ def build_page(ctx: AppContext, query: str) -> html.Div:
             dcc.Store(id="search-results", data=[]),
             dcc.Store(id="token-focus", data=None),
             dcc.Store(id="figure-signature", data=None),
+            dcc.Store(id="edge-layer", data=None),
+            dcc.Store(id="edge-layer-size", data=None),
             dcc.Store(id="url-clusters", data=restored.clusters),
             html.Button(id="clear-selection", n_clicks=0, className="hidden-button"),
             top_bar(ctx, view),

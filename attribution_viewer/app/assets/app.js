@@ -44,6 +44,104 @@
   }, true);
 })();
 
+/* The base edge layer: the "edge-layer" store (attribution_viewer.edges.encode_edge_layer)
+   drawn on a canvas placed under the plot's transparent SVG, redrawn after every plot and
+   while the user pans or zooms. A selection's Patch then redraws only the SVG markers. */
+var attributionEdges = (function () {
+  var layer = null;
+  var hooked = null;
+
+  function decode(text, Type) {
+    var binary = atob(text);
+    var bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) { bytes[i] = binary.charCodeAt(i); }
+    return new Type(bytes.buffer);
+  }
+
+  function graphDiv() { return document.querySelector("#attribution-graph .js-plotly-plot"); }
+
+  function draw() {
+    var gd = graphDiv();
+    var full = gd && gd._fullLayout;
+    var container = gd && gd.querySelector(".svg-container");
+    if (!full || !full.xaxis || !full.yaxis || !container) { return false; }
+    var canvas = container.querySelector("canvas.edge-layer");
+    if (!canvas) {
+      canvas = document.createElement("canvas");
+      canvas.className = "edge-layer";
+      container.insertBefore(canvas, container.firstChild);
+    }
+    var ratio = window.devicePixelRatio || 1;
+    var width = full.width, height = full.height;
+    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+      canvas.width = Math.round(width * ratio);
+      canvas.height = Math.round(height * ratio);
+      canvas.style.width = width + "px";
+      canvas.style.height = height + "px";
+    }
+    var c = canvas.getContext("2d");
+    c.setTransform(ratio, 0, 0, ratio, 0, 0);
+    c.clearRect(0, 0, width, height);
+    var drawn = 0;
+    if (layer) {
+      var xa = full.xaxis, ya = full.yaxis;
+      var x0 = xa.range[0], sx = xa._length / (xa.range[1] - xa.range[0]);
+      var y0 = ya.range[0], sy = ya._length / (ya.range[1] - ya.range[0]);
+      var left = xa._offset, bottom = ya._offset + ya._length;
+      var xs = layer.x, ys = layer.y, ends = layer.ends, k = 0;
+      c.save();
+      c.beginPath();
+      c.rect(xa._offset, ya._offset, xa._length, ya._length);
+      c.clip();
+      layer.batches.forEach(function (batch) {
+        c.beginPath();
+        c.strokeStyle = batch.color;
+        c.lineWidth = batch.width;
+        c.globalAlpha = batch.opacity;
+        for (var stop = k + 2 * batch.count; k < stop; k += 2) {
+          var s = ends[k], t = ends[k + 1];
+          c.moveTo(left + (xs[s] - x0) * sx, bottom - (ys[s] - y0) * sy);
+          c.lineTo(left + (xs[t] - x0) * sx, bottom - (ys[t] - y0) * sy);
+        }
+        c.stroke();
+        drawn += batch.count;
+      });
+      c.restore();
+    }
+    canvas.setAttribute("data-edges", String(drawn));
+    return true;
+  }
+
+  /* Hook the plot's events once per graph div (dcc.Graph may create a new one). */
+  function hook(triesLeft) {
+    var gd = graphDiv();
+    if (gd && gd.on && gd._fullLayout && gd._fullLayout.xaxis) {
+      if (hooked !== gd) {
+        hooked = gd;
+        gd.on("plotly_afterplot", draw);
+        gd.on("plotly_relayouting", draw);
+        gd.on("plotly_relayout", draw);
+      }
+      draw();
+    } else if (triesLeft > 0) {
+      window.requestAnimationFrame(function () { hook(triesLeft - 1); });
+    }
+  }
+
+  return {
+    set: function (data) {
+      layer = data ? {
+        x: decode(data.x, Float32Array),
+        y: decode(data.y, Float32Array),
+        ends: decode(data.ends, data.index_bytes === 2 ? Uint16Array : Uint32Array),
+        batches: data.batches
+      } : null;
+      hook(600);
+      return layer ? layer.ends.length / 2 : 0;
+    }
+  };
+})();
+
 /* Clientside callbacks (registered in attribution_viewer/app/callbacks.py): the selection,
    pins and labels change in the browser without a server round trip. */
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
@@ -71,6 +169,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       }
       return noUpdate;
     },
+    /* new base edges for the canvas layer -> how many it holds */
+    drawEdgeLayer: function (data) { return attributionEdges.set(data); },
     /* the panel now shows the selection: let the figure highlight it */
     panelNode: function (children, selected, current) {
       return selected === current ? window.dash_clientside.no_update : selected;
