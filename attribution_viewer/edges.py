@@ -150,32 +150,23 @@ def edge_batches(
     return batches
 
 
-def _base64(array: np.ndarray) -> str:
+def base64_array(array: np.ndarray) -> str:
+    """The bytes of ``array`` (give it an explicit little-endian dtype), base64-encoded."""
     return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii")
 
 
-def encode_edge_layer(
-    layout: GraphLayout,
-    batches: Sequence[EdgeBatch],
-    colors: Mapping[int, str],
-    opacity_factor: float = 1.0,
+def encode_edge_ends(
+    n_nodes: int, batches: Sequence[EdgeBatch], colors: Mapping[int, str], opacity_factor: float = 1.0
 ) -> dict[str, Any]:
-    """JSON for the canvas edge layer (``assets/app.js`` draws it).
-
-    ``x`` / ``y``: float32 position of every node (NaN when not placed, rounded to
-    ``COORD_DECIMALS``); ``ends``: (source, target) pairs of node indices, uint16 when the
-    graph has fewer than 65,536 nodes (``index_bytes`` 2) else uint32 (4), batch after batch;
-    ``batches``: colour, width, opacity (times ``opacity_factor``, at most 1) and edge count
-    of each, drawn in order. All arrays are little-endian, base64-encoded.
-    """
-    n_nodes = layout.x.size
+    """The edges of ``batches`` for the canvas: ``ends``, (source, target) pairs of node
+    indices, uint16 when there are fewer than 65,536 nodes (``index_bytes`` 2) else uint32
+    (4), batch after batch, little-endian, base64; ``batches``: colour, width, opacity (times
+    ``opacity_factor``, at most 1) and edge count of each, drawn in order."""
     index_type = np.dtype("<u2") if n_nodes < 2**16 else np.dtype("<u4")
     pairs = [np.column_stack((b.src, b.tgt)).ravel() for b in batches]
     ends = np.concatenate(pairs).astype(index_type) if pairs else np.zeros(0, index_type)
     return {
-        "x": _base64(np.round(layout.x, COORD_DECIMALS).astype("<f4")),
-        "y": _base64(np.round(layout.y, COORD_DECIMALS).astype("<f4")),
-        "ends": _base64(ends),
+        "ends": base64_array(ends),
         "index_bytes": index_type.itemsize,
         "batches": [
             {
@@ -186,4 +177,20 @@ def encode_edge_layer(
             }
             for b in batches
         ],
+    }
+
+
+def encode_edge_layer(
+    layout: GraphLayout,
+    batches: Sequence[EdgeBatch],
+    colors: Mapping[int, str],
+    opacity_factor: float = 1.0,
+) -> dict[str, Any]:
+    """JSON for the canvas edge layer (``assets/app.js`` draws it): :func:`encode_edge_ends`
+    plus ``x`` / ``y``, the float32 position of every node (NaN when not placed, rounded to
+    ``COORD_DECIMALS``), little-endian, base64."""
+    return {
+        "x": base64_array(np.round(layout.x, COORD_DECIMALS).astype("<f4")),
+        "y": base64_array(np.round(layout.y, COORD_DECIMALS).astype("<f4")),
+        **encode_edge_ends(layout.x.size, batches, colors, opacity_factor),
     }

@@ -4,16 +4,16 @@ The figure has a FIXED trace order so that callbacks can update parts of it with
 ``dash.Patch`` instead of resending it:
 
 * ``NODE_TRACES`` one trace per node kind (features, errors, embeddings, logits);
-* overlays, redrawn on selection / clusters / search: ``SEL_EDGE_TRACES`` (the selected
-  node's edges), then ``NEIGHBOUR_TRACE``, ``CLUSTER_TRACE``, ``SEARCH_TRACE``,
-  ``PINNED_TRACE``, ``SELECTED_TRACE``.
+* overlays, redrawn when clusters / search / pins change: ``CLUSTER_TRACE``,
+  ``HIGHLIGHT_TRACE``, ``SEARCH_TRACE``, ``PINNED_TRACE``.
 
 Every node marker carries its node index in ``customdata`` so a click maps to a node.
 
-The base edges (all drawn edges, faint) are not traces: :func:`base_edge_layer` packs them
-for a canvas the browser draws under the plot (``assets/app.js``; the figure's backgrounds
-are transparent), so that a selection's Patch redraws a few hundred SVG markers, not tens
-of thousands of edge segments. The selected node's edges are SVG line traces on top.
+Edges are not traces: :func:`base_edge_layer` packs the drawn edges (faint) and
+:func:`selection_layer` the selected node's edges (strong) with rings on the node and its
+neighbours, for a canvas the browser draws under the plot (``assets/app.js``; the figure's
+backgrounds are transparent). A click therefore never touches the figure: the canvas is
+redrawn in a few milliseconds, where redrawing an SVG figure took up to a second.
 """
 
 from __future__ import annotations
@@ -24,7 +24,14 @@ from typing import Any, NamedTuple
 import numpy as np
 import plotly.graph_objects as go
 
-from attribution_viewer.edges import EdgeBatch, edge_batches, edge_sources, edge_widths, encode_edge_layer
+from attribution_viewer.edges import (
+    base64_array,
+    edge_batches,
+    edge_sources,
+    edge_widths,
+    encode_edge_ends,
+    encode_edge_layer,
+)
 from attribution_viewer.layout import GraphLayout, compute_layout
 from attribution_viewer.model import KIND_NAMES, GraphStore, NodeKind, escape_markup, visible_token
 from attribution_viewer.style import (
@@ -42,25 +49,17 @@ N_BUCKETS = 4
 SIGNS = (-1, 0, 1)
 NODE_KINDS = (NodeKind.FEATURE, NodeKind.ERROR, NodeKind.EMBEDDING, NodeKind.LOGIT)
 NODE_TRACES = range(0, len(NODE_KINDS))
-SEL_EDGE_TRACES = range(NODE_TRACES.stop, NODE_TRACES.stop + len(SIGNS) * N_BUCKETS)
-NEIGHBOUR_TRACE = SEL_EDGE_TRACES.stop
-CLUSTER_TRACE = NEIGHBOUR_TRACE + 1
+CLUSTER_TRACE = NODE_TRACES.stop
 HIGHLIGHT_TRACE = CLUSTER_TRACE + 1
 SEARCH_TRACE = HIGHLIGHT_TRACE + 1
 PINNED_TRACE = SEARCH_TRACE + 1
-SELECTED_TRACE = PINNED_TRACE + 1
-N_TRACES = SELECTED_TRACE + 1
+N_TRACES = PINNED_TRACE + 1
 
 KIND_SIZE = {NodeKind.FEATURE: 1.0, NodeKind.ERROR: 0.8, NodeKind.EMBEDDING: 1.15, NodeKind.LOGIT: 1.15}
 BASE_EDGE_EMPHASIS = 0.6  # all edges are drawn faint (opacity factor) ...
 SELECTED_EDGE_EMPHASIS = 3.0  # ... the selection's edges strongly
 SELECTED_EDGE_WIDENING = 1.6
 MAX_SELECTED_EDGES = 250
-SIGN_COLORSCALE = {
-    "cmin": -1,
-    "cmax": 1,
-    "colorscale": [[0.0, EDGE_COLORS[-1]], [0.5, EDGE_COLORS[0]], [1.0, EDGE_COLORS[1]]],
-}
 LOGIT_SPACING = 3.0  # minimum slots between logits, room for their "token / p" labels
 LOGIT_LABEL_SHARE = 0.05  # a logit label is about this share of the plot's width
 HIGHLIGHT_COLOR = "#d4a017"
@@ -111,41 +110,60 @@ def cluster_marker_size(node_size: float) -> float:
     return round(node_size * 1.25, 2)
 
 
-def _line_trace(batch_x: np.ndarray, batch_y: np.ndarray, color: str, width: float, opacity: float):
-    return go.Scatter(
-        x=batch_x.astype(np.float32),  # sent as binary: float32 halves the payload
-        y=batch_y.astype(np.float32),
-        mode="lines",
-        line={"color": color, "width": width},
-        opacity=opacity,
-        hoverinfo="skip",
-        showlegend=False,
-    )
-
-
-def _slot(batch: EdgeBatch) -> int:
-    return SIGNS.index(batch.sign) * N_BUCKETS + batch.bucket
-
-
-def selected_edge_traces(store: GraphStore, layout: GraphLayout, selection: np.ndarray) -> list[Any]:
-    """``len(SIGNS) * N_BUCKETS`` line traces of the selection's edges, drawn strongly
-    (placeholders where a slot is empty)."""
-    traces: list[Any] = [
-        _line_trace(np.zeros(0), np.zeros(0), EDGE_COLORS[s], 1.0, 0.0)
-        for s in SIGNS
-        for _ in range(N_BUCKETS)
-    ]
-    for batch in edge_batches(store, layout, selection, n_buckets=N_BUCKETS):
-        opacity = min(1.0, batch.opacity * SELECTED_EDGE_EMPHASIS)
-        width = batch.width * SELECTED_EDGE_WIDENING
-        traces[_slot(batch)] = _line_trace(batch.x, batch.y, EDGE_COLORS[batch.sign], width, opacity)
-    return traces
-
-
 def base_edge_layer(store: GraphStore, layout: GraphLayout, drawn: np.ndarray) -> dict[str, Any]:
     """The drawn edges (a mask over ``adjacency.data``), faint, for the browser's canvas layer."""
     batches = edge_batches(store, layout, drawn, n_buckets=N_BUCKETS)
     return encode_edge_layer(layout, batches, EDGE_COLORS, BASE_EDGE_EMPHASIS)
+
+
+def selection_layer(
+    store: GraphStore,
+    layout: GraphLayout,
+    selected: int | None,
+    visible_edge_mask: np.ndarray,
+    node_size: float,
+) -> dict[str, Any] | None:
+    """The selected node's visible edges (the ``MAX_SELECTED_EDGES`` strongest), drawn
+    strongly on the canvas over the base edges (node positions come from the base layer of
+    the same view), with a ring on the node and rings on its neighbours coloured by the
+    sign of their edge with it (the strongest edge when there are two). None when nothing
+    visible is selected.
+
+    Keys: ``ends`` / ``index_bytes`` / ``batches`` as in :func:`encode_edge_layer`;
+    ``selected`` (node index); ``neighbours`` (node indices, same integer type as ``ends``)
+    and ``neighbour_signs`` (int8), base64; ``sign_colors``; ``rings``: diameter and line
+    width in pixels, and colour, of the ``selected`` and ``neighbour`` rings.
+    """
+    if selected is None or np.isnan(layout.x[selected]):
+        return None
+    edges = selected_edge_selection(store, selected, visible_edge_mask)
+    batches = [
+        b._replace(width=b.width * SELECTED_EDGE_WIDENING)
+        for b in edge_batches(store, layout, edges, n_buckets=N_BUCKETS)
+    ]
+    data = encode_edge_ends(layout.x.size, batches, EDGE_COLORS, SELECTED_EDGE_EMPHASIS)
+    neighbours = np.zeros(0, dtype=np.int64)
+    signs = np.zeros(0, dtype=np.int8)
+    if edges.size:
+        src = edge_sources(store)[edges]
+        tgt = store.adjacency.indices[edges]
+        other = np.where(src == selected, tgt, src)
+        order = np.argsort(-np.abs(store.adjacency.data[edges]), kind="stable")  # strongest first
+        neighbours, first = np.unique(other[order], return_index=True)
+        weights = store.adjacency.data[edges][order][first]
+        signs = np.sign(weights if store.weighted else np.zeros(first.size)).astype(np.int8)
+    index_type = "<u2" if data["index_bytes"] == 2 else "<u4"
+    return {
+        **data,
+        "selected": int(selected),
+        "neighbours": base64_array(neighbours.astype(index_type)),
+        "neighbour_signs": base64_array(signs),
+        "sign_colors": {str(sign): EDGE_COLORS[sign] for sign in SIGNS},
+        "rings": {
+            "selected": {"size": round(node_size * 2.3, 2), "width": 3.5, "color": SELECTED_NODE_COLOR},
+            "neighbour": {"size": round(node_size * 1.5, 2), "width": 2.0},
+        },
+    }
 
 
 def _marker_trace(
@@ -161,7 +179,6 @@ def _marker_trace(
     text: list[str] | None = None,
     hovertext: list[str] | None = None,
     textposition: str = "bottom center",
-    colorscale: Mapping[str, Any] | None = None,
 ) -> go.Scatter:
     return go.Scatter(
         x=np.round(x, 2).astype(np.float32),
@@ -174,7 +191,6 @@ def _marker_trace(
             "color": color,
             "size": size,
             "line": dict(line or {"width": 0}),
-            **(colorscale or {}),
         },
         text=text,
         textposition=textposition,
@@ -239,26 +255,19 @@ def _ring(layout: GraphLayout, indices: np.ndarray, *, color: str, size: float, 
 
 
 class Overlays(NamedTuple):
-    """The overlay traces (selection, neighbours, clusters, search, pins), in trace order."""
+    """The overlay traces (clusters, shared nodes, search, pins), in trace order."""
 
-    selected_edges: list[Any]
-    neighbours: go.Scatter
     clusters: go.Scatter
     highlighted: go.Scatter
     search: go.Scatter
     pinned: go.Scatter
-    selected: go.Scatter
 
     def changed_traces(self, changed: Collection[str]) -> dict[int, dict[str, Any]]:
         """Trace index -> trace JSON for the overlays that depend on the ``changed`` inputs
-        (``"panel-node"``: the selection, ``"cluster-state"``, ``"search-results"``; anything else:
-        all of them). Numeric arrays are binary-encoded as in a full figure."""
-        everything = dict(enumerate(self.traces(), start=SEL_EDGE_TRACES.start))
-        parts: dict[str, list[int]] = {
-            "panel-node": [*SEL_EDGE_TRACES, NEIGHBOUR_TRACE, SELECTED_TRACE],
-            "cluster-state": [CLUSTER_TRACE],
-            "search-results": [SEARCH_TRACE],
-        }
+        (``"cluster-state"``, ``"search-results"``; anything else: all of them). Numeric
+        arrays are binary-encoded as in a full figure."""
+        everything = dict(enumerate(self, start=CLUSTER_TRACE))
+        parts: dict[str, list[int]] = {"cluster-state": [CLUSTER_TRACE], "search-results": [SEARCH_TRACE]}
         if not changed or any(c not in parts for c in changed):
             wanted = list(everything)
         else:
@@ -266,17 +275,6 @@ class Overlays(NamedTuple):
         # A Figure's JSON encodes numpy arrays as base64 typed arrays (a bare trace's does not).
         encoded = go.Figure(data=[everything[i] for i in wanted]).to_plotly_json()["data"]
         return dict(zip(wanted, encoded, strict=True))
-
-    def traces(self) -> list[Any]:
-        return [
-            *self.selected_edges,
-            self.neighbours,
-            self.clusters,
-            self.highlighted,
-            self.search,
-            self.pinned,
-            self.selected,
-        ]
 
 
 def selected_edge_selection(
@@ -299,42 +297,14 @@ def build_overlays(
     store: GraphStore,
     layout: GraphLayout,
     visible: np.ndarray,
-    visible_edge_mask: np.ndarray,
     *,
     node_size: float,
-    selected: int | None,
     pinned: Sequence[int],
     clusters: Sequence[ClusterHighlight],
     highlighted: np.ndarray | None,
     search: Sequence[int],
 ) -> Overlays:
-    """Overlay traces for the current selection, clusters, search matches and pins."""
-    edges = selected_edge_selection(store, selected, visible_edge_mask)
-    sel_traces = selected_edge_traces(store, layout, edges)
-
-    # Neighbours of the selection, coloured by the sign of their edge with it (-1, 0, +1
-    # through a three-colour scale: one byte per neighbour instead of a colour string).
-    neighbour_idx = np.zeros(0, dtype=np.int64)
-    signs = np.zeros(0, dtype=np.int8)
-    if selected is not None and edges.size:
-        src = edge_sources(store)[edges]
-        tgt = store.adjacency.indices[edges]
-        other = np.where(src == selected, tgt, src)
-        weights = store.adjacency.data[edges]
-        neighbour_idx, first = np.unique(other, return_index=True)
-        signs = np.sign(weights[first] if store.weighted else np.zeros(first.size)).astype(np.int8)
-    neighbours = _marker_trace(
-        layout.x[neighbour_idx],
-        layout.y[neighbour_idx],
-        neighbour_idx,
-        name="neighbours",
-        symbol="circle-open",
-        color=signs,
-        size=node_size * 1.5,
-        line={"width": 2},
-        colorscale=SIGN_COLORSCALE,
-    )
-
+    """Overlay traces for the clusters, shared nodes, search matches and pins."""
     cluster_idx: list[int] = []
     cluster_colors: list[str] = []
     for cluster in clusters:
@@ -355,17 +325,11 @@ def build_overlays(
     hl = np.flatnonzero(highlighted & visible) if highlighted is not None else np.zeros(0, dtype=np.int64)
     sidx = np.asarray([i for i in search if visible[i]], dtype=np.int64)
     pidx = np.asarray([i for i in pinned if visible[i]], dtype=np.int64)
-    selidx = np.asarray([selected] if selected is not None and visible[selected] else [], dtype=np.int64)
     return Overlays(
-        selected_edges=sel_traces,
-        neighbours=neighbours,
         clusters=cluster_trace,
         highlighted=_ring(layout, hl, color=HIGHLIGHT_COLOR, size=node_size * 1.7, width=2, name="shared"),
         search=_ring(layout, sidx, color=SEARCH_COLOR, size=node_size * 2.0, width=2.5, name="search"),
         pinned=_ring(layout, pidx, color=PINNED_COLOR, size=node_size * 1.5, width=1.5, name="pinned"),
-        selected=_ring(
-            layout, selidx, color=SELECTED_NODE_COLOR, size=node_size * 2.3, width=3.5, name="selected"
-        ),
     )
 
 
@@ -449,7 +413,7 @@ def build_figure(
 ) -> go.Figure:
     """The whole interactive figure (nodes and overlays; the base edges are a separate
     layer, :func:`base_edge_layer`), traces in the fixed order of the module docstring."""
-    traces = [*node_traces(store, layout, visible, node_size, hover), *overlays.traces()]
+    traces = [*node_traces(store, layout, visible, node_size, hover), *overlays]
     if len(traces) != N_TRACES:
         raise AssertionError(f"figure has {len(traces)} traces, expected {N_TRACES}")
     return go.Figure(data=traces, layout=figure_layout(store, layout, token_focus))

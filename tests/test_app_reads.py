@@ -78,20 +78,24 @@ def test_r1_graph_read_once_and_descriptions_on_demand(counted_reads: list[str])
     assert counted_reads == [str(DEFAULTS.graph_path)]
 
 
-def test_r2_click_sends_a_patch_not_the_figure() -> None:
+def test_r2_click_never_touches_the_figure_and_overlays_are_patches() -> None:
     app = create_app(DEFAULTS)
     client = app.server.test_client()
     client.get("/")
-    output = "..attribution-graph.figure...shown-counts.children...figure-signature.data.."
+    deps = client.get("/_dash-dependencies").json
+    selection_ids = {"selected-node", "panel-node"}
+    for dep in deps:
+        if "attribution-graph.figure" in dep["output"]:
+            assert not {i["id"] for i in dep["inputs"]} & selection_ids, dep["output"]
+    output = "..attribution-graph.figure...shown-counts.children...figure-signature.data...edge-layer.data.."
     base = {
         "prune-slider.value": 0.8,
         "frequency-slider.value": 0.25,
         "error-toggle.value": [],
         "node-size.value": 10,
-        "panel-node.data": None,
+        "selected-node.data": None,
         "pinned-nodes.data": [],
         "node-labels.data": {},
-        "cluster-state.data": None,
         "search-results.data": [],
         "token-focus.data": None,
         "figure-signature.data": None,
@@ -99,16 +103,24 @@ def test_r2_click_sends_a_patch_not_the_figure() -> None:
     first = call_callback(client, output, base, "prune-slider.value")
     figure = first["attribution-graph"]["figure"]
     assert "data" in figure and "layout" in figure
+    assert first["edge-layer"]["data"]["batches"]
     signature = first["figure-signature"]["data"]
     store = app.server.config["attribution_viewer_context"].store
+    # A click: only the selection layer is computed (a few KB), after the panel.
     selected = store.keys[int(store.logit_indices[0])]
+    layer = call_callback(
+        client, "selection-layer.data", {**base, "panel-node.data": selected}, "panel-node.data"
+    )["selection-layer"]["data"]
+    assert layer["selected"] == int(store.logit_indices[0]) and layer["batches"]
+    assert len(str(layer)) < 5000
+    # A node-size change patches the marker sizes, never resends the figure or the edges.
     second = call_callback(
         client,
         output,
-        {**base, "selected-node.data": selected, "figure-signature.data": signature},
-        "selected-node.data",
+        {**base, "node-size.value": 14, "figure-signature.data": signature},
+        "node-size.value",
     )
     patch = second["attribution-graph"]["figure"]
     assert patch.get("__dash_patch_update") == "__dash_patch_update"
-    assert "figure-signature" not in second  # unchanged: no new full figure
+    assert "figure-signature" not in second and "edge-layer" not in second
     assert len(str(patch)) < len(str(figure)) / 5

@@ -1,4 +1,4 @@
-"""Browser tests of the graph view (headless Chromium via dash_duo): G1..G4.
+"""Browser tests of the graph view (headless Chromium via dash_duo): G1..G5.
 
 Nodes are clicked with real pointer actions at their marker's pixel position.
 """
@@ -8,10 +8,12 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
 from browser_helpers import (
     assert_no_console_errors,
     click_node,
+    context_of,
     first_visible,
     marker_size,
     text_of,
@@ -22,7 +24,9 @@ from conftest import REAL_GRAPH_FILES, real_graph
 from selenium.webdriver.common.keys import Keys
 
 from attribution_viewer.app import create_app
-from attribution_viewer.figures import NODE_TRACES
+from attribution_viewer.app.page import base_view
+from attribution_viewer.edges import edge_sources
+from attribution_viewer.figures import NODE_TRACES, build_scene, selection_layer
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import NodeKind
 from attribution_viewer.search import search_nodes
@@ -155,3 +159,86 @@ def test_g4_prompt_token_click_focuses_column(dash_duo) -> None:
     # Clicking the token again removes the band.
     dash_duo.find_element(".prompt-token").click()
     wait_until(lambda: dash_duo.driver.execute_script(focused_bands) == 0, message="column band removed")
+
+
+EDGE_CANVAS = "document.querySelector('#attribution-graph canvas.edge-layer')"
+GRAPH_DIV = "document.querySelector('#attribution-graph .js-plotly-plot')"
+PAINTED_NEAR = """
+const [x, y] = arguments;
+const gd = document.querySelector('#attribution-graph .js-plotly-plot');
+const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+const canvas = document.querySelector('#attribution-graph canvas.edge-layer');
+const ratio = canvas.width / gd._fullLayout.width;
+const px = Math.round((xa._offset + xa.l2p(x)) * ratio), py = Math.round((ya._offset + ya.l2p(y)) * ratio);
+const pixels = canvas.getContext('2d').getImageData(px - 2, py - 2, 5, 5).data;
+for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] > 0) { return true; } }
+return false;
+"""
+
+
+def test_g5_edges_and_selection_drawn_on_canvas_and_follow_zoom(dash_duo) -> None:
+    settings = example_settings()
+    app = create_app(settings)
+    dash_duo.start_server(app)
+    wait_for_graph(dash_duo)
+    ctx = context_of(app)
+    scene = build_scene(ctx.store, base_view(ctx), ctx.frequencies.values, settings.max_drawn_edges)
+    n_drawn = int(scene.drawn.sum())
+    wait_until(
+        lambda: (
+            dash_duo.driver.execute_script(f"const c = {EDGE_CANVAS}; return c && c.dataset.edges;")
+            == str(n_drawn)
+        ),
+        message="canvas holds the drawn edges",
+    )
+    # The midpoint of the strongest drawn edge is painted; a blank spot of the plot is not.
+    edge = int(np.flatnonzero(scene.drawn)[np.argmax(np.abs(ctx.store.adjacency.data[scene.drawn]))])
+    src, tgt = int(edge_sources(ctx.store)[edge]), int(ctx.store.adjacency.indices[edge])
+    mid = ((scene.layout.x[src] + scene.layout.x[tgt]) / 2, (scene.layout.y[src] + scene.layout.y[tgt]) / 2)
+    assert dash_duo.driver.execute_script(PAINTED_NEAR, *mid)
+    assert not dash_duo.driver.execute_script(PAINTED_NEAR, -1.2, float(scene.layout.layer_ticks[-1]) + 0.7)
+    # A click draws the node's edges and rings on the canvas; the figure is not redrawn.
+    logit = int(ctx.store.logit_indices[0])
+    expected = selection_layer(ctx.store, scene.layout, logit, scene.edge_mask, base_view(ctx).node_size)
+    assert expected is not None
+    n_selected = sum(b["count"] for b in expected["batches"])
+    dash_duo.driver.execute_script(f"{GRAPH_DIV}._avFigure = {GRAPH_DIV}.data;")
+    click_node(dash_duo, logit)
+    wait_until(
+        lambda: (
+            dash_duo.driver.execute_script(f"return {EDGE_CANVAS}.dataset.selectedEdges;") == str(n_selected)
+        ),
+        message="selection drawn",
+    )
+    assert dash_duo.driver.execute_script(f"return {EDGE_CANVAS}.dataset.selected;") == str(logit)
+    assert dash_duo.driver.execute_script(f"return {GRAPH_DIV}._avFigure === {GRAPH_DIV}.data;")
+    dash_duo.find_element("body").send_keys(Keys.ESCAPE)
+    wait_until(
+        lambda: dash_duo.driver.execute_script(f"return {EDGE_CANVAS}.dataset.selected;") == "",
+        message="selection cleared",
+    )
+    # Zoom in around the midpoint: the canvas is redrawn in the new coordinates.
+    dash_duo.driver.execute_script(
+        "const gd = document.querySelector('#attribution-graph .js-plotly-plot');"
+        "return Plotly.relayout(gd, {'xaxis.range': [arguments[0] - 3, arguments[0] + 3],"
+        " 'yaxis.range': [arguments[1] - 1, arguments[1] + 1]});",
+        *mid,
+    )
+    wait_until(lambda: dash_duo.driver.execute_script(PAINTED_NEAR, *mid), message="midpoint after zoom")
+    # A new view (errors shown) sends a new layer with its own count.
+    dash_duo.find_element("#error-toggle input[value='errors']").click()
+    with_errors = build_scene(
+        ctx.store,
+        dataclasses.replace(base_view(ctx), show_errors=True),
+        ctx.frequencies.values,
+        settings.max_drawn_edges,
+    )
+    assert int(with_errors.drawn.sum()) != n_drawn
+    wait_until(
+        lambda: (
+            dash_duo.driver.execute_script(f"return {EDGE_CANVAS}.dataset.edges;")
+            == str(int(with_errors.drawn.sum()))
+        ),
+        message="new layer after the error toggle",
+    )
+    assert_no_console_errors(dash_duo)

@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import numpy as np
 from builders import build_tiny_store
 
+from attribution_viewer.edges import edge_batches
 from attribution_viewer.figures import (
     CLUSTER_TRACE,
+    N_BUCKETS,
     N_TRACES,
-    NEIGHBOUR_TRACE,
     NODE_TRACES,
     SEARCH_TRACE,
-    SEL_EDGE_TRACES,
-    SELECTED_TRACE,
+    SELECTED_EDGE_EMPHASIS,
+    SELECTED_EDGE_WIDENING,
     ClusterHighlight,
     build_figure,
     build_overlays,
     build_scene,
     counts_text,
     hover_texts,
+    selected_edge_selection,
+    selection_layer,
 )
+from attribution_viewer.style import EDGE_COLORS, SELECTED_NODE_COLOR
 from attribution_viewer.view import ViewState
 
 
@@ -30,16 +35,14 @@ def traces(fig) -> list[Any]:
     return list(fig.data)
 
 
-def make_figure(selected: int | None = None, clusters=(), search=()):
+def make_figure(clusters=(), search=()):
     store = build_tiny_store()
     scene = build_scene(store, ViewState(prune_threshold=1.0, show_errors=True), None)
     overlays = build_overlays(
         store,
         scene.layout,
         scene.visible,
-        scene.edge_mask,
         node_size=10,
-        selected=selected,
         pinned=[],
         clusters=list(clusters),
         highlighted=None,
@@ -75,14 +78,47 @@ def test_node_traces_carry_indices_and_kinds_have_glyphs() -> None:
     assert logit["text"][0] == "·c<br>0.60"
 
 
-def test_selection_overlay_draws_the_nodes_edges() -> None:
-    _, _, fig = make_figure(selected=1)
-    sel_points = sum(len(traces(fig)[i]["x"]) for i in SEL_EDGE_TRACES)
-    # F1 has 4 edges (3 in, 1 out); each edge is 3 points (source, target, gap).
-    assert sel_points == 12
-    assert list(traces(fig)[SELECTED_TRACE]["customdata"]) == [1]
-    _, _, unselected = make_figure()
-    assert sum(len(traces(unselected)[i]["x"]) for i in SEL_EDGE_TRACES) == 0
+def decoded(text: str, dtype: str) -> list[int]:
+    return np.frombuffer(base64.b64decode(text), dtype=dtype).tolist()
+
+
+def test_selection_layer_edges_and_rings_exact() -> None:
+    store, scene, _ = make_figure()
+    layer = selection_layer(store, scene.layout, 1, scene.edge_mask, 10)
+    assert layer is not None
+    # F1 (index 1): out F1->L:0 (3.0); in F0->F1 (1.0), E:1->F1 (-0.5), X:0:1->F1 (0.25).
+    # Relative widths sqrt(|w| / incoming |w| of the target): 1.0, 0.756, 0.535, 0.378 ->
+    # buckets 3, 3, 2, 1; batches thinnest first: X->F1 | E:1->F1 (negative) | F1->L:0, F0->F1.
+    assert decoded(layer["ends"], "<u2") == [3, 1, 7, 1, 1, 8, 0, 1]
+    assert [(b["color"], b["count"]) for b in layer["batches"]] == [
+        (EDGE_COLORS[1], 1),
+        (EDGE_COLORS[-1], 1),
+        (EDGE_COLORS[1], 2),
+    ]
+    plain = edge_batches(
+        store, scene.layout, selected_edge_selection(store, 1, scene.edge_mask), n_buckets=N_BUCKETS
+    )
+    assert [b["width"] for b in layer["batches"]] == [
+        round(p.width * SELECTED_EDGE_WIDENING, 3) for p in plain
+    ]
+    assert [b["opacity"] for b in layer["batches"]] == [
+        round(min(1.0, p.opacity * SELECTED_EDGE_EMPHASIS), 3) for p in plain
+    ]
+    assert layer["selected"] == 1
+    assert decoded(layer["neighbours"], "<u2") == [0, 3, 7, 8]
+    assert decoded(layer["neighbour_signs"], "i1") == [1, 1, -1, 1]
+    assert layer["rings"]["selected"] == {"size": 23.0, "width": 3.5, "color": SELECTED_NODE_COLOR}
+    assert layer["rings"]["neighbour"]["size"] == 15.0
+    assert layer["sign_colors"]["-1"] == EDGE_COLORS[-1]
+
+
+def test_selection_layer_none_when_nothing_visible_is_selected() -> None:
+    store = build_tiny_store()
+    scene = build_scene(store, ViewState(prune_threshold=1.0), None)  # errors hidden
+    assert selection_layer(store, scene.layout, None, scene.edge_mask, 10) is None
+    assert selection_layer(store, scene.layout, 2, scene.edge_mask, 10) is None  # X:0:0, hidden
+    layer = selection_layer(store, scene.layout, 1, scene.edge_mask, 10)
+    assert layer is not None and decoded(layer["neighbours"], "<u2") == [0, 7, 8]  # X:0:1 hidden
 
 
 def test_cluster_and_search_overlays() -> None:
@@ -114,9 +150,7 @@ def test_highlighted_nodes_are_ringed_when_shown() -> None:
         store,
         scene.layout,
         scene.visible,
-        scene.edge_mask,
         node_size=10,
-        selected=None,
         pinned=[],
         clusters=[],
         highlighted=highlighted,
@@ -132,20 +166,17 @@ def test_changed_traces_sends_only_what_depends_on_the_input() -> None:
         store,
         scene.layout,
         scene.visible,
-        scene.edge_mask,
         node_size=10,
-        selected=1,
         pinned=[],
         clusters=[],
         highlighted=None,
-        search=[],
+        search=[1],
     )
     assert set(overlays.changed_traces({"search-results"})) == {SEARCH_TRACE}
     assert set(overlays.changed_traces({"cluster-state"})) == {CLUSTER_TRACE}
-    selection = overlays.changed_traces({"panel-node"})
-    assert set(selection) == {*SEL_EDGE_TRACES, NEIGHBOUR_TRACE, SELECTED_TRACE}
-    assert selection[SELECTED_TRACE]["x"]["dtype"] == "f4"  # binary-encoded like a full figure
-    assert len(overlays.changed_traces({"node-size"})) == N_TRACES - SEL_EDGE_TRACES.start
+    search = overlays.changed_traces({"search-results"})[SEARCH_TRACE]
+    assert search["x"]["dtype"] == "f4"  # binary-encoded like a full figure
+    assert set(overlays.changed_traces({"node-size"})) == set(range(CLUSTER_TRACE, N_TRACES))
 
 
 def test_strongest_edges_cap_and_counts() -> None:

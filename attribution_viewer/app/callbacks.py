@@ -6,17 +6,18 @@ Registered per app by :func:`register_graph_callbacks` (never with the global
 * ``attribution-graph.figure`` -- full figure (nodes and overlays) and ``edge-layer`` (the
   base edges, drawn on a canvas under the figure by ``assets/app.js``) when the visible set
   changes (tracked by the ``figure-signature`` store), otherwise a ``dash.Patch`` of the
-  overlay traces (selection, search, sizes, column focus) only; the active clusters are
-  patched in by a second callback once a figure is drawn, so the first figure never waits
-  for the first-visit clustering;
-* ``selected-node`` -- graph clicks, connection rows, search with one match, Esc / empty
-  click; ``pinned-nodes`` and ``node-labels`` -- the panel's buttons. These three are
-  clientside callbacks (``assets/app.js``): trivial logic, and no round trip before the
-  panel request;
-* ``panel-node`` -- set (clientside) once the panel shows the selection: the figure
-  highlights it after the panel, so a slow figure redraw never delays the panel;
+  overlay traces (search, sizes, column focus) only; the active clusters are patched in by
+  a second callback once a figure is drawn, so the first figure never waits for the
+  first-visit clustering. A click never changes the figure;
+* ``selected-node`` -- graph clicks, search with one match, Esc / empty click (connection
+  rows set it from a delegated click listener); ``pinned-nodes`` and ``node-labels`` --
+  the panel's buttons. These are clientside callbacks (``assets/app.js``): trivial logic,
+  and no round trip before the panel request;
+* ``panel-node`` -- set (clientside) once the panel shows the selection;
+  ``selection-layer`` -- the selected node's edges and rings for the canvas, computed
+  after the panel is shown so that it never delays the panel;
 * ``node-panel`` -- the selected node's details; ``search-results``; ``token-focus``;
-  ``url.search`` (the view as URL).
+  ``url.search`` (the view as URL; the ``node`` parameter is set in the browser).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from attribution_viewer.figures import (
     NODE_KINDS,
     NODE_TRACES,
     ClusterHighlight,
+    Overlays,
+    Scene,
     base_edge_layer,
     build_figure,
     build_overlays,
@@ -43,6 +46,7 @@ from attribution_viewer.figures import (
     counts_text,
     hover_texts,
     node_marker_size,
+    selection_layer,
 )
 from attribution_viewer.search import search_nodes
 from attribution_viewer.view import ViewState, state_to_query
@@ -70,16 +74,16 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
     def indices(keys: list[str] | None) -> list[int]:
         return [store.index_of[k] for k in keys or [] if k in store.index_of]
 
-    def compose(controls: ViewControls, clusters: list[ClusterHighlight], search_keys: list[str] | None):
+    def compose(
+        controls: ViewControls, clusters: list[ClusterHighlight], search_keys: list[str] | None
+    ) -> tuple[ViewState, Scene, Overlays]:
         view = controls.view(base)
         scene = build_scene(store, view, app_ctx.frequencies.values, app_ctx.settings.max_drawn_edges)
         overlays = build_overlays(
             store,
             scene.layout,
             scene.visible,
-            scene.edge_mask,
             node_size=view.node_size,
-            selected=store.index_of.get(controls.selected) if controls.selected else None,
             pinned=indices(controls.pinned),
             clusters=clusters,
             highlighted=store.highlighted if view.show_highlighted else None,
@@ -120,12 +124,13 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         )
         return figure, counts, signature, base_edge_layer(store, scene.layout, scene.drawn)
 
+    # The selection is a State: a click never touches the figure (the canvas shows it).
     app.callback(
         Output("attribution-graph", "figure"),
         Output("shown-counts", "children"),
         Output("figure-signature", "data"),
         Output("edge-layer", "data"),
-        *view_dependencies(selected_from="panel-node"),
+        *view_dependencies(selected_kind=State),
         Input("search-results", "data"),
         Input("token-focus", "data"),
         State("figure-signature", "data"),
@@ -145,15 +150,31 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         Output("attribution-graph", "figure", allow_duplicate=True),
         Input("cluster-state", "data"),
         Input("figure-signature", "data"),
-        *view_dependencies(State, selected_from="panel-node"),
+        *view_dependencies(State),
         prevent_initial_call=True,
     )(update_clusters)
 
-    # Base edges: drawn on a canvas under the figure by assets/app.js.
+    def update_selection(*values: Any) -> dict[str, Any] | None:
+        controls = ViewControls(*values)
+        view = controls.view(base)
+        if controls.selected not in store.index_of:
+            return None
+        scene = build_scene(store, view, app_ctx.frequencies.values, app_ctx.settings.max_drawn_edges)
+        return selection_layer(
+            store, scene.layout, store.index_of[controls.selected], scene.edge_mask, view.node_size
+        )
+
+    app.callback(
+        Output("selection-layer", "data"),
+        *view_dependencies(selected_from="panel-node"),
+    )(update_selection)
+
+    # Edges and the selection: drawn on a canvas under the figure by assets/app.js.
     app.clientside_callback(
-        ClientsideFunction(CLIENTSIDE, "drawEdgeLayer"),
+        ClientsideFunction(CLIENTSIDE, "drawEdgeLayers"),
         Output("edge-layer-size", "data"),
         Input("edge-layer", "data"),
+        Input("selection-layer", "data"),
         prevent_initial_call=True,
     )
 
@@ -163,7 +184,6 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         ClientsideFunction(CLIENTSIDE, "selectNode"),
         Output("selected-node", "data"),
         Input("attribution-graph", "clickData"),
-        Input({"type": "conn-row", "key": ALL}, "n_clicks"),
         Input("clear-selection", "n_clicks"),
         Input("search-results", "data"),
         State("node-keys", "data"),
@@ -247,9 +267,17 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         controls = ViewControls(*values[: len(VIEW_CONTROLS)])
         return state_to_query(controls.view(base), app_ctx.graph_id, values[len(VIEW_CONTROLS)])
 
+    # The selection is a State here: a click changes only the ``node`` parameter, in the
+    # browser (assets/app.js ``selectionQuery``), without a round trip.
     app.callback(
         Output("url", "search"),
-        *view_dependencies(),
+        *view_dependencies(selected_kind=State),
         Input("cluster-state", "data"),
         prevent_initial_call=True,
     )(sync_url)
+    app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE, "selectionQuery"),
+        Output("url", "search", allow_duplicate=True),
+        Input("selected-node", "data"),
+        prevent_initial_call=True,
+    )

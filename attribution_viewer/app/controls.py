@@ -60,14 +60,19 @@ class ViewControls(NamedTuple):
 
 
 def view_dependencies(
-    kind: type[Input] | type[State] = Input, selected_from: str = "selected-node"
+    kind: type[Input] | type[State] = Input,
+    selected_from: str = "selected-node",
+    selected_kind: type[Input] | type[State] | None = None,
 ) -> list[Input | State]:
     """``Input`` (or ``State``) objects for :data:`VIEW_CONTROLS`, in field order.
 
-    ``selected_from`` names the store the selection is read from (the figure reads
-    ``panel-node``, the selection once the panel shows it).
+    ``selected_from`` names the store the selection is read from (the edge canvas reads
+    ``panel-node``, the selection once the panel shows it); ``selected_kind`` overrides
+    ``kind`` for it (callbacks that must not run on a click read it as a ``State``).
     """
     return [
-        kind(selected_from if component == "selected-node" else component, prop)
+        (selected_kind or kind)(selected_from, prop)
+        if component == "selected-node"
+        else kind(component, prop)
         for component, prop in VIEW_CONTROLS
     ]

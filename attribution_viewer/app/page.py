@@ -7,7 +7,7 @@ view) without a URL -> control -> URL callback loop.
 Stable element ids (documented in the README): ``attribution-graph``, ``node-panel``,
 ``node-size``, ``error-toggle``, ``prune-slider``, ``frequency-slider``, ``node-search``,
 ``prompt-tokens``, ``cluster-panel``; browser stores ``selected-node``, ``pinned-nodes``,
-``node-labels``, ``search-results``, ``token-focus``, ``edge-layer`` (the base edges the
+``node-labels``, ``search-results``, ``token-focus``, ``edge-layer`` and ``selection-layer`` (what the
 canvas under the figure draws).
 """
 
@@ -167,6 +167,7 @@ def build_page(ctx: AppContext, query: str) -> html.Div:
             dcc.Store(id="token-focus", data=None),
             dcc.Store(id="figure-signature", data=None),
             dcc.Store(id="edge-layer", data=None),
+            dcc.Store(id="selection-layer", data=None),
             dcc.Store(id="edge-layer-size", data=None),
             dcc.Store(id="url-clusters", data=restored.clusters),
             html.Button(id="clear-selection", n_clicks=0, className="hidden-button"),

@@ -1,8 +1,10 @@
 """The side panel of the selected node: header, actions (pin, rename), details, connections.
 
 The description part comes from :mod:`attribution_viewer.app.node_panel`; this module adds
-what is common to every node kind and the clickable connections list (rows carry the
-pattern-matching id ``{"type": "conn-row", "key": <canonical key>}``).
+what is common to every node kind and the clickable connections list: rows are
+``button.conn-row`` elements carrying the node key in ``data-key``, without Dash ids, and
+``assets/app.js`` turns a click on one into a selection (one delegated listener, so a panel
+of 80 rows adds no callback inputs for Dash to wire up).
 """
 
 from __future__ import annotations
@@ -64,9 +66,9 @@ def _connection_rows(
                     # from data-weight, the key is the tooltip.
                     html.Button(
                         row.label,
-                        id={"type": "conn-row", "key": row.key},
                         className=f"conn-row {sign_class}",
                         title=row.key,
+                        **{"data-key": row.key},
                         **_data_weight(row.weight if weighted else None),
                     )
                     for row in rows

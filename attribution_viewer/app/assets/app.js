@@ -16,6 +16,13 @@
     var button = document.getElementById("clear-selection");
     if (button) { button.click(); }
   }
+  /* A connection row (button.conn-row[data-key], app/panel.py) selects its node. */
+  document.addEventListener("click", function (event) {
+    var row = event.target && event.target.closest && event.target.closest(".conn-row[data-key]");
+    if (row && window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props("selected-node", { data: row.getAttribute("data-key") });
+    }
+  });
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && !(event.target && event.target.tagName === "INPUT")) { clear(); }
   });
@@ -44,11 +51,13 @@
   }, true);
 })();
 
-/* The base edge layer: the "edge-layer" store (attribution_viewer.edges.encode_edge_layer)
-   drawn on a canvas placed under the plot's transparent SVG, redrawn after every plot and
-   while the user pans or zooms. A selection's Patch then redraws only the SVG markers. */
+/* The edge canvas, under the plot's transparent SVG: the "edge-layer" store (base edges,
+   attribution_viewer.edges.encode_edge_layer) and the "selection-layer" store (the selected
+   node's edges and rings, figures.selection_layer), redrawn after every plot and while the
+   user pans or zooms. A click redraws this canvas only, never the SVG figure. */
 var attributionEdges = (function () {
-  var layer = null;
+  var base = null;
+  var selection = null;
   var hooked = null;
 
   function decode(text, Type) {
@@ -57,8 +66,36 @@ var attributionEdges = (function () {
     for (var i = 0; i < binary.length; i++) { bytes[i] = binary.charCodeAt(i); }
     return new Type(bytes.buffer);
   }
+  function indexType(data) { return data.index_bytes === 2 ? Uint16Array : Uint32Array; }
 
   function graphDiv() { return document.querySelector("#attribution-graph .js-plotly-plot"); }
+
+  /* Stroke each batch's (source, target) pairs; returns how many edges were drawn. */
+  function strokeBatches(c, layer, px, py) {
+    var ends = layer.ends, k = 0, drawn = 0;
+    layer.batches.forEach(function (batch) {
+      c.beginPath();
+      c.strokeStyle = batch.color;
+      c.lineWidth = batch.width;
+      c.globalAlpha = batch.opacity;
+      for (var stop = k + 2 * batch.count; k < stop; k += 2) {
+        c.moveTo(px(ends[k]), py(ends[k]));
+        c.lineTo(px(ends[k + 1]), py(ends[k + 1]));
+      }
+      c.stroke();
+      drawn += batch.count;
+    });
+    return drawn;
+  }
+
+  function ring(c, x, y, size, width, color) {
+    c.beginPath();
+    c.globalAlpha = 1;
+    c.strokeStyle = color;
+    c.lineWidth = width;
+    c.arc(x, y, size / 2, 0, 2 * Math.PI);
+    c.stroke();
+  }
 
   function draw() {
     var gd = graphDiv();
@@ -82,33 +119,35 @@ var attributionEdges = (function () {
     var c = canvas.getContext("2d");
     c.setTransform(ratio, 0, 0, ratio, 0, 0);
     c.clearRect(0, 0, width, height);
-    var drawn = 0;
-    if (layer) {
-      var xa = full.xaxis, ya = full.yaxis;
+    var drawn = 0, selected = 0;
+    if (base) {
+      var xa = full.xaxis, ya = full.yaxis, xs = base.x, ys = base.y;
       var x0 = xa.range[0], sx = xa._length / (xa.range[1] - xa.range[0]);
       var y0 = ya.range[0], sy = ya._length / (ya.range[1] - ya.range[0]);
       var left = xa._offset, bottom = ya._offset + ya._length;
-      var xs = layer.x, ys = layer.y, ends = layer.ends, k = 0;
+      var px = function (node) { return left + (xs[node] - x0) * sx; };
+      var py = function (node) { return bottom - (ys[node] - y0) * sy; };
       c.save();
       c.beginPath();
       c.rect(xa._offset, ya._offset, xa._length, ya._length);
       c.clip();
-      layer.batches.forEach(function (batch) {
-        c.beginPath();
-        c.strokeStyle = batch.color;
-        c.lineWidth = batch.width;
-        c.globalAlpha = batch.opacity;
-        for (var stop = k + 2 * batch.count; k < stop; k += 2) {
-          var s = ends[k], t = ends[k + 1];
-          c.moveTo(left + (xs[s] - x0) * sx, bottom - (ys[s] - y0) * sy);
-          c.lineTo(left + (xs[t] - x0) * sx, bottom - (ys[t] - y0) * sy);
+      drawn = strokeBatches(c, base, px, py);
+      if (selection) {
+        selected = strokeBatches(c, selection, px, py);
+        var rings = selection.rings;
+        for (var i = 0; i < selection.neighbours.length; i++) {
+          var node = selection.neighbours[i];
+          ring(c, px(node), py(node), rings.neighbour.size, rings.neighbour.width,
+            selection.sign_colors[String(selection.neighbour_signs[i])]);
         }
-        c.stroke();
-        drawn += batch.count;
-      });
+        ring(c, px(selection.selected), py(selection.selected), rings.selected.size, rings.selected.width,
+          rings.selected.color);
+      }
       c.restore();
     }
     canvas.setAttribute("data-edges", String(drawn));
+    canvas.setAttribute("data-selected-edges", String(selected));
+    canvas.setAttribute("data-selected", selection ? String(selection.selected) : "");
     return true;
   }
 
@@ -129,15 +168,29 @@ var attributionEdges = (function () {
   }
 
   return {
-    set: function (data) {
-      layer = data ? {
-        x: decode(data.x, Float32Array),
-        y: decode(data.y, Float32Array),
-        ends: decode(data.ends, data.index_bytes === 2 ? Uint16Array : Uint32Array),
-        batches: data.batches
+    set: function (baseData, selectionData) {
+      var triggered = (window.dash_clientside.callback_context.triggered || []).map(function (t) {
+        return t.prop_id;
+      });
+      if (!triggered.length || triggered.indexOf("edge-layer.data") >= 0) {
+        base = baseData ? {
+          x: decode(baseData.x, Float32Array),
+          y: decode(baseData.y, Float32Array),
+          ends: decode(baseData.ends, indexType(baseData)),
+          batches: baseData.batches
+        } : null;
+      }
+      selection = selectionData ? {
+        ends: decode(selectionData.ends, indexType(selectionData)),
+        batches: selectionData.batches,
+        selected: selectionData.selected,
+        neighbours: decode(selectionData.neighbours, indexType(selectionData)),
+        neighbour_signs: decode(selectionData.neighbour_signs, Int8Array),
+        sign_colors: selectionData.sign_colors,
+        rings: selectionData.rings
       } : null;
       hook(600);
-      return layer ? layer.ends.length / 2 : 0;
+      return base ? base.ends.length / 2 : 0;
     }
   };
 })();
@@ -146,8 +199,8 @@ var attributionEdges = (function () {
    pins and labels change in the browser without a server round trip. */
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   attributionViewer: {
-    /* graph click, connection row, Esc / empty click, search with one match -> node key */
-    selectNode: function (click, rowClicks, clearClicks, searchKeys, keys) {
+    /* graph click, Esc / empty click, search with one match -> node key */
+    selectNode: function (click, clearClicks, searchKeys, keys) {
       var noUpdate = window.dash_clientside.no_update;
       var triggered = window.dash_clientside.callback_context.triggered || [];
       if (!triggered.length) { return noUpdate; }
@@ -164,13 +217,18 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       if (source === "search-results") {
         return searchKeys && searchKeys.length === 1 ? searchKeys[0] : noUpdate;
       }
-      if (source.charAt(0) === "{" && triggered[0].value) {
-        return JSON.parse(source).key;  /* a connection row was clicked (not just rendered) */
-      }
       return noUpdate;
     },
-    /* new base edges for the canvas layer -> how many it holds */
-    drawEdgeLayer: function (data) { return attributionEdges.set(data); },
+    /* new base edges or selection for the edge canvas -> how many base edges it holds */
+    drawEdgeLayers: function (baseData, selectionData) { return attributionEdges.set(baseData, selectionData); },
+    /* the selection -> the URL's "node" parameter (view.state_to_query writes the rest) */
+    selectionQuery: function (selected) {
+      var params = new URLSearchParams(window.location.search);
+      if (selected) { params.set("node", selected); } else { params.delete("node"); }
+      /* keep ":" and "," readable, as the server writes them (urlencode safe=":,") */
+      var query = "?" + params.toString().replace(/%3A/gi, ":").replace(/%2C/gi, ",");
+      return query === window.location.search ? window.dash_clientside.no_update : query;
+    },
     /* the panel now shows the selection: let the figure highlight it */
     panelNode: function (children, selected, current) {
       return selected === current ? window.dash_clientside.no_update : selected;
