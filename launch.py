@@ -45,13 +45,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     logging.getLogger("attribution_viewer").setLevel(logging.DEBUG if args.verbose else logging.INFO)
-    from attribution_viewer.app import create_app
+    from attribution_viewer.loaders import begin_open_graph
     from config.settings import resolve_settings
 
     cli = {k: v for k, v in vars(args).items() if k != "verbose"}
     try:
         settings = resolve_settings(cli, os.environ)
-        app = create_app(settings)
+        # A .pt graph is converted in a child process that starts now, while Dash is imported.
+        finish_opening = begin_open_graph(settings.graph_path, torch_in_subprocess=True)
+        from attribution_viewer.app import create_app
+
+        app = create_app(settings, finish_opening())
     except (GraphFormatError, MissingDependencyError, ValueError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2

@@ -186,6 +186,6 @@ def test_c2_upload_original_v2_cluster_file(dash_duo) -> None:
     assert f"loaded {len(original)} clusters" in text_of(dash_duo, "#cluster-status")
     wait_until(lambda: len(cluster_rows(dash_duo)) == len(original), message="15 rows")
     assert [r[1] for r in cluster_rows(dash_duo)] == [c["name"] for c in original.values()]
-    sizes = [e.text for e in dash_duo.find_elements("#cluster-list .cluster-size")]
+    sizes = [e.get_attribute("data-size") for e in dash_duo.find_elements("#cluster-list .cluster-name")]
     assert sizes == [str(len(c["nodes"])) for c in original.values()]
     assert_no_console_errors(dash_duo)

@@ -29,7 +29,7 @@ from attribution_viewer.loaders import circuit_tracer_pt, graph_json, legacy_clt
 from attribution_viewer.loaders.native import load_native, save_native
 from attribution_viewer.model import GraphStore
 
-__all__ = ["FORMATS", "detect_format", "load_native", "open_graph", "save_native"]
+__all__ = ["FORMATS", "begin_open_graph", "detect_format", "load_native", "open_graph", "save_native"]
 
 FORMATS = (
     circuit_tracer_pt.FORMAT_NAME,
@@ -141,10 +141,36 @@ def open_graph(path: str | Path, *, torch_in_subprocess: bool = False) -> GraphS
     converts them to the native format, so that this process never imports torch (about
     240 MB of memory a long-running server would otherwise keep). The result is the same.
     """
+    return begin_open_graph(path, torch_in_subprocess=torch_in_subprocess)()
+
+
+def begin_open_graph(path: str | Path, *, torch_in_subprocess: bool = False) -> Callable[[], GraphStore]:
+    """Start opening ``path``; the returned function finishes and returns the GraphStore.
+
+    With ``torch_in_subprocess`` a ``torch.save`` file's child process starts now, so the
+    caller can do other work meanwhile (``launch.py`` imports Dash); other files are read
+    when the function is called. Errors are raised by the function.
+    """
     if torch_in_subprocess and _is_torch_file(path):
-        return _open_torch_in_subprocess(path)
-    fmt, payload = _sniff(path, _read(path))
-    return _READERS[fmt](path, payload)
+        from attribution_viewer.loaders.child import ChildConversion
+
+        tmp = tempfile.TemporaryDirectory(prefix="attribution-viewer-")
+        target = Path(tmp.name) / "graph.npz"
+        conversion = ChildConversion(path, target)
+
+        def finish() -> GraphStore:
+            with tmp:
+                conversion.wait()
+                store = load_native(target)
+            return replace(store, metadata=replace(store.metadata, source_path=str(path)))
+
+        return finish
+
+    def read() -> GraphStore:
+        fmt, payload = _sniff(path, _read(path))
+        return _READERS[fmt](path, payload)
+
+    return read
 
 
 def _is_torch_file(path: str | Path) -> bool:
@@ -160,13 +186,3 @@ def _is_torch_file(path: str | Path) -> bool:
     except (OSError, zipfile.BadZipFile):
         return False  # the normal path reports the problem
     return False
-
-
-def _open_torch_in_subprocess(path: str | Path) -> GraphStore:
-    from attribution_viewer.loaders.child import run_child
-
-    with tempfile.TemporaryDirectory(prefix="attribution-viewer-") as tmp:
-        target = Path(tmp) / "graph.npz"
-        run_child(path, target)
-        store = load_native(target)
-    return replace(store, metadata=replace(store.metadata, source_path=str(path)))

@@ -16,23 +16,33 @@ from pathlib import Path
 from attribution_viewer.errors import GraphFormatError, MissingDependencyError
 
 
-def run_child(source: str | Path, target: str | Path) -> None:
-    """Convert ``source`` to the native file ``target`` in a child Python process."""
-    done = subprocess.run(
-        [sys.executable, "-m", "attribution_viewer.loaders.child", str(source), str(target)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode == 0:
-        return
-    try:
-        report = json.loads(done.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        raise RuntimeError(f"converting {source} failed: {done.stderr.strip()[-2000:]}") from None
-    if "missing" in report:
-        raise MissingDependencyError(report["missing"])
-    raise GraphFormatError(report["path"], report["key"], report["expected"], report["got"])
+class ChildConversion:
+    """A conversion running in a child process: started at construction, :meth:`wait` for it.
+
+    Starting it early lets the caller do other work (importing Dash) while torch loads.
+    """
+
+    def __init__(self, source: str | Path, target: str | Path) -> None:
+        self.source = source
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "attribution_viewer.loaders.child", str(source), str(target)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def wait(self) -> None:
+        """Wait for the child; raise the error it reported (GraphFormatError, MissingDependencyError)."""
+        stdout, stderr = self._process.communicate()
+        if self._process.returncode == 0:
+            return
+        try:
+            report = json.loads(stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            raise RuntimeError(f"converting {self.source} failed: {stderr.strip()[-2000:]}") from None
+        if "missing" in report:
+            raise MissingDependencyError(report["missing"])
+        raise GraphFormatError(report["path"], report["key"], report["expected"], report["got"])
 
 
 def main(argv: list[str]) -> int:
