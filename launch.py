@@ -27,6 +27,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--autointerp", dest="autointerp_dir", help="folder of feature descriptions ('none' to disable)"
     )
     parser.add_argument("--frequencies", dest="frequency_path", help="feature frequency JSON")
+    parser.add_argument(
+        "--cache-dir",
+        dest="conversion_cache_dir",
+        help="where converted .pt graphs are kept ('none' to disable; default ~/.cache/attribution-viewer)",
+    )
     parser.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8050)")
     parser.add_argument("--debug", action="store_true", default=None, help="Dash debug mode (off by default)")
@@ -52,7 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = resolve_settings(cli, os.environ)
         # A .pt graph is converted in a child process that starts now, while Dash is imported.
-        finish_opening = begin_open_graph(settings.graph_path, torch_in_subprocess=True)
+        finish_opening = begin_open_graph(
+            settings.graph_path, torch_in_subprocess=True, cache_dir=settings.conversion_cache_dir
+        )
         from attribution_viewer.app import create_app
 
         app = create_app(settings, finish_opening())

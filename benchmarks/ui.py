@@ -16,6 +16,9 @@ browser (cold HTTP cache):
   loop is injected before any page script runs (CDP ``addScriptToEvaluateOnNewDocument``);
 * ``launch->painted``: process start to that frame (same clock: wall time of both sides).
 
+``.pt`` graphs are converted at every launch (each launch gets an empty conversion cache):
+these are cold starts; reopening an unchanged ``.pt`` file skips the conversion.
+
 On the last launch, ``--clicks`` well-separated visible nodes (mostly features, plus up to
 two embeddings and two logits; the markers farthest in pixels from any other marker) are
 clicked with real pointer actions (W3C ``move_to_location`` + ``click``). In-page, a
@@ -23,7 +26,9 @@ clicked with real pointer actions (W3C ``move_to_location`` + ``click``). In-pag
 records ``performance.now()`` at the animation frame after the panel shows the clicked
 node's key. The in-page ``fetch`` wrapper sums the bodies of the ``_dash-update-component``
 responses started after the mousedown (until no request for 1 s), and checks that the
-``attribution-graph.figure`` output of a click is a ``dash.Patch``. ``peak MB`` is the
+``attribution-graph.figure`` output of a click, if any, is a ``dash.Patch`` (column
+``figure``: ``none`` when no click sent the figure, ``Patch``, or ``FULL`` when a click
+resent the whole figure). ``peak MB`` is the
 server process's ``VmHWM`` after the clicks. ``load`` is the machine's 1-minute load
 average when the graph was done: other work on the machine inflates every time.
 
@@ -264,6 +269,8 @@ def server(case: GraphCase, log_path: Path) -> Iterator[tuple[subprocess.Popen[b
     port = free_port()
     cmd = [sys.executable, str(PROJECT_ROOT / "launch.py"), "--graph", str(case.path), "--port", str(port)]
     cmd += ["--autointerp", str(case.autointerp) if case.autointerp else "none"]
+    # A fresh conversion cache per launch: .pt graphs are always measured cold.
+    cmd += ["--cache-dir", tempfile.mkdtemp(prefix=f"{case.name}-cache-", dir=log_path.parent)]
     with log_path.open("wb") as log:
         wall0, t0 = time.time(), time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
@@ -467,7 +474,7 @@ def table_rows(results: Sequence[GraphResult]) -> tuple[tuple[str, ...], list[tu
         "click p95 ms",
         "KB/click mean",
         "KB/click max",
-        "Patch",
+        "figure",
         "initial fig KB",
         "peak MB",
         "load",
@@ -482,7 +489,7 @@ def table_rows(results: Sequence[GraphResult]) -> tuple[tuple[str, ...], list[tu
         ms = np.array([c.ms for c in r.clicks]) if r.clicks else np.array([nan])
         kb = np.array([c.bytes / 1024 for c in r.clicks]) if r.clicks else np.array([nan])
         patch_flags = [c.figure_patch for c in r.clicks if c.figure_patch is not None]
-        patch = "-" if not patch_flags else ("yes" if all(patch_flags) else "NO")
+        patch = "none" if not patch_flags else ("Patch" if all(patch_flags) else "FULL")
         rows.append(
             (
                 r.case.name + (f" (FAILED: {r.error})" if r.error else ""),

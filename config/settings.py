@@ -9,6 +9,7 @@ Precedence, highest first: command-line flags of ``launch.py`` > environment var
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DIR = PROJECT_ROOT / "data" / "example"
 ENV_PREFIX = "ATTRVIEW_"
+USER_CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "attribution-viewer"
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ class Settings:
     # Base edges drawn at most (the strongest visible ones, on a canvas under the figure;
     # all are counted and listed in the panel). More edges cost bytes and paint time.
     max_drawn_edges: int = 20_000
+    # Native copies of converted .pt graphs (keyed by path, size and modification time), so
+    # that opening the same .pt again skips torch; None (or "none"): no cache.
+    conversion_cache_dir: Path | None = USER_CACHE_DIR / "converted"
     # Node-description files kept in memory (LRU).
     description_cache_size: int = 4096
     # Clustering defaults.

@@ -35,25 +35,28 @@ def traces(fig) -> list[Any]:
     return list(fig.data)
 
 
-def make_figure(clusters=(), search=()):
-    store = build_tiny_store()
-    scene = build_scene(store, ViewState(prune_threshold=1.0, show_errors=True), None)
-    overlays = build_overlays(
+def make_overlays(store, scene, *, clusters=(), search=(), highlighted=None):
+    return build_overlays(
         store,
         scene.layout,
         scene.visible,
         node_size=10,
         pinned=[],
         clusters=list(clusters),
-        highlighted=None,
+        highlighted=highlighted,
         search=list(search),
     )
+
+
+def make_figure(clusters=(), search=()):
+    store = build_tiny_store()
+    scene = build_scene(store, ViewState(prune_threshold=1.0, show_errors=True), None)
     fig = build_figure(
         store,
         scene.visible,
         node_size=10,
         hover=hover_texts(store),
-        overlays=overlays,
+        overlays=make_overlays(store, scene, clusters=clusters, search=search),
         layout=scene.layout,
     )
     return store, scene, fig
@@ -146,32 +149,14 @@ def test_highlighted_nodes_are_ringed_when_shown() -> None:
     scene = build_scene(store, ViewState(prune_threshold=1.0), None)
     highlighted = np.zeros(store.n_nodes, dtype=bool)
     highlighted[[0, 2]] = True  # node 2 (an error) is hidden: not ringed
-    overlays = build_overlays(
-        store,
-        scene.layout,
-        scene.visible,
-        node_size=10,
-        pinned=[],
-        clusters=[],
-        highlighted=highlighted,
-        search=[],
-    )
+    overlays = make_overlays(store, scene, highlighted=highlighted)
     assert overlays.highlighted.to_plotly_json()["customdata"] == [0]
 
 
 def test_changed_traces_sends_only_what_depends_on_the_input() -> None:
     store = build_tiny_store()
     scene = build_scene(store, ViewState(prune_threshold=1.0), None)
-    overlays = build_overlays(
-        store,
-        scene.layout,
-        scene.visible,
-        node_size=10,
-        pinned=[],
-        clusters=[],
-        highlighted=None,
-        search=[1],
-    )
+    overlays = make_overlays(store, scene, search=[1])
     assert set(overlays.changed_traces({"search-results"})) == {SEARCH_TRACE}
     assert set(overlays.changed_traces({"cluster-state"})) == {CLUSTER_TRACE}
     search = overlays.changed_traces({"search-results"})[SEARCH_TRACE]

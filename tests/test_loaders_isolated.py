@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +13,7 @@ import pytest
 from conftest import PROJECT_ROOT, real_graph
 
 from attribution_viewer.errors import GraphFormatError
-from attribution_viewer.loaders import open_graph
+from attribution_viewer.loaders import cached_conversion_path, child, load_native, open_graph
 
 
 def test_i1_same_graph_as_in_process() -> None:
@@ -48,3 +50,45 @@ def test_i3_server_process_never_imports_torch() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT
     )
     assert out.stdout.strip() == "False"
+
+
+def _no_child(*_args: object, **_kwargs: object) -> None:
+    raise AssertionError("a child process was started although the conversion is cached")
+
+
+def test_i4_conversion_cache_reused_until_the_file_changes(tmp_path: Path, monkeypatch) -> None:
+    source = tmp_path / "graph.pt"
+    shutil.copyfile(real_graph("clt_b_full__preposition_of_50.pt"), source)
+    cache = tmp_path / "cache"
+    first = open_graph(source, torch_in_subprocess=True, cache_dir=cache)
+    kept = cached_conversion_path(source, cache)
+    assert sorted(p.name for p in cache.iterdir()) == [kept.name]  # no temporary left behind
+
+    monkeypatch.setattr(child, "ChildConversion", _no_child)
+    second = open_graph(source, torch_in_subprocess=True, cache_dir=cache)
+    assert second.keys == first.keys and abs(second.adjacency - first.adjacency).sum() == 0
+    assert second.metadata.source_path == str(source)
+
+    # A changed file (new modification time) is converted again, into a new entry.
+    monkeypatch.undo()
+    os.utime(source, ns=(source.stat().st_atime_ns, source.stat().st_mtime_ns + 10**9))
+    assert cached_conversion_path(source, cache) != kept
+    open_graph(source, torch_in_subprocess=True, cache_dir=cache)
+    assert len(list(cache.iterdir())) == 2
+
+
+def test_i5_damaged_or_unusable_cache_is_bypassed(tmp_path: Path, caplog) -> None:
+    source = real_graph("clt_b_full__preposition_of_50.pt")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    damaged = cached_conversion_path(source, cache)
+    damaged.write_bytes(b"not an npz")
+    store = open_graph(source, torch_in_subprocess=True, cache_dir=cache)
+    assert "ignoring the cached conversion" in caplog.text
+    assert load_native(damaged).keys == store.keys  # replaced by a good copy
+
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    again = open_graph(source, torch_in_subprocess=True, cache_dir=not_a_dir)
+    assert again.keys == store.keys
+    assert "unusable" in caplog.text

@@ -53,7 +53,13 @@ def page_query() -> str:
 
 def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
     """Build the app for ``settings`` (opening ``settings.graph_path`` unless ``store`` is given)."""
-    graph = store if store is not None else open_graph(settings.graph_path, torch_in_subprocess=True)
+    graph = (
+        store
+        if store is not None
+        else open_graph(
+            settings.graph_path, torch_in_subprocess=True, cache_dir=settings.conversion_cache_dir
+        )
+    )
     ctx = AppContext(settings=settings, store=graph)
     small_plotly = BASIC_BUNDLE.exists()
     if not small_plotly:

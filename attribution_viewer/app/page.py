@@ -63,6 +63,22 @@ def _control(label: str, child: Any, class_name: str = "", title: str = "") -> h
     )
 
 
+def _slider(
+    component_id: str, low: float, high: float, step: float, value: float, **extra: Any
+) -> dcc.Slider:
+    """A top-bar slider: no marks, the value in a tooltip below."""
+    return dcc.Slider(
+        id=component_id,
+        min=low,
+        max=high,
+        step=step,
+        value=value,
+        marks=None,
+        tooltip={"placement": "bottom"},
+        **extra,
+    )
+
+
 def top_bar(ctx: AppContext, view: ViewState) -> html.Header:
     store = ctx.store
     has_frequencies = ctx.frequencies.values is not None
@@ -87,43 +103,13 @@ def top_bar(ctx: AppContext, view: ViewState) -> html.Header:
                 className="brand-block",
             ),
             _control(
-                "Node size",
-                dcc.Slider(
-                    id="node-size",
-                    min=3,
-                    max=30,
-                    step=1,
-                    value=view.node_size,
-                    marks=None,
-                    tooltip={"placement": "bottom"},
-                    updatemode="drag",
-                ),
-                "slider",
+                "Node size", _slider("node-size", 3, 30, 1, view.node_size, updatemode="drag"), "slider"
             ),
-            _control(
-                "Pruning",
-                dcc.Slider(
-                    id="prune-slider",
-                    min=0.05,
-                    max=1.0,
-                    step=0.01,
-                    value=view.prune_threshold,
-                    marks=None,
-                    tooltip={"placement": "bottom"},
-                ),
-                "slider",
-            ),
+            _control("Pruning", _slider("prune-slider", 0.05, 1.0, 0.01, view.prune_threshold), "slider"),
             _control(
                 "Max frequency",
-                dcc.Slider(
-                    id="frequency-slider",
-                    min=0.0,
-                    max=1.0,
-                    step=0.01,
-                    value=view.frequency_threshold,
-                    marks=None,
-                    tooltip={"placement": "bottom"},
-                    disabled=not has_frequencies,
+                _slider(
+                    "frequency-slider", 0.0, 1.0, 0.01, view.frequency_threshold, disabled=not has_frequencies
                 ),
                 "slider",
                 freq_title,

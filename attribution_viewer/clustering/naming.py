@@ -19,7 +19,6 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import CountVectorizer
 
 from attribution_viewer.clustering.similarity import normalised_adjacency
 from attribution_viewer.model import GraphStore, NodeKind, visible_token
@@ -65,6 +64,9 @@ def distinctive_terms(documents: Sequence[str], n_named: int) -> list[list[tuple
     """
     if not any(d.strip() for d in documents):
         return [[] for _ in range(n_named)]
+    # scikit-learn is imported on first use: it costs ~0.7 s, and the server must start fast.
+    from sklearn.feature_extraction.text import CountVectorizer
+
     vectorizer = CountVectorizer(lowercase=True, stop_words="english", token_pattern=r"(?u)\b[^\W\d_]{2,}\b")
     try:
         counts = sp.csr_matrix(vectorizer.fit_transform(list(documents))).toarray().astype(np.float64)

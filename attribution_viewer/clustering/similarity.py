@@ -36,7 +36,6 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from attribution_viewer.model import GraphStore, NodeKind
 
@@ -59,6 +58,9 @@ class TfidfEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not any(t.strip() for t in texts):
             return np.zeros((len(texts), 0), dtype=np.float32)
+        # scikit-learn is imported on first use: it costs ~0.7 s, and the server must start fast.
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         vectorizer = TfidfVectorizer(
             lowercase=True,
             ngram_range=(1, 2),

@@ -16,7 +16,10 @@ Anything else, or any inconsistency inside a file, raises
 
 from __future__ import annotations
 
+import hashlib
 import io
+import logging
+import os
 import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
@@ -29,7 +32,17 @@ from attribution_viewer.loaders import circuit_tracer_pt, graph_json, legacy_clt
 from attribution_viewer.loaders.native import load_native, save_native
 from attribution_viewer.model import GraphStore
 
-__all__ = ["FORMATS", "begin_open_graph", "detect_format", "load_native", "open_graph", "save_native"]
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "FORMATS",
+    "begin_open_graph",
+    "cached_conversion_path",
+    "detect_format",
+    "load_native",
+    "open_graph",
+    "save_native",
+]
 
 FORMATS = (
     circuit_tracer_pt.FORMAT_NAME,
@@ -134,43 +147,86 @@ _READERS: dict[str, Callable[[str | Path, Any], GraphStore]] = {
 }
 
 
-def open_graph(path: str | Path, *, torch_in_subprocess: bool = False) -> GraphStore:
+def open_graph(
+    path: str | Path, *, torch_in_subprocess: bool = False, cache_dir: str | Path | None = None
+) -> GraphStore:
     """Read the graph at ``path`` (any supported format) into a GraphStore.
 
     ``torch_in_subprocess``: read ``torch.save`` files in a short-lived child process that
     converts them to the native format, so that this process never imports torch (about
     240 MB of memory a long-running server would otherwise keep). The result is the same.
+    ``cache_dir``: keep that native copy there and reuse it (see :func:`begin_open_graph`).
     """
-    return begin_open_graph(path, torch_in_subprocess=torch_in_subprocess)()
+    return begin_open_graph(path, torch_in_subprocess=torch_in_subprocess, cache_dir=cache_dir)()
 
 
-def begin_open_graph(path: str | Path, *, torch_in_subprocess: bool = False) -> Callable[[], GraphStore]:
+def begin_open_graph(
+    path: str | Path, *, torch_in_subprocess: bool = False, cache_dir: str | Path | None = None
+) -> Callable[[], GraphStore]:
     """Start opening ``path``; the returned function finishes and returns the GraphStore.
 
     With ``torch_in_subprocess`` a ``torch.save`` file's child process starts now, so the
     caller can do other work meanwhile (``launch.py`` imports Dash); other files are read
     when the function is called. Errors are raised by the function.
+
+    With ``cache_dir`` too, the child's native file is kept there, named after the file's
+    resolved path, size, modification time and the native format version, and a later call
+    for the same unchanged file loads it without a child. An unusable cache (not writable,
+    a damaged file) is logged and bypassed.
     """
-    if torch_in_subprocess and _is_torch_file(path):
-        from attribution_viewer.loaders.child import ChildConversion
+    if not (torch_in_subprocess and _is_torch_file(path)):
 
-        tmp = tempfile.TemporaryDirectory(prefix="attribution-viewer-")
-        target = Path(tmp.name) / "graph.npz"
-        conversion = ChildConversion(path, target)
+        def read() -> GraphStore:
+            fmt, payload = _sniff(path, _read(path))
+            return _READERS[fmt](path, payload)
 
-        def finish() -> GraphStore:
-            with tmp:
-                conversion.wait()
-                store = load_native(target)
-            return replace(store, metadata=replace(store.metadata, source_path=str(path)))
+        return read
 
-        return finish
+    cached = cached_conversion_path(path, cache_dir) if cache_dir is not None else None
+    if cached is not None and cached.exists():
+        try:
+            store = load_native(cached)
+            return lambda: _with_source(store, path)
+        except GraphFormatError as exc:
+            log.warning("ignoring the cached conversion of %s: %s", path, exc)
+    work_dir = None
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            work_dir = tempfile.TemporaryDirectory(prefix="converting-", dir=cached.parent)
+        except OSError as exc:
+            log.warning("conversion cache %s unusable (%s): converting without it", cached.parent, exc)
+            cached = None
+    tmp = work_dir or tempfile.TemporaryDirectory(prefix="attribution-viewer-")
+    target = Path(tmp.name) / "graph.npz"
 
-    def read() -> GraphStore:
-        fmt, payload = _sniff(path, _read(path))
-        return _READERS[fmt](path, payload)
+    from attribution_viewer.loaders.child import ChildConversion
 
-    return read
+    conversion = ChildConversion(path, target)
+
+    def finish() -> GraphStore:
+        with tmp:
+            conversion.wait()
+            store = load_native(target)
+            if cached is not None:
+                try:
+                    os.replace(target, cached)
+                except OSError as exc:
+                    log.warning("could not keep the conversion of %s in %s: %s", path, cached, exc)
+        return _with_source(store, path)
+
+    return finish
+
+
+def cached_conversion_path(path: str | Path, cache_dir: str | Path) -> Path:
+    """Where the native copy of ``path`` lives in ``cache_dir`` (changes when the file does)."""
+    stat = os.stat(path)
+    ident = f"{Path(path).resolve()}|{stat.st_size}|{stat.st_mtime_ns}|native-v{native.VERSION}"
+    return Path(cache_dir) / f"{hashlib.sha256(ident.encode()).hexdigest()[:32]}.npz"
+
+
+def _with_source(store: GraphStore, path: str | Path) -> GraphStore:
+    return replace(store, metadata=replace(store.metadata, source_path=str(path)))
 
 
 def _is_torch_file(path: str | Path) -> bool:
