@@ -12,8 +12,9 @@ browser (cold HTTP cache):
 
 * ``start->200``: from just before the server process is started to its first HTTP 200;
 * ``nav->painted``: from navigation start (``performance.timeOrigin``) to the first
-  animation frame in which node markers (``path.point``) exist; a ``requestAnimationFrame``
-  loop is injected before any page script runs (CDP ``addScriptToEvaluateOnNewDocument``);
+  animation frame in which node markers (``path.point``) exist and the edge canvas has been
+  drawn (``canvas.edge-layer[data-edges]``); a ``requestAnimationFrame`` loop is injected
+  before any page script runs (CDP ``addScriptToEvaluateOnNewDocument``);
 * ``launch->painted``: process start to that frame (same clock: wall time of both sides).
 
 ``.pt`` graphs are converted at every launch (each launch gets an empty conversion cache):
@@ -107,7 +108,8 @@ _PAGE_INIT = """
     return promise;
   };
   function frame() {
-    if (document.querySelector('#attribution-graph .scatterlayer .trace path.point')) {
+    if (document.querySelector('#attribution-graph .scatterlayer .trace path.point') &&
+        document.querySelector('#attribution-graph canvas.edge-layer[data-edges]')) {
       av.painted = performance.now();
     } else {
       requestAnimationFrame(frame);

@@ -21,6 +21,7 @@ from browser_helpers import (
     wait_until,
 )
 from conftest import REAL_GRAPH_FILES, real_graph
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from attribution_viewer.app import create_app
@@ -168,8 +169,8 @@ const [x, y] = arguments;
 const gd = document.querySelector('#attribution-graph .js-plotly-plot');
 const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
 const canvas = document.querySelector('#attribution-graph canvas.edge-layer');
-const ratio = canvas.width / gd._fullLayout.width;
-const px = Math.round((xa._offset + xa.l2p(x)) * ratio), py = Math.round((ya._offset + ya.l2p(y)) * ratio);
+const ratio = canvas.width / xa._length;  // the canvas covers the plot area
+const px = Math.round(xa.l2p(x) * ratio), py = Math.round(ya.l2p(y) * ratio);
 const pixels = canvas.getContext('2d').getImageData(px - 2, py - 2, 5, 5).data;
 for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] > 0) { return true; } }
 return false;
@@ -225,6 +226,14 @@ def test_g5_edges_and_selection_drawn_on_canvas_and_follow_zoom(dash_duo) -> Non
         *mid,
     )
     wait_until(lambda: dash_duo.driver.execute_script(PAINTED_NEAR, *mid), message="midpoint after zoom")
+    # Dragging moves the drawn bitmap (a CSS transform); releasing redraws it in place.
+    transform = f"return {EDGE_CANVAS}.style.transform;"
+    drag = ActionChains(dash_duo.driver)
+    drag.move_to_element(dash_duo.find_element("#attribution-graph .nsewdrag")).click_and_hold()
+    drag.move_by_offset(60, 30).pause(0.3).perform()
+    assert dash_duo.driver.execute_script(transform).startswith("matrix(")
+    ActionChains(dash_duo.driver).release().perform()
+    wait_until(lambda: dash_duo.driver.execute_script(transform) == "", message="redrawn after the drag")
     # A new view (errors shown) sends a new layer with its own count.
     dash_duo.find_element("#error-toggle input[value='errors']").click()
     with_errors = build_scene(

@@ -51,14 +51,20 @@
   }, true);
 })();
 
-/* The edge canvas, under the plot's transparent SVG: the "edge-layer" store (base edges,
-   attribution_viewer.edges.encode_edge_layer) and the "selection-layer" store (the selected
-   node's edges and rings, figures.selection_layer), redrawn after every plot and while the
-   user pans or zooms. A click redraws this canvas only, never the SVG figure. */
+/* The edge canvases, under the plot's transparent SVG: "edge-layer" (the drawn edges,
+   attribution_viewer.edges.encode_edge_layer) on canvas.edge-layer and "selection-layer"
+   (the selected node's edges and rings, figures.selection_layer) on canvas.selection-layer
+   above it, both in a box clipped to the plot area. Each canvas is redrawn only when its
+   data, the axis ranges or the plot size change; while the user drags or scrolls, the
+   drawn bitmaps are moved and scaled with a CSS transform (redrawing thousands of edges
+   per mouse move would stutter), and redrawn at the end. A click redraws only the small
+   selection canvas, never the SVG figure. */
 var attributionEdges = (function () {
   var base = null;
   var selection = null;
   var hooked = null;
+  var drawnKey = { base: null, selection: null };
+  var drawnView = null;
 
   function decode(text, Type) {
     var binary = atob(text);
@@ -69,6 +75,30 @@ var attributionEdges = (function () {
   function indexType(data) { return data.index_bytes === 2 ? Uint16Array : Uint32Array; }
 
   function graphDiv() { return document.querySelector("#attribution-graph .js-plotly-plot"); }
+
+  /* The plot area and the axis ranges now (pixels relative to the plot area). */
+  function currentView(full) {
+    var xa = full.xaxis, ya = full.yaxis;
+    return { left: xa._offset, top: ya._offset, width: xa._length, height: ya._length,
+      x0: xa.range[0], x1: xa.range[1], y0: ya.range[0], y1: ya.range[1] };
+  }
+
+  function box(gd) {
+    var container = gd.querySelector(".svg-container");
+    if (!container) { return null; }
+    var clip = container.querySelector("div.edge-box");
+    if (!clip) {
+      clip = document.createElement("div");
+      clip.className = "edge-box";
+      ["edge-layer", "selection-layer"].forEach(function (name) {
+        var canvas = document.createElement("canvas");
+        canvas.className = name;
+        clip.appendChild(canvas);
+      });
+      container.insertBefore(clip, container.firstChild);
+    }
+    return clip;
+  }
 
   /* Stroke each batch's (source, target) pairs; returns how many edges were drawn. */
   function strokeBatches(c, layer, px, py) {
@@ -97,58 +127,83 @@ var attributionEdges = (function () {
     c.stroke();
   }
 
+  /* A canvas sized to the plot area, cleared, untransformed; returns its 2D context. */
+  function fresh(canvas, view) {
+    var ratio = window.devicePixelRatio || 1;
+    var w = Math.max(1, Math.round(view.width * ratio)), h = Math.max(1, Math.round(view.height * ratio));
+    if (canvas.width !== w || canvas.height !== h) {
+      canvas.width = w;
+      canvas.height = h;
+      canvas.style.width = view.width + "px";
+      canvas.style.height = view.height + "px";
+    }
+    canvas.style.transform = "";
+    var c = canvas.getContext("2d");
+    c.setTransform(ratio, 0, 0, ratio, 0, 0);
+    c.clearRect(0, 0, view.width, view.height);
+    return c;
+  }
+
   function draw() {
     var gd = graphDiv();
     var full = gd && gd._fullLayout;
-    var container = gd && gd.querySelector(".svg-container");
-    if (!full || !full.xaxis || !full.yaxis || !container) { return false; }
-    var canvas = container.querySelector("canvas.edge-layer");
-    if (!canvas) {
-      canvas = document.createElement("canvas");
-      canvas.className = "edge-layer";
-      container.insertBefore(canvas, container.firstChild);
+    if (!full || !full.xaxis || !full.yaxis) { return; }
+    var clip = box(gd);
+    if (!clip) { return; }
+    var view = currentView(full);
+    var viewKey = JSON.stringify(view);
+    clip.style.left = view.left + "px";
+    clip.style.top = view.top + "px";
+    clip.style.width = view.width + "px";
+    clip.style.height = view.height + "px";
+    var baseCanvas = clip.querySelector("canvas.edge-layer");
+    var selCanvas = clip.querySelector("canvas.selection-layer");
+    var xs = base ? base.x : null, ys = base ? base.y : null;
+    var sx = view.width / (view.x1 - view.x0), sy = view.height / (view.y1 - view.y0);
+    var px = function (node) { return (xs[node] - view.x0) * sx; };
+    var py = function (node) { return view.height - (ys[node] - view.y0) * sy; };
+
+    var baseKey = viewKey + "|" + (base ? base.id : "");
+    if (drawnKey.base !== baseKey) {
+      var c = fresh(baseCanvas, view);
+      baseCanvas.setAttribute("data-edges", String(base ? strokeBatches(c, base, px, py) : 0));
+      drawnKey.base = baseKey;
     }
-    var ratio = window.devicePixelRatio || 1;
-    var width = full.width, height = full.height;
-    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
-      canvas.width = Math.round(width * ratio);
-      canvas.height = Math.round(height * ratio);
-      canvas.style.width = width + "px";
-      canvas.style.height = height + "px";
-    }
-    var c = canvas.getContext("2d");
-    c.setTransform(ratio, 0, 0, ratio, 0, 0);
-    c.clearRect(0, 0, width, height);
-    var drawn = 0, selected = 0;
-    if (base) {
-      var xa = full.xaxis, ya = full.yaxis, xs = base.x, ys = base.y;
-      var x0 = xa.range[0], sx = xa._length / (xa.range[1] - xa.range[0]);
-      var y0 = ya.range[0], sy = ya._length / (ya.range[1] - ya.range[0]);
-      var left = xa._offset, bottom = ya._offset + ya._length;
-      var px = function (node) { return left + (xs[node] - x0) * sx; };
-      var py = function (node) { return bottom - (ys[node] - y0) * sy; };
-      c.save();
-      c.beginPath();
-      c.rect(xa._offset, ya._offset, xa._length, ya._length);
-      c.clip();
-      drawn = strokeBatches(c, base, px, py);
-      if (selection) {
-        selected = strokeBatches(c, selection, px, py);
+    var selKey = baseKey + "|" + (selection ? selection.id : "");
+    if (drawnKey.selection !== selKey) {
+      var d = fresh(selCanvas, view), selected = 0;
+      if (base && selection) {
+        selected = strokeBatches(d, selection, px, py);
         var rings = selection.rings;
         for (var i = 0; i < selection.neighbours.length; i++) {
           var node = selection.neighbours[i];
-          ring(c, px(node), py(node), rings.neighbour.size, rings.neighbour.width,
+          ring(d, px(node), py(node), rings.neighbour.size, rings.neighbour.width,
             selection.sign_colors[String(selection.neighbour_signs[i])]);
         }
-        ring(c, px(selection.selected), py(selection.selected), rings.selected.size, rings.selected.width,
-          rings.selected.color);
+        ring(d, px(selection.selected), py(selection.selected), rings.selected.size,
+          rings.selected.width, rings.selected.color);
       }
-      c.restore();
+      baseCanvas.setAttribute("data-selected-edges", String(selected));
+      baseCanvas.setAttribute("data-selected", selection ? String(selection.selected) : "");
+      drawnKey.selection = selKey;
     }
-    canvas.setAttribute("data-edges", String(drawn));
-    canvas.setAttribute("data-selected-edges", String(selected));
-    canvas.setAttribute("data-selected", selection ? String(selection.selected) : "");
-    return true;
+    drawnView = view;
+  }
+
+  /* During a drag or scroll: move and scale the drawn bitmaps to the new axis ranges. */
+  function follow() {
+    var gd = graphDiv();
+    var full = gd && gd._fullLayout;
+    if (!full || !full.xaxis || !drawnView) { return; }
+    var now = currentView(full), was = drawnView;
+    var scaleX = (was.x1 - was.x0) / (now.x1 - now.x0), scaleY = (was.y1 - was.y0) / (now.y1 - now.y0);
+    var shiftX = (was.x0 - now.x0) * now.width / (now.x1 - now.x0);
+    var shiftY = (now.y1 - was.y1) * now.height / (now.y1 - now.y0);
+    var transform = "matrix(" + scaleX + ",0,0," + scaleY + "," + shiftX + "," + shiftY + ")";
+    gd.querySelectorAll("div.edge-box canvas").forEach(function (canvas) {
+      canvas.style.transformOrigin = "0 0";
+      canvas.style.transform = transform;
+    });
   }
 
   /* Hook the plot's events once per graph div (dcc.Graph may create a new one). */
@@ -157,8 +212,9 @@ var attributionEdges = (function () {
     if (gd && gd.on && gd._fullLayout && gd._fullLayout.xaxis) {
       if (hooked !== gd) {
         hooked = gd;
+        drawnKey = { base: null, selection: null };
         gd.on("plotly_afterplot", draw);
-        gd.on("plotly_relayouting", draw);
+        gd.on("plotly_relayouting", follow);
         gd.on("plotly_relayout", draw);
       }
       draw();
@@ -167,6 +223,7 @@ var attributionEdges = (function () {
     }
   }
 
+  var serial = 0;
   return {
     set: function (baseData, selectionData) {
       var triggered = (window.dash_clientside.callback_context.triggered || []).map(function (t) {
@@ -174,6 +231,7 @@ var attributionEdges = (function () {
       });
       if (!triggered.length || triggered.indexOf("edge-layer.data") >= 0) {
         base = baseData ? {
+          id: ++serial,
           x: decode(baseData.x, Float32Array),
           y: decode(baseData.y, Float32Array),
           ends: decode(baseData.ends, indexType(baseData)),
@@ -181,6 +239,7 @@ var attributionEdges = (function () {
         } : null;
       }
       selection = selectionData ? {
+        id: ++serial,
         ends: decode(selectionData.ends, indexType(selectionData)),
         batches: selectionData.batches,
         selected: selectionData.selected,
