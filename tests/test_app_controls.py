@@ -37,3 +37,6 @@ def test_dependencies_follow_field_order() -> None:
     assert all(isinstance(d, State) for d in deps)
     assert isinstance(view_dependencies()[0], Input)
     assert len(VIEW_CONTROLS) == len(ViewControls._fields)
+    mixed = view_dependencies(selected_from="panel-node", selected_kind=State)
+    kinds = {d.component_id: type(d) for d in mixed}
+    assert kinds["panel-node"] is State and kinds["prune-slider"] is Input and "selected-node" not in kinds

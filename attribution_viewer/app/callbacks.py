@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import plotly.graph_objects as go
 from dash import ALL, ClientsideFunction, Dash, Input, Output, Patch, State, ctx, no_update
 
 from attribution_viewer.app.context import AppContext
@@ -48,6 +49,7 @@ from attribution_viewer.figures import (
     node_marker_size,
     selection_layer,
 )
+from attribution_viewer.model import GraphStore
 from attribution_viewer.search import search_nodes
 from attribution_viewer.view import ViewState, state_to_query
 
@@ -66,40 +68,61 @@ def active_clusters(app_ctx: AppContext, cluster_state: dict[str, Any] | None) -
     ]
 
 
+def compose(
+    app_ctx: AppContext,
+    controls: ViewControls,
+    clusters: list[ClusterHighlight],
+    search_keys: list[str] | None,
+) -> tuple[ViewState, Scene, Overlays]:
+    """The view the controls describe, its scene and its overlay traces."""
+    store = app_ctx.store
+    view = controls.view(ViewState())
+    scene = build_scene(store, view, app_ctx.frequencies.values, app_ctx.settings.max_drawn_edges)
+    overlays = build_overlays(
+        store,
+        scene.layout,
+        scene.visible,
+        node_size=view.node_size,
+        pinned=_indices(store, controls.pinned),
+        clusters=clusters,
+        highlighted=store.highlighted if view.show_highlighted else None,
+        search=_indices(store, search_keys),
+    )
+    return view, scene, overlays
+
+
+def full_figure(
+    app_ctx: AppContext, controls: ViewControls, search_keys: list[str] | None, token_focus: int | None
+) -> tuple[go.Figure, Scene]:
+    """The whole figure of the view (without clusters: they are patched in) and its scene."""
+    view, scene, overlays = compose(app_ctx, controls, [], search_keys)
+    figure = build_figure(
+        app_ctx.store,
+        scene.visible,
+        node_size=view.node_size,
+        hover=hover_texts(app_ctx.store, controls.labels),
+        overlays=overlays,
+        layout=scene.layout,
+        token_focus=token_focus,
+    )
+    return figure, scene
+
+
+def _indices(store: GraphStore, keys: list[str] | None) -> list[int]:
+    return [store.index_of[k] for k in keys or [] if k in store.index_of]
+
+
 def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
     """Attach the graph-view callbacks to ``app``."""
     store = app_ctx.store
     base = ViewState()
 
-    def indices(keys: list[str] | None) -> list[int]:
-        return [store.index_of[k] for k in keys or [] if k in store.index_of]
-
-    def compose(
-        controls: ViewControls, clusters: list[ClusterHighlight], search_keys: list[str] | None
-    ) -> tuple[ViewState, Scene, Overlays]:
-        view = controls.view(base)
-        scene = build_scene(store, view, app_ctx.frequencies.values, app_ctx.settings.max_drawn_edges)
-        overlays = build_overlays(
-            store,
-            scene.layout,
-            scene.visible,
-            node_size=view.node_size,
-            pinned=indices(controls.pinned),
-            clusters=clusters,
-            highlighted=store.highlighted if view.show_highlighted else None,
-            search=indices(search_keys),
-        )
-        return view, scene, overlays
-
     def update_figure(*values: Any) -> tuple[Any, str, Any, Any]:
         controls = ViewControls(*values[: len(VIEW_CONTROLS)])
         search_keys, token_focus, drawn_signature = values[len(VIEW_CONTROLS) :]
-        # Clusters are patched in by ``update_clusters`` once the figure is drawn, so the first
-        # figure never waits for the first-visit clustering.
-        view, scene, overlays = compose(controls, [], search_keys)
-        counts = counts_text(store, scene)
         signature = controls.scene_signature()
         if signature == drawn_signature:
+            view, scene, overlays = compose(app_ctx, controls, [], search_keys)
             patch = Patch()
             triggered = set(ctx.triggered_prop_ids.values())
             changed = triggered - {"token-focus"}
@@ -112,17 +135,11 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
                 patch["data"][CLUSTER_TRACE]["marker"]["size"] = cluster_marker_size(view.node_size)
             if "token-focus" in triggered:
                 patch["layout"]["shapes"] = column_shapes(scene.layout, token_focus)
-            return patch, counts, no_update, no_update
-        figure = build_figure(
-            store,
-            scene.visible,
-            node_size=view.node_size,
-            hover=hover_texts(store, controls.labels),
-            overlays=overlays,
-            layout=scene.layout,
-            token_focus=token_focus,
-        )
-        return figure, counts, signature, base_edge_layer(store, scene.layout, scene.drawn)
+            return patch, counts_text(store, scene), no_update, no_update
+        # Clusters are patched in by ``update_clusters`` once the figure is drawn, so the first
+        # figure never waits for the first-visit clustering.
+        figure, scene = full_figure(app_ctx, controls, search_keys, token_focus)
+        return figure, counts_text(store, scene), signature, base_edge_layer(store, scene.layout, scene.drawn)
 
     # The selection is a State: a click never touches the figure (the canvas shows it).
     app.callback(
@@ -141,7 +158,7 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         if signature is None or (not clusters and ctx.triggered_id == "figure-signature"):
             return no_update  # no figure yet, or a new figure (drawn without clusters) and none active
         controls = ViewControls(*values[: len(VIEW_CONTROLS)])
-        _, _, overlays = compose(controls, clusters, [])
+        _, _, overlays = compose(app_ctx, controls, clusters, [])
         patch = Patch()
         patch["data"][CLUSTER_TRACE] = overlays.changed_traces({"cluster-state"})[CLUSTER_TRACE]
         return patch
