@@ -83,6 +83,21 @@ def wait_until(predicate: Any, timeout: float = 10.0, message: str = "condition"
     raise AssertionError(f"timed out waiting for {message}")
 
 
+def wait_until_settled(dash_duo: Any, quiet: float = 0.5, timeout: float = 15.0) -> None:
+    """Wait until no component has been loading (``data-dash-is-loading``) for ``quiet``
+    seconds, so that the test does not stop the server in the middle of a callback."""
+    busy = "return document.querySelectorAll('[data-dash-is-loading=\"true\"]').length;"
+    deadline = time.time() + timeout
+    calm_since = time.time()
+    while time.time() < deadline:
+        if dash_duo.driver.execute_script(busy):
+            calm_since = time.time()
+        elif time.time() - calm_since >= quiet:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the page kept loading")
+
+
 def text_of(dash_duo: Any, selector: str) -> str:
     """Text of the first element matching ``selector`` ("" while it is being re-rendered)."""
     try:

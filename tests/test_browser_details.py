@@ -20,6 +20,7 @@ from browser_helpers import (
     text_of,
     wait_for_graph,
     wait_until,
+    wait_until_settled,
 )
 
 from attribution_viewer.app import create_app
@@ -106,6 +107,7 @@ def test_d1_feature_description_examples_rename_and_reload(dash_duo) -> None:
     wait_until(lambda: text_of(dash_duo, "#node-title") == label, message="label after reload")
     assert dash_duo.find_element("#label-input").get_attribute("value") == label
     assert text_of(dash_duo, "#node-panel .feature-description") == record["description"]
+    wait_until_settled(dash_duo)
     assert_no_console_errors(dash_duo)
 
 
