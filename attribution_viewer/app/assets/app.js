@@ -1,7 +1,9 @@
-/* URL state for the layout request, and keyboard / empty-space handling for the graph:
-   Esc clears the selection; a click on empty graph space (not a drag, not on a marker)
-   clears it too. Both press the hidden #clear-selection button. Prompt tokens mirror the
-   focused column. */
+/* The browser side of the graph view, in three parts:
+   1. page wiring: the URL's query for the layout request; Esc and a click on empty graph
+      space (not a drag, not on a marker) press the hidden #clear-selection button; a click
+      on a connection row (button.conn-row[data-key]) selects its node;
+   2. the edge canvases under the plot (attributionEdges);
+   3. the clientside callbacks (selection, URL node parameter, pins, labels, canvases). */
 (function () {
   /* The layout is built from the URL: pass the page's query string to Dash's layout request. */
   var originalFetch = window.fetch;
