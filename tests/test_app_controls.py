@@ -40,3 +40,9 @@ def test_dependencies_follow_field_order() -> None:
     mixed = view_dependencies(selected_from="panel-node", selected_kind=State)
     kinds = {d.component_id: type(d) for d in mixed}
     assert kinds["panel-node"] is State and kinds["prune-slider"] is Input and "selected-node" not in kinds
+
+
+def test_signature_same_for_numbers_as_the_browser_sends_them() -> None:
+    assert ViewControls(1.0, 1.0, [], 10, None, [], {}).scene_signature() == (
+        ViewControls(1, 1, [], 10, None, [], {}).scene_signature()
+    )

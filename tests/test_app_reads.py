@@ -124,3 +124,95 @@ def test_r2_click_never_touches_the_figure_and_overlays_are_patches() -> None:
     assert patch.get("__dash_patch_update") == "__dash_patch_update"
     assert "figure-signature" not in second and "edge-layer" not in second
     assert len(str(patch)) < len(str(figure)) / 5
+
+
+def layout_props(client: Any, query: str = "") -> dict[str, dict[str, Any]]:
+    """id -> props of every component with a string id in the page's layout."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict) and "props" in node:
+            props = node["props"]
+            if isinstance(props.get("id"), str):
+                found[props["id"]] = props
+            walk(props.get("children"))
+
+    walk(client.get("/_dash-layout" + query).json)
+    return found
+
+
+def test_r3_layout_carries_the_first_figure_consistent_with_the_controls() -> None:
+    app = create_app(DEFAULTS)
+    client = app.server.test_client()
+    props = layout_props(client)
+    figure = props["attribution-graph"]["figure"]
+    assert figure["data"] and props["edge-layer"]["data"]["batches"]
+    assert props["shown-counts"]["children"].endswith("edges")
+    # The controls as the browser sends them back give the same signature: a node-size
+    # change is then a Patch, not a second full figure.
+    values = {
+        "prune-slider.value": props["prune-slider"]["value"],
+        "frequency-slider.value": props["frequency-slider"]["value"],
+        "error-toggle.value": props["error-toggle"]["value"],
+        "node-size.value": props["node-size"]["value"] + 2,
+        "selected-node.data": None,
+        "pinned-nodes.data": props["pinned-nodes"]["data"],
+        "node-labels.data": props["node-labels"]["data"],
+        "search-results.data": [],
+        "token-focus.data": None,
+        "figure-signature.data": props["figure-signature"]["data"],
+    }
+    json_numbers = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in values.items()}
+    output = "..attribution-graph.figure...shown-counts.children...figure-signature.data...edge-layer.data.."
+    response = call_callback(client, output, json_numbers, "node-size.value")
+    assert response["attribution-graph"]["figure"].get("__dash_patch_update") == "__dash_patch_update"
+
+
+def test_r4_cluster_trace_redrawn_only_when_it_changes() -> None:
+    app = create_app(DEFAULTS)
+    client = app.server.test_client()
+    props = layout_props(client)
+    store = app.server.config["attribution_viewer_context"].store
+    output = "..attribution-graph.figure@"
+    dep = next(d for d in client.get("/_dash-dependencies").json if d["output"].startswith(output))
+    members = list(store.keys[:3])
+    inactive = {"clusters": [{"id": "c1", "name": "a", "color": "#ff0000", "nodes": members}], "active": []}
+    active = {**inactive, "active": ["c1"]}
+    values = {
+        "prune-slider.value": props["prune-slider"]["value"],
+        "frequency-slider.value": props["frequency-slider"]["value"],
+        "error-toggle.value": props["error-toggle"]["value"],
+        "node-size.value": props["node-size"]["value"],
+        "panel-node.data": None,
+        "pinned-nodes.data": [],
+        "node-labels.data": {},
+        "figure-signature.data": props["figure-signature"]["data"],
+        "drawn-clusters.data": props["drawn-clusters"]["data"],
+    }
+    nothing = call_callback(
+        client, dep["output"], {**values, "cluster-state.data": inactive}, "cluster-state.data"
+    )
+    assert "attribution-graph" not in nothing  # no active cluster, none drawn: no redraw
+    drawn = call_callback(
+        client, dep["output"], {**values, "cluster-state.data": active}, "cluster-state.data"
+    )
+    assert drawn["attribution-graph"]["figure"].get("__dash_patch_update") == "__dash_patch_update"
+    key = drawn["drawn-clusters"]["data"]
+    again = call_callback(
+        client,
+        dep["output"],
+        {**values, "cluster-state.data": active, "drawn-clusters.data": key},
+        "cluster-state.data",
+    )
+    assert "attribution-graph" not in again  # already drawn
+    # A new full figure has no clusters: they are drawn again.
+    refigured = call_callback(
+        client,
+        dep["output"],
+        {**values, "cluster-state.data": active, "drawn-clusters.data": key},
+        "figure-signature.data",
+    )
+    assert "attribution-graph" in refigured

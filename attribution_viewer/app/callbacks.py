@@ -6,9 +6,10 @@ Registered per app by :func:`register_graph_callbacks` (never with the global
 * ``attribution-graph.figure`` -- full figure (nodes and overlays) and ``edge-layer`` (the
   base edges, drawn on a canvas under the figure by ``assets/app.js``) when the visible set
   changes (tracked by the ``figure-signature`` store), otherwise a ``dash.Patch`` of the
-  overlay traces (search, sizes, column focus) only; the active clusters are patched in by
-  a second callback once a figure is drawn, so the first figure never waits for the
-  first-visit clustering. A click never changes the figure;
+  overlay traces (search, sizes, column focus) only. The page's layout carries the first
+  figure and edges (no round trip before the graph is drawn). The active clusters are
+  patched in by a second callback, so the first figure never waits for the first-visit
+  clustering. A click never changes the figure;
 * ``selected-node`` -- graph clicks, search with one match, Esc / empty click (connection
   rows set it from a delegated click listener); ``pinned-nodes`` and ``node-labels`` --
   the panel's buttons. These are clientside callbacks (``assets/app.js``): trivial logic,
@@ -24,11 +25,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import plotly.graph_objects as go
 from dash import ALL, ClientsideFunction, Dash, Input, Output, Patch, State, ctx, no_update
 
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import VIEW_CONTROLS, ViewControls, view_dependencies
+from attribution_viewer.app.figure_view import clusters_key, compose, full_figure
 from attribution_viewer.app.panel import empty_panel, node_panel_children
 from attribution_viewer.clustering.state import validate_state
 from attribution_viewer.figures import (
@@ -36,20 +37,14 @@ from attribution_viewer.figures import (
     NODE_KINDS,
     NODE_TRACES,
     ClusterHighlight,
-    Overlays,
-    Scene,
     base_edge_layer,
-    build_figure,
-    build_overlays,
     build_scene,
     cluster_marker_size,
     column_shapes,
     counts_text,
-    hover_texts,
     node_marker_size,
     selection_layer,
 )
-from attribution_viewer.model import GraphStore
 from attribution_viewer.search import search_nodes
 from attribution_viewer.view import ViewState, state_to_query
 
@@ -66,50 +61,6 @@ def active_clusters(app_ctx: AppContext, cluster_state: dict[str, Any] | None) -
         for c in state.clusters
         if c.id in active
     ]
-
-
-def compose(
-    app_ctx: AppContext,
-    controls: ViewControls,
-    clusters: list[ClusterHighlight],
-    search_keys: list[str] | None,
-) -> tuple[ViewState, Scene, Overlays]:
-    """The view the controls describe, its scene and its overlay traces."""
-    store = app_ctx.store
-    view = controls.view(ViewState())
-    scene = build_scene(store, view, app_ctx.frequencies.values, app_ctx.settings.max_drawn_edges)
-    overlays = build_overlays(
-        store,
-        scene.layout,
-        scene.visible,
-        node_size=view.node_size,
-        pinned=_indices(store, controls.pinned),
-        clusters=clusters,
-        highlighted=store.highlighted if view.show_highlighted else None,
-        search=_indices(store, search_keys),
-    )
-    return view, scene, overlays
-
-
-def full_figure(
-    app_ctx: AppContext, controls: ViewControls, search_keys: list[str] | None, token_focus: int | None
-) -> tuple[go.Figure, Scene]:
-    """The whole figure of the view (without clusters: they are patched in) and its scene."""
-    view, scene, overlays = compose(app_ctx, controls, [], search_keys)
-    figure = build_figure(
-        app_ctx.store,
-        scene.visible,
-        node_size=view.node_size,
-        hover=hover_texts(app_ctx.store, controls.labels),
-        overlays=overlays,
-        layout=scene.layout,
-        token_focus=token_focus,
-    )
-    return figure, scene
-
-
-def _indices(store: GraphStore, keys: list[str] | None) -> list[int]:
-    return [store.index_of[k] for k in keys or [] if k in store.index_of]
 
 
 def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
@@ -151,24 +102,34 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         Input("search-results", "data"),
         Input("token-focus", "data"),
         State("figure-signature", "data"),
+        prevent_initial_call=True,  # the page's layout carries the first figure
     )(update_figure)
 
-    def update_clusters(cluster_state: dict[str, Any] | None, signature: str | None, *values: Any) -> Any:
+    def update_clusters(
+        cluster_state: dict[str, Any] | None, signature: str | None, drawn: str | None, *values: Any
+    ) -> tuple[Any, Any]:
         clusters = active_clusters(app_ctx, cluster_state)
-        if signature is None or (not clusters and ctx.triggered_id == "figure-signature"):
-            return no_update  # no figure yet, or a new figure (drawn without clusters) and none active
+        wanted = clusters_key(clusters)
+        # A new figure (or the page's first) is drawn without clusters.
+        shown = drawn if ctx.triggered_id == "cluster-state" else clusters_key([])
+        if signature is None or wanted == shown:
+            return no_update, wanted
         controls = ViewControls(*values[: len(VIEW_CONTROLS)])
         _, _, overlays = compose(app_ctx, controls, clusters, [])
         patch = Patch()
         patch["data"][CLUSTER_TRACE] = overlays.changed_traces({"cluster-state"})[CLUSTER_TRACE]
-        return patch
+        return patch, wanted
 
     app.callback(
         Output("attribution-graph", "figure", allow_duplicate=True),
+        Output("drawn-clusters", "data"),
         Input("cluster-state", "data"),
         Input("figure-signature", "data"),
+        State("drawn-clusters", "data"),
         *view_dependencies(State),
-        prevent_initial_call=True,
+        # Runs at page load too (clusters remembered by this browser); the main figure
+        # callback does not, so the order of the two is never in question.
+        prevent_initial_call="initial_duplicate",
     )(update_clusters)
 
     def update_selection(*values: Any) -> dict[str, Any] | None:
@@ -192,7 +153,6 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         Output("edge-layer-size", "data"),
         Input("edge-layer", "data"),
         Input("selection-layer", "data"),
-        prevent_initial_call=True,
     )
 
     # Selection, pins and labels change in the browser (clientside, no round trip before

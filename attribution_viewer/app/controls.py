@@ -53,9 +53,11 @@ class ViewControls(NamedTuple):
 
     def scene_signature(self) -> str:
         """What the full figure depends on (the rest only changes overlays, sent as a Patch)."""
+        # Numbers as floats: the browser sends 1.0 back as 1.
+        prune = None if self.prune is None else float(self.prune)
+        freq = None if self.freq is None else float(self.freq)
         return json.dumps(
-            [self.prune, self.freq, sorted(self.toggles or []), self.pinned or [], self.labels or {}],
-            sort_keys=True,
+            [prune, freq, sorted(self.toggles or []), self.pinned or [], self.labels or {}], sort_keys=True
         )
 
 

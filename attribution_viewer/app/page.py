@@ -20,6 +20,8 @@ from dash import dcc, html
 from attribution_viewer.app.cluster_panel import cluster_panel_layout
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.export_controls import export_controls_layout
+from attribution_viewer.app.figure_view import clusters_key, full_figure, page_controls, toggle_values
+from attribution_viewer.figures import base_edge_layer, counts_text
 from attribution_viewer.model import visible_token
 from attribution_viewer.view import ViewState, default_prune_threshold, state_from_query
 
@@ -79,7 +81,7 @@ def _slider(
     )
 
 
-def top_bar(ctx: AppContext, view: ViewState) -> html.Header:
+def top_bar(ctx: AppContext, view: ViewState, counts: str) -> html.Header:
     store = ctx.store
     has_frequencies = ctx.frequencies.values is not None
     freq_title = (
@@ -90,9 +92,6 @@ def top_bar(ctx: AppContext, view: ViewState) -> html.Header:
     toggles = [{"label": " errors", "value": "errors"}]
     if store.highlighted is not None:
         toggles.append({"label": " shared", "value": "shared"})
-    toggle_values = (["errors"] if view.show_errors else []) + (
-        ["shared"] if store.highlighted is not None and view.show_highlighted else []
-    )
     return html.Header(
         [
             html.Div(
@@ -117,7 +116,7 @@ def top_bar(ctx: AppContext, view: ViewState) -> html.Header:
             dcc.Checklist(
                 id="error-toggle",
                 options=toggles,
-                value=toggle_values,
+                value=toggle_values(store, view),
                 className="toggles",
                 inputClassName="toggle-input",
             ),
@@ -129,7 +128,7 @@ def top_bar(ctx: AppContext, view: ViewState) -> html.Header:
                 className="search",
             ),
             html.Span(id="search-status", className="search-status"),
-            html.Span(id="shown-counts", className="counts"),
+            html.Span(counts, id="shown-counts", className="counts"),
             export_controls_layout(),
         ],
         className="topbar",
@@ -141,6 +140,10 @@ def build_page(ctx: AppContext, query: str) -> html.Div:
     restored = state_from_query(query, ctx.store, ctx.graph_id, base_view(ctx))
     view = restored.state
     notices = [html.Div(problem, className="notice") for problem in restored.problems]
+    # The first figure and its edges are part of the layout: no callback round trip before
+    # the graph is drawn. Later figures come from the figure callback.
+    controls = page_controls(ctx.store, view)
+    figure, scene = full_figure(ctx, controls, [], None)
     return html.Div(
         [
             dcc.Location(id="url", refresh=False),
@@ -150,14 +153,17 @@ def build_page(ctx: AppContext, query: str) -> html.Div:
             dcc.Store(id="pinned-nodes", data=list(view.pinned)),
             dcc.Store(id="node-labels", data=dict(view.labels)),
             dcc.Store(id="search-results", data=[]),
-            dcc.Store(id="token-focus", data=None),
-            dcc.Store(id="figure-signature", data=None),
-            dcc.Store(id="edge-layer", data=None),
+            # No initial data: a Store mounted with data=None reports a change, which would
+            # run the figure callback at every page load.
+            dcc.Store(id="token-focus"),
+            dcc.Store(id="figure-signature", data=controls.scene_signature()),
+            dcc.Store(id="drawn-clusters", data=clusters_key([])),
+            dcc.Store(id="edge-layer", data=base_edge_layer(ctx.store, scene.layout, scene.drawn)),
             dcc.Store(id="selection-layer", data=None),
             dcc.Store(id="edge-layer-size", data=None),
             dcc.Store(id="url-clusters", data=restored.clusters),
             html.Button(id="clear-selection", n_clicks=0, className="hidden-button"),
-            top_bar(ctx, view),
+            top_bar(ctx, view, counts_text(ctx.store, scene)),
             html.Div(notices, id="notices", className="notices"),
             html.Main(
                 [
@@ -165,6 +171,7 @@ def build_page(ctx: AppContext, query: str) -> html.Div:
                         [
                             dcc.Graph(
                                 id="attribution-graph",
+                                figure=figure,
                                 config=GRAPH_CONFIG,
                                 className="graph",
                                 clear_on_unhover=True,

@@ -226,12 +226,11 @@ var attributionEdges = (function () {
   }
 
   var serial = 0;
+  var lastBaseData;
   return {
     set: function (baseData, selectionData) {
-      var triggered = (window.dash_clientside.callback_context.triggered || []).map(function (t) {
-        return t.prop_id;
-      });
-      if (!triggered.length || triggered.indexOf("edge-layer.data") >= 0) {
+      if (baseData !== lastBaseData) {  /* decode the base edges only when they are new */
+        lastBaseData = baseData;
         base = baseData ? {
           id: ++serial,
           x: decode(baseData.x, Float32Array),
