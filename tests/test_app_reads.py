@@ -144,30 +144,33 @@ def layout_props(client: Any, query: str = "") -> dict[str, dict[str, Any]]:
     return found
 
 
-def test_r3_layout_carries_the_first_figure_consistent_with_the_controls() -> None:
-    app = create_app(DEFAULTS)
+def test_r3_first_figure_signature_matches_the_controls_the_browser_sends() -> None:
+    app = create_app(dataclasses.replace(DEFAULTS, autointerp_dir=None))  # no frequencies: 1.0
     client = app.server.test_client()
     props = layout_props(client)
-    figure = props["attribution-graph"]["figure"]
-    assert figure["data"] and props["edge-layer"]["data"]["batches"]
-    assert props["shown-counts"]["children"].endswith("edges")
-    # The controls as the browser sends them back give the same signature: a node-size
-    # change is then a Patch, not a second full figure.
+    # The layout's control values, as the browser sends them back (1.0 arrives as 1).
     values = {
         "prune-slider.value": props["prune-slider"]["value"],
         "frequency-slider.value": props["frequency-slider"]["value"],
         "error-toggle.value": props["error-toggle"]["value"],
-        "node-size.value": props["node-size"]["value"] + 2,
+        "node-size.value": props["node-size"]["value"],
         "selected-node.data": None,
         "pinned-nodes.data": props["pinned-nodes"]["data"],
         "node-labels.data": props["node-labels"]["data"],
         "search-results.data": [],
         "token-focus.data": None,
-        "figure-signature.data": props["figure-signature"]["data"],
+        "figure-signature.data": None,
     }
-    json_numbers = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in values.items()}
+    values = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in values.items()}
     output = "..attribution-graph.figure...shown-counts.children...figure-signature.data...edge-layer.data.."
-    response = call_callback(client, output, json_numbers, "node-size.value")
+    first = call_callback(client, output, values, "prune-slider.value")
+    assert first["attribution-graph"]["figure"]["data"] and first["edge-layer"]["data"]["batches"]
+    bigger = {
+        **values,
+        "node-size.value": values["node-size.value"] + 2,
+        "figure-signature.data": first["figure-signature"]["data"],
+    }
+    response = call_callback(client, output, bigger, "node-size.value")
     assert response["attribution-graph"]["figure"].get("__dash_patch_update") == "__dash_patch_update"
 
 
@@ -189,7 +192,7 @@ def test_r4_cluster_trace_redrawn_only_when_it_changes() -> None:
         "panel-node.data": None,
         "pinned-nodes.data": [],
         "node-labels.data": {},
-        "figure-signature.data": props["figure-signature"]["data"],
+        "figure-signature.data": "a figure is drawn",
         "drawn-clusters.data": props["drawn-clusters"]["data"],
     }
     nothing = call_callback(

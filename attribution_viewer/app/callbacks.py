@@ -6,10 +6,9 @@ Registered per app by :func:`register_graph_callbacks` (never with the global
 * ``attribution-graph.figure`` -- full figure (nodes and overlays) and ``edge-layer`` (the
   base edges, drawn on a canvas under the figure by ``assets/app.js``) when the visible set
   changes (tracked by the ``figure-signature`` store), otherwise a ``dash.Patch`` of the
-  overlay traces (search, sizes, column focus) only. The page's layout carries the first
-  figure and edges (no round trip before the graph is drawn). The active clusters are
-  patched in by a second callback, so the first figure never waits for the first-visit
-  clustering. A click never changes the figure;
+  overlay traces (search, sizes, column focus) only. The active clusters are patched in by
+  a second callback once a figure is drawn (and only when they change), so the first
+  figure never waits for the first-visit clustering. A click never changes the figure;
 * ``selected-node`` -- graph clicks, search with one match, Esc / empty click (connection
   rows set it from a delegated click listener); ``pinned-nodes`` and ``node-labels`` --
   the panel's buttons. These are clientside callbacks (``assets/app.js``): trivial logic,
@@ -102,7 +101,6 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         Input("search-results", "data"),
         Input("token-focus", "data"),
         State("figure-signature", "data"),
-        prevent_initial_call=True,  # the page's layout carries the first figure
     )(update_figure)
 
     def update_clusters(
@@ -127,9 +125,7 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         Input("figure-signature", "data"),
         State("drawn-clusters", "data"),
         *view_dependencies(State),
-        # Runs at page load too (clusters remembered by this browser); the main figure
-        # callback does not, so the order of the two is never in question.
-        prevent_initial_call="initial_duplicate",
+        prevent_initial_call=True,
     )(update_clusters)
 
     def update_selection(*values: Any) -> dict[str, Any] | None:
@@ -153,6 +149,7 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         Output("edge-layer-size", "data"),
         Input("edge-layer", "data"),
         Input("selection-layer", "data"),
+        prevent_initial_call=True,
     )
 
     # Selection, pins and labels change in the browser (clientside, no round trip before

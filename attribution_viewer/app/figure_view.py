@@ -1,5 +1,5 @@
-"""The figure of a view, shared by the page (the first figure is part of the layout) and
-the figure callback (later ones): controls -> view -> scene -> overlays -> figure.
+"""The figure of a view: controls -> view -> scene -> overlays -> figure, and the small
+helpers the page and the callbacks share about it (toggle values, drawn clusters).
 
 Plain functions of the read-only :class:`AppContext`; no Dash callbacks here.
 """
@@ -34,19 +34,6 @@ def toggle_values(store: GraphStore, view: ViewState) -> list[str]:
     """The checked boxes of the top bar's toggles (``shared`` only for graphs that have it)."""
     shared = store.highlighted is not None and view.show_highlighted
     return (["errors"] if view.show_errors else []) + (["shared"] if shared else [])
-
-
-def page_controls(store: GraphStore, view: ViewState) -> ViewControls:
-    """The control values a page built for ``view`` starts with (as the browser sends them)."""
-    return ViewControls(
-        view.prune_threshold,
-        view.frequency_threshold,
-        toggle_values(store, view),
-        view.node_size,
-        view.selected,
-        list(view.pinned),
-        dict(view.labels),
-    )
 
 
 def compose(

@@ -20,8 +20,7 @@ from dash import dcc, html
 from attribution_viewer.app.cluster_panel import cluster_panel_layout
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.export_controls import export_controls_layout
-from attribution_viewer.app.figure_view import clusters_key, full_figure, page_controls, toggle_values
-from attribution_viewer.figures import base_edge_layer, counts_text
+from attribution_viewer.app.figure_view import clusters_key, toggle_values
 from attribution_viewer.model import visible_token
 from attribution_viewer.view import ViewState, default_prune_threshold, state_from_query
 
@@ -81,7 +80,7 @@ def _slider(
     )
 
 
-def top_bar(ctx: AppContext, view: ViewState, counts: str) -> html.Header:
+def top_bar(ctx: AppContext, view: ViewState) -> html.Header:
     store = ctx.store
     has_frequencies = ctx.frequencies.values is not None
     freq_title = (
@@ -128,7 +127,7 @@ def top_bar(ctx: AppContext, view: ViewState, counts: str) -> html.Header:
                 className="search",
             ),
             html.Span(id="search-status", className="search-status"),
-            html.Span(counts, id="shown-counts", className="counts"),
+            html.Span(id="shown-counts", className="counts"),
             export_controls_layout(),
         ],
         className="topbar",
@@ -140,10 +139,6 @@ def build_page(ctx: AppContext, query: str) -> html.Div:
     restored = state_from_query(query, ctx.store, ctx.graph_id, base_view(ctx))
     view = restored.state
     notices = [html.Div(problem, className="notice") for problem in restored.problems]
-    # The first figure and its edges are part of the layout: no callback round trip before
-    # the graph is drawn. Later figures come from the figure callback.
-    controls = page_controls(ctx.store, view)
-    figure, scene = full_figure(ctx, controls, [], None)
     return html.Div(
         [
             dcc.Location(id="url", refresh=False),
@@ -156,14 +151,14 @@ def build_page(ctx: AppContext, query: str) -> html.Div:
             # No initial data: a Store mounted with data=None reports a change, which would
             # run the figure callback at every page load.
             dcc.Store(id="token-focus"),
-            dcc.Store(id="figure-signature", data=controls.scene_signature()),
+            dcc.Store(id="figure-signature", data=None),
             dcc.Store(id="drawn-clusters", data=clusters_key([])),
-            dcc.Store(id="edge-layer", data=base_edge_layer(ctx.store, scene.layout, scene.drawn)),
+            dcc.Store(id="edge-layer", data=None),
             dcc.Store(id="selection-layer", data=None),
             dcc.Store(id="edge-layer-size", data=None),
             dcc.Store(id="url-clusters", data=restored.clusters),
             html.Button(id="clear-selection", n_clicks=0, className="hidden-button"),
-            top_bar(ctx, view, counts_text(ctx.store, scene)),
+            top_bar(ctx, view),
             html.Div(notices, id="notices", className="notices"),
             html.Main(
                 [
@@ -171,7 +166,6 @@ def build_page(ctx: AppContext, query: str) -> html.Div:
                         [
                             dcc.Graph(
                                 id="attribution-graph",
-                                figure=figure,
                                 config=GRAPH_CONFIG,
                                 className="graph",
                                 clear_on_unhover=True,
