@@ -13,6 +13,7 @@ import pytest
 
 import attribution_viewer.loaders as loaders
 from attribution_viewer.app import create_app
+from attribution_viewer.app.controls import VIEW_CONTROLS
 from attribution_viewer.model import NodeKind
 from config.settings import DEFAULTS
 
@@ -144,24 +145,28 @@ def layout_props(client: Any, query: str = "") -> dict[str, dict[str, Any]]:
     return found
 
 
+def browser_controls(
+    props: dict[str, dict[str, Any]], selected_from: str = "selected-node"
+) -> dict[str, Any]:
+    """The view controls of a page's layout as the browser sends them (1.0 arrives as 1)."""
+    values = {}
+    for component, prop in VIEW_CONTROLS:
+        value = props[component][prop]
+        name = selected_from if component == "selected-node" else component
+        values[f"{name}.{prop}"] = int(value) if isinstance(value, float) and value.is_integer() else value
+    return values
+
+
 def test_r3_first_figure_signature_matches_the_controls_the_browser_sends() -> None:
     app = create_app(dataclasses.replace(DEFAULTS, autointerp_dir=None))  # no frequencies: 1.0
     client = app.server.test_client()
     props = layout_props(client)
-    # The layout's control values, as the browser sends them back (1.0 arrives as 1).
     values = {
-        "prune-slider.value": props["prune-slider"]["value"],
-        "frequency-slider.value": props["frequency-slider"]["value"],
-        "error-toggle.value": props["error-toggle"]["value"],
-        "node-size.value": props["node-size"]["value"],
-        "selected-node.data": None,
-        "pinned-nodes.data": props["pinned-nodes"]["data"],
-        "node-labels.data": props["node-labels"]["data"],
+        **browser_controls(props),
         "search-results.data": [],
         "token-focus.data": None,
         "figure-signature.data": None,
     }
-    values = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in values.items()}
     output = "..attribution-graph.figure...shown-counts.children...figure-signature.data...edge-layer.data.."
     first = call_callback(client, output, values, "prune-slider.value")
     assert first["attribution-graph"]["figure"]["data"] and first["edge-layer"]["data"]["batches"]
@@ -185,13 +190,7 @@ def test_r4_cluster_trace_redrawn_only_when_it_changes() -> None:
     inactive = {"clusters": [{"id": "c1", "name": "a", "color": "#ff0000", "nodes": members}], "active": []}
     active = {**inactive, "active": ["c1"]}
     values = {
-        "prune-slider.value": props["prune-slider"]["value"],
-        "frequency-slider.value": props["frequency-slider"]["value"],
-        "error-toggle.value": props["error-toggle"]["value"],
-        "node-size.value": props["node-size"]["value"],
-        "panel-node.data": None,
-        "pinned-nodes.data": [],
-        "node-labels.data": {},
+        **browser_controls(props, selected_from="panel-node"),
         "figure-signature.data": "a figure is drawn",
         "drawn-clusters.data": props["drawn-clusters"]["data"],
     }

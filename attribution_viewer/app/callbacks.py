@@ -37,7 +37,6 @@ from attribution_viewer.figures import (
     NODE_TRACES,
     ClusterHighlight,
     base_edge_layer,
-    build_scene,
     cluster_marker_size,
     column_shapes,
     counts_text,
@@ -110,7 +109,9 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         wanted = clusters_key(clusters)
         # A new figure (or the page's first) is drawn without clusters.
         shown = drawn if ctx.triggered_id == "cluster-state" else clusters_key([])
-        if signature is None or wanted == shown:
+        if signature is None:
+            return no_update, no_update  # no figure yet: its arrival triggers this again
+        if wanted == shown:
             return no_update, wanted
         controls = ViewControls(*values[: len(VIEW_CONTROLS)])
         _, _, overlays = compose(app_ctx, controls, clusters, [])
@@ -133,7 +134,7 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         view = controls.view(base)
         if controls.selected not in store.index_of:
             return None
-        scene = build_scene(store, view, app_ctx.frequencies.values, app_ctx.settings.max_drawn_edges)
+        scene = app_ctx.scene(view)
         return selection_layer(
             store, scene.layout, store.index_of[controls.selected], scene.edge_mask, view.node_size
         )

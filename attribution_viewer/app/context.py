@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -25,10 +26,14 @@ from attribution_viewer.autointerp import (
 )
 from attribution_viewer.clustering.texts import node_texts
 from attribution_viewer.errors import GraphFormatError
+from attribution_viewer.figures import Scene, build_scene
 from attribution_viewer.model import GraphStore, NodeKind
+from attribution_viewer.view import ViewState
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
+
+SCENES_KEPT = 8
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ class AppContext:
     settings: Settings
     store: GraphStore
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _scenes: OrderedDict[tuple[object, ...], Scene] = field(default_factory=OrderedDict, repr=False)
+    _scenes_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @cached_property
     def graph_id(self) -> str:
@@ -91,6 +98,24 @@ class AppContext:
         feat = self.store.kind_slices[NodeKind.FEATURE]
         values[feat] = table.for_features(nodes.layer[feat], nodes.feature_idx[feat])
         return FrequencyData(values, None)
+
+    def scene(self, view: ViewState) -> Scene:
+        """The scene of ``view`` (at most ``settings.max_drawn_edges`` edges drawn).
+
+        It depends only on the filters and pins, so a click, a node-size change or a search
+        reuses it: the last :data:`SCENES_KEPT` scenes are kept (deterministic derived data,
+        shared by all users; the arrays are never modified)."""
+        key = (view.prune_threshold, view.frequency_threshold, view.show_errors, view.pinned)
+        with self._scenes_lock:
+            if key in self._scenes:
+                self._scenes.move_to_end(key)
+                return self._scenes[key]
+        scene = build_scene(self.store, view, self.frequencies.values, self.settings.max_drawn_edges)
+        with self._scenes_lock:
+            self._scenes[key] = scene
+            while len(self._scenes) > SCENES_KEPT:
+                self._scenes.popitem(last=False)
+        return scene
 
     def feature_details(self, index: int) -> DetailsResult:
         """The description record of feature node ``index`` (one file read, then cached)."""

@@ -1,5 +1,5 @@
 """The figure of a view: controls -> view -> scene -> overlays -> figure, and the small
-helpers the page and the callbacks share about it (toggle values, drawn clusters).
+helper the page and the callbacks share about it (which clusters are drawn).
 
 Plain functions of the read-only :class:`AppContext`; no Dash callbacks here.
 """
@@ -18,7 +18,6 @@ from attribution_viewer.figures import (
     Scene,
     build_figure,
     build_overlays,
-    build_scene,
     hover_texts,
 )
 from attribution_viewer.model import GraphStore
@@ -30,12 +29,6 @@ def clusters_key(clusters: list[ClusterHighlight]) -> str:
     return json.dumps([[c.color, list(c.members)] for c in clusters])
 
 
-def toggle_values(store: GraphStore, view: ViewState) -> list[str]:
-    """The checked boxes of the top bar's toggles (``shared`` only for graphs that have it)."""
-    shared = store.highlighted is not None and view.show_highlighted
-    return (["errors"] if view.show_errors else []) + (["shared"] if shared else [])
-
-
 def compose(
     app_ctx: AppContext,
     controls: ViewControls,
@@ -45,7 +38,7 @@ def compose(
     """The view the controls describe, its scene and its overlay traces."""
     store = app_ctx.store
     view = controls.view(ViewState())
-    scene = build_scene(store, view, app_ctx.frequencies.values, app_ctx.settings.max_drawn_edges)
+    scene = app_ctx.scene(view)
     overlays = build_overlays(
         store,
         scene.layout,

@@ -20,8 +20,8 @@ from dash import dcc, html
 from attribution_viewer.app.cluster_panel import cluster_panel_layout
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.export_controls import export_controls_layout
-from attribution_viewer.app.figure_view import clusters_key, toggle_values
-from attribution_viewer.model import visible_token
+from attribution_viewer.app.figure_view import clusters_key
+from attribution_viewer.model import GraphStore, visible_token
 from attribution_viewer.view import ViewState, default_prune_threshold, state_from_query
 
 GRAPH_CONFIG: Any = {
@@ -62,6 +62,12 @@ def _control(label: str, child: Any, class_name: str = "", title: str = "") -> h
     return html.Div(
         [html.Label(label, className="control-label"), child], className=f"control {class_name}", title=title
     )
+
+
+def toggle_values(store: GraphStore, view: ViewState) -> list[str]:
+    """The checked boxes of the top bar's toggles (``shared`` only for graphs that have it)."""
+    shared = store.highlighted is not None and view.show_highlighted
+    return (["errors"] if view.show_errors else []) + (["shared"] if shared else [])
 
 
 def _slider(
