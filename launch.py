@@ -51,11 +51,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     logging.getLogger("attribution_viewer").setLevel(logging.DEBUG if args.verbose else logging.INFO)
     from attribution_viewer.loaders import begin_open_graph
-    from config.settings import resolve_settings
+    from attribution_viewer.settings import resolve_settings
+    from config.settings import DEFAULTS
 
     cli = {k: v for k, v in vars(args).items() if k != "verbose"}
     try:
-        settings = resolve_settings(cli, os.environ)
+        settings = resolve_settings(cli, os.environ, DEFAULTS)
+        if settings.graph_path is None:
+            raise ValueError(
+                "settings.graph_path: expected a graph file (--graph or config/settings.py), got none"
+            )
         # A .pt graph is converted in a child process that starts now, while Dash is imported.
         finish_opening = begin_open_graph(
             settings.graph_path, torch_in_subprocess=True, cache_dir=settings.conversion_cache_dir

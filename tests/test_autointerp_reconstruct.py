@@ -11,7 +11,7 @@ import huggingface_hub
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from huggingface_hub.utils import filter_repo_objects
+from huggingface_hub.utils import filter_repo_objects  # pyright: ignore[reportPrivateImportUsage]
 
 from attribution_viewer.autointerp import open_description_source
 from attribution_viewer.autointerp.download import download_autointerp, layer_patterns

@@ -31,7 +31,7 @@ from attribution_viewer.figures import NODE_TRACES, build_scene, selection_layer
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import NodeKind
 from attribution_viewer.search import search_nodes
-from config.settings import DEFAULTS
+from config.settings import DEFAULTS, EXAMPLE_DIR
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +46,7 @@ def panel_text(dash_duo) -> str:
 
 def test_g1_example_click_every_kind_size_search_and_reload(dash_duo) -> None:
     settings = example_settings()
-    store = open_graph(settings.graph_path)
+    store = open_graph(EXAMPLE_DIR / "graph.npz")
     app = create_app(settings, store)
     dash_duo.start_server(app)
     wait_for_graph(dash_duo)
@@ -131,7 +131,7 @@ def test_g2_real_graph_click_feature_embedding_logit_error(dash_duo, name: str) 
 
 def test_g3_connection_row_click_selects_that_node(dash_duo) -> None:
     settings = example_settings()
-    store = open_graph(settings.graph_path)
+    store = open_graph(EXAMPLE_DIR / "graph.npz")
     dash_duo.start_server(create_app(settings, store))
     wait_for_graph(dash_duo)
     logit = int(store.logit_indices[0])

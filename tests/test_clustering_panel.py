@@ -20,7 +20,7 @@ from attribution_viewer.app.cluster_panel import (
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.clustering import ClusterEntry, ClusterState, dump_state
 from attribution_viewer.clustering.overview import cluster_overview
-from config.settings import Settings
+from attribution_viewer.settings import Settings
 
 SETTINGS = Settings(autointerp_dir=None)
 

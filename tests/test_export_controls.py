@@ -18,8 +18,8 @@ from attribution_viewer.app.export_controls import (
     safe_filename,
 )
 from attribution_viewer.export import image
+from attribution_viewer.settings import Settings
 from attribution_viewer.view import ViewState
-from config.settings import Settings
 
 CLUSTERS = {
     "clusters": [

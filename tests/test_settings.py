@@ -7,19 +7,20 @@ from pathlib import Path
 import pytest
 
 import launch
-from config.settings import DEFAULTS, Settings, resolve_settings
+from attribution_viewer.settings import Settings, resolve_settings
+from config.settings import DEFAULTS
 
 
 def test_defaults_are_safe() -> None:
     assert DEFAULTS.host == "127.0.0.1"
     assert DEFAULTS.debug is False
-    assert DEFAULTS.graph_path.name == "graph.npz"
+    assert DEFAULTS.graph_path is not None and DEFAULTS.graph_path.name == "graph.npz"
 
 
 def test_precedence_cli_over_env_over_file() -> None:
     env = {"ATTRVIEW_PORT": "9001", "ATTRVIEW_NODE_SIZE": "7.5", "ATTRVIEW_DEBUG": "yes"}
-    assert resolve_settings(None, env).port == 9001
-    merged = resolve_settings({"port": 9002, "graph_path": "x.json"}, env)
+    assert resolve_settings(None, env, DEFAULTS).port == 9001
+    merged = resolve_settings({"port": 9002, "graph_path": "x.json"}, env, DEFAULTS)
     assert merged.port == 9002
     assert merged.node_size == 7.5
     assert merged.debug is True

@@ -9,6 +9,7 @@ browser.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import flask
@@ -20,9 +21,10 @@ from attribution_viewer.app.cluster_panel import register_cluster_callbacks
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.export_controls import register_export_callbacks
 from attribution_viewer.app.page import build_page
+from attribution_viewer.companions import bind_companions
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore
-from config.settings import Settings
+from attribution_viewer.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +55,17 @@ def page_query() -> str:
 
 def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
     """Build the app for ``settings`` (opening ``settings.graph_path`` unless ``store`` is given)."""
-    graph = (
-        store
-        if store is not None
-        else open_graph(
+    if store is not None:
+        graph = store
+    elif settings.graph_path is not None:
+        graph = open_graph(
             settings.graph_path, torch_in_subprocess=True, cache_dir=settings.conversion_cache_dir
         )
-    )
+    else:
+        raise ValueError("settings.graph_path: expected a graph file, got none")
+    source = graph.metadata.source_path or settings.graph_path
+    if source:
+        settings = bind_companions(settings, Path(source))
     ctx = AppContext(settings=settings, store=graph)
     small_plotly = BASIC_BUNDLE.exists()
     if not small_plotly:

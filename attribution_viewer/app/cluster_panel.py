@@ -66,8 +66,8 @@ from attribution_viewer.clustering import (
 from attribution_viewer.clustering.overview import cluster_overview
 from attribution_viewer.errors import GraphFormatError
 from attribution_viewer.model import NodeKind, escape_markup, visible_token
+from attribution_viewer.settings import Settings
 from attribution_viewer.style import CLUSTER_PALETTE, EDGE_COLORS, FONT_FAMILY
-from config.settings import Settings
 
 METHOD_LABELS: dict[str, str] = {
     "auto": "Auto",

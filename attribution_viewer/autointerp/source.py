@@ -33,7 +33,7 @@ from pathlib import Path
 from attribution_viewer.autointerp.parsers import parse_feature_record
 from attribution_viewer.autointerp.records import FeatureDetails
 from attribution_viewer.errors import GraphFormatError
-from config.settings import DEFAULTS
+from attribution_viewer.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class DescriptionSource:
     """
 
     def __init__(
-        self, root: Path, *, cache_size: int = DEFAULTS.description_cache_size, layout: str = ""
+        self, root: Path, *, cache_size: int = Settings.description_cache_size, layout: str = ""
     ) -> None:
         if cache_size < 1:
             raise ValueError(f"cache_size: expected >= 1, got {cache_size}")
@@ -145,7 +145,7 @@ def _read_json(path: Path) -> object:
 
 
 def open_description_source(
-    path: str | Path, *, cache_size: int = DEFAULTS.description_cache_size, scan: str = "", layout: str = ""
+    path: str | Path, *, cache_size: int = Settings.description_cache_size, scan: str = "", layout: str = ""
 ) -> DescriptionSource:
     """Open a folder of feature description files without reading or listing it.
 

@@ -22,7 +22,7 @@ from attribution_viewer.clustering import METHODS, ClusteringResult, cluster_fea
 from attribution_viewer.clustering.texts import node_texts
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore, NodeKind
-from config.settings import DEFAULTS
+from attribution_viewer.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,12 +32,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--max-size",
         type=int,
-        default=DEFAULTS.cluster_max_size,
+        default=Settings.cluster_max_size,
         help="largest cluster (default %(default)s)",
     )
     parser.add_argument("--n-clusters", type=int, default=None, help="keep at most this many clusters")
     parser.add_argument("--method", choices=tuple(METHODS), default="auto", help="similarity (default auto)")
-    parser.add_argument("--seed", type=int, default=DEFAULTS.cluster_seed, help="tie-break seed")
+    parser.add_argument("--seed", type=int, default=Settings.cluster_seed, help="tie-break seed")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(func=run, parser=parser)
 

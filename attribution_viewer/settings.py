@@ -1,0 +1,155 @@
+"""The viewer's settings: one frozen, validated dataclass and the merge of its sources.
+
+Library code receives a :class:`Settings` as an argument; it never reads the project's
+``config/settings.py`` (that file holds the user's local values and is read by
+``launch.py`` and the command line, see :func:`load_settings_file`).
+
+Precedence, highest first: command-line flags > environment variables ``ATTRVIEW_<FIELD>``
+(for example ``ATTRVIEW_GRAPH_PATH=/data/g.pt``) > the settings file > the defaults below.
+:func:`resolve_settings` merges them and validates the result; a bad value raises
+``ValueError`` naming the field and the source it came from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "ATTRVIEW_"
+USER_CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "attribution-viewer"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app needs to start. Paths may be relative to the working directory."""
+
+    # The attribution graph to open (any supported format: .pt, .json, .npz).
+    graph_path: Path | None = None
+    # Autointerp folder holding layer{L}/feature_{idx}_complete.json. None: the graph's own
+    # companions (an ``attribution-viewer.json`` manifest beside the graph), else none.
+    autointerp_dir: Path | None = None
+    # Feature frequencies {"<layer>": [freq, ...]}; None: <autointerp_dir>/../feature_frequency.json.
+    frequency_path: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8050
+    debug: bool = False
+    # Graph view defaults.
+    show_errors: bool = False
+    node_size: float = 10.0
+    # Hide features firing on more than this fraction of tokens (always-on features).
+    frequency_threshold: float = 0.25
+    # Base edges drawn at most (the strongest visible ones, on a canvas under the figure;
+    # all are counted and listed in the panel). More edges cost bytes and paint time.
+    max_drawn_edges: int = 20_000
+    # Native copies of converted .pt graphs (keyed by path, size and modification time), so
+    # that opening the same .pt again skips torch; None (or "none"): no cache.
+    conversion_cache_dir: Path | None = USER_CACHE_DIR / "converted"
+    # Node-description files kept in memory (LRU).
+    description_cache_size: int = 4096
+    # Clustering defaults.
+    cluster_max_size: int = 12
+    cluster_seed: int = 0
+    # Neuronpedia ids for feature links, e.g. model "gpt2-small", source set "clt-hp"; "" = no links.
+    neuronpedia_model: str = ""
+    neuronpedia_source: str = ""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ValueError(f"settings.port: expected 1..65535, got {self.port}")
+        if not 0.0 <= self.frequency_threshold <= 1.0:
+            raise ValueError(f"settings.frequency_threshold: expected 0..1, got {self.frequency_threshold}")
+        if self.node_size <= 0:
+            raise ValueError(f"settings.node_size: expected > 0, got {self.node_size}")
+        if self.description_cache_size < 1:
+            raise ValueError(
+                f"settings.description_cache_size: expected >= 1, got {self.description_cache_size}"
+            )
+        if self.max_drawn_edges < 1:
+            raise ValueError(f"settings.max_drawn_edges: expected >= 1, got {self.max_drawn_edges}")
+        if self.cluster_max_size < 2:
+            raise ValueError(f"settings.cluster_max_size: expected >= 2, got {self.cluster_max_size}")
+
+    @property
+    def resolved_frequency_path(self) -> Path | None:
+        """The frequency file to use: the explicit one or the one beside the autointerp folder."""
+        if self.frequency_path is not None:
+            return self.frequency_path
+        if self.autointerp_dir is None:
+            return None
+        return self.autointerp_dir.parent / "feature_frequency.json"
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _convert(name: str, raw: Any, source: str) -> Any:
+    """Turn a raw (string) value into the type of field ``name``."""
+    field_type = str({f.name: f.type for f in dataclasses.fields(Settings)}[name])
+    if raw is None or isinstance(raw, bool | int | float | Path):
+        return raw
+    text = str(raw).strip()
+    try:
+        if field_type == "bool":
+            if text.lower() in _TRUE:
+                return True
+            if text.lower() in _FALSE:
+                return False
+            raise ValueError("expected one of 1/0/true/false/yes/no/on/off")
+        if field_type == "int":
+            return int(text)
+        if field_type == "float":
+            return float(text)
+        if "Path" in field_type:
+            return None if text.lower() in {"", "none"} and "None" in field_type else Path(text)
+        return text
+    except ValueError as exc:
+        raise ValueError(f"{source} {name}={text!r}: {exc}") from exc
+
+
+def resolve_settings(
+    cli: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    base: Settings | None = None,
+) -> Settings:
+    """Merge ``base`` < environment (``ATTRVIEW_*``) < ``cli`` (None values ignored)."""
+    names = {f.name for f in dataclasses.fields(Settings)}
+    values: dict[str, Any] = {}
+    for key, raw in (env or {}).items():
+        if key.startswith(ENV_PREFIX):
+            name = key[len(ENV_PREFIX) :].lower()
+            if name not in names:
+                raise ValueError(f"environment {key}: unknown setting (known: {', '.join(sorted(names))})")
+            values[name] = _convert(name, raw, f"environment {ENV_PREFIX}{name.upper()}")
+    for name, raw in (cli or {}).items():
+        if raw is None:
+            continue
+        if name not in names:
+            raise ValueError(f"command line: unknown setting {name!r}")
+        values[name] = _convert(name, raw, "command line")
+    return dataclasses.replace(base or Settings(), **values)
+
+
+def load_settings_file(path: Path) -> Settings:
+    """The ``DEFAULTS`` of a settings file such as the project's ``config/settings.py``.
+
+    The file is the user's own Python (like any config module); it must define
+    ``DEFAULTS = Settings(...)``. Raises ValueError naming the file when it does not.
+    """
+    spec = importlib.util.spec_from_file_location("_attribution_viewer_user_settings", path)
+    if spec is None or spec.loader is None:
+        raise ValueError(f"{path}: not a Python settings file")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except FileNotFoundError as exc:
+        raise ValueError(f"{path}: settings file not found") from exc
+    defaults = getattr(module, "DEFAULTS", None)
+    if not isinstance(defaults, Settings):
+        raise ValueError(f"{path}: expected DEFAULTS = Settings(...), found {type(defaults).__name__}")
+    return defaults

@@ -1,1 +1,0 @@
-"""Project configuration (local paths and defaults): see :mod:`config.settings`."""
