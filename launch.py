@@ -11,11 +11,16 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
 import sys
+import threading
+import time
+import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
 
 from attribution_viewer.errors import GraphFormatError, MissingDependencyError
+from attribution_viewer.settings import Settings
 
 log = logging.getLogger("attribution_viewer.launch")
 
@@ -42,8 +47,48 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=None,
         help="show error nodes when the page opens",
     )
+    parser.add_argument(
+        "--open",
+        dest="open_browser",
+        action="store_true",
+        default=None,
+        help="open the page in the default web browser once the server is up",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return parser.parse_args(argv)
+
+
+def check_paths(settings: Settings) -> None:
+    """Refuse named companion paths that do not exist (a typo would silently show nothing)."""
+    if settings.autointerp_dir is not None and not settings.autointerp_dir.is_dir():
+        raise ValueError(f"{settings.autointerp_dir}: autointerp_dir: expected a folder, got no such folder")
+    if settings.frequency_path is not None and not settings.frequency_path.is_file():
+        raise ValueError(f"{settings.frequency_path}: frequency_path: expected a JSON file, got no such file")
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail before serving when ``host:port`` cannot be bound (already in use, or not ours)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise ValueError(f"{host}:{port}: port: expected a free port, got {exc.strerror or exc}") from exc
+
+
+def open_when_up(url: str, host: str, port: int, timeout: float = 30.0) -> None:
+    """Open ``url`` in the browser as soon as the server accepts connections (a thread)."""
+
+    def wait_and_open() -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((host, port), timeout=0.5):
+                    webbrowser.open(url)
+                    return
+            except OSError:
+                time.sleep(0.1)
+
+    threading.Thread(target=wait_and_open, name="open-browser", daemon=True).start()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,20 +103,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = resolve_settings(cli, os.environ, DEFAULTS)
         if settings.graph_path is None:
-            raise ValueError(
-                "settings.graph_path: expected a graph file (--graph or config/settings.py), got none"
-            )
+            raise ValueError("settings.graph_path: expected a graph file (--graph or config/settings.py)")
+        check_paths(settings)
+        check_port(settings.host, settings.port)
+        started = time.monotonic()
+        # Say what takes time only when it does (errors within the first second stay one line).
+        progress = threading.Timer(
+            1.0, log.info, ("opening %s (a .pt graph is converted once) ...", settings.graph_path)
+        )
+        progress.start()
         # A .pt graph is converted in a child process that starts now, while Dash is imported.
         finish_opening = begin_open_graph(
             settings.graph_path, torch_in_subprocess=True, cache_dir=settings.conversion_cache_dir
         )
         from attribution_viewer.app import create_app
 
-        app = create_app(settings, finish_opening())
+        try:
+            store = finish_opening()
+        finally:
+            progress.cancel()
+        log.info("opened %s in %.1f s", settings.graph_path, time.monotonic() - started)
+        app = create_app(settings, store)
     except (GraphFormatError, MissingDependencyError, ValueError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
-    log.info("serving %s on http://%s:%d", settings.graph_path, settings.host, settings.port)
+    url = f"http://{settings.host}:{settings.port}/"
+    log.info("serving %s on %s", settings.graph_path, url)
+    if settings.open_browser:
+        open_when_up(url, settings.host, settings.port)
     app.run(host=settings.host, port=settings.port, debug=settings.debug, use_reloader=False)
     return 0
 

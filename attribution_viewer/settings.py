@@ -38,6 +38,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8050
     debug: bool = False
+    # Open the page in the default web browser once the server is up (launch.py --open).
+    open_browser: bool = False
     # Graph view defaults.
     show_errors: bool = False
     node_size: float = 10.0
