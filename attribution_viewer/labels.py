@@ -125,7 +125,8 @@ def place_labels(
     markers = _Grid(font_size * 6)
     drawn = np.asarray(order if obstacles is None else obstacles, dtype=np.int64)
     for i in drawn.tolist():
-        markers.add((x[i] - radius, y[i] - radius, x[i] + radius, y[i] + radius))
+        cx, cy = float(x[i]), float(y[i])
+        markers.add((cx - radius, cy - radius, cx + radius, cy + radius))
     placed: list[PlacedLabel] = []
     for i in queue:
         text = shorten(texts[i], max_chars)
