@@ -189,16 +189,21 @@ def fit_columns(
     return widen_columns(layout, node_pos, need_px * units_per_px - COLUMN_GAP)
 
 
-def _layer_axis(n_rows: int, labels: Sequence[str], plot_height: float, font_size: float) -> dict[str, Any]:
-    """y-axis settings: one tick per row, thinned out when rows are too dense for the font."""
-    stride = max(1, math.ceil(font_size * 1.15 / max(plot_height / max(n_rows, 1), 1e-6)))
+def _layer_axis(
+    ticks: np.ndarray, labels: Sequence[str], plot_height: float, font_size: float
+) -> dict[str, Any]:
+    """y-axis settings: one tick per row (rows centred at ``ticks``), thinned out when rows
+    are too dense for the font."""
+    n_rows = len(ticks)
+    span = float(ticks[-1] - ticks[0]) if n_rows > 1 else 1.0
+    stride = max(1, math.ceil(font_size * 1.15 / max(plot_height / max(span + 1.0, 1.0), 1e-6)))
     rows = [r for r in range(n_rows) if r % stride == 0 or r in (0, n_rows - 1)]
     if len(rows) > 2 and rows[-1] - rows[-2] < stride:
         rows.pop(-2)
     return {
-        "tickvals": rows,
+        "tickvals": [float(ticks[r]) for r in rows],
         "ticktext": [labels[r] for r in rows],
-        "range": [-0.7, n_rows - 1 + 0.7],
+        "range": [float(ticks[0]) - 0.7, float(ticks[-1]) + 0.7],
         "showgrid": True,
         "gridcolor": "#eeeeee",
         "gridwidth": 0.5,
@@ -379,8 +384,7 @@ def build_print_figure(
     _spread_logits(x, logit_idx, logit_fit, layout, px_per_unit)
     placed = dataclasses.replace(layout, x=x, y=y)
 
-    n_rows = len(layout.layer_tick_labels)
-    px_per_row = frame.plot_height / (n_rows - 1 + 1.4)
+    px_per_row = frame.plot_height / (float(layout.layer_ticks[-1] - layout.layer_ticks[0]) + 1.4)
     size = float(np.clip(min(view.node_size, 0.85 * px_per_unit, 0.8 * px_per_row), 2.5, 40.0))
 
     traces: list[go.Scatter] = []
@@ -425,7 +429,7 @@ def build_print_figure(
             **_token_axis(tokens, layout.column_center, token_fit, fs),
             "range": [-X_PAD / 2, layout.width + X_PAD / 2],
         },
-        yaxis=_layer_axis(n_rows, layout.layer_tick_labels, frame.plot_height, fs),
+        yaxis=_layer_axis(layout.layer_ticks, layout.layer_tick_labels, frame.plot_height, fs),
         shapes=column_shapes(layout, None),
         annotations=annotations,
     )
@@ -776,7 +780,7 @@ def build_cluster_print_figure(
     fig = go.Figure(data=traces, layout=_base_layout(options, frame, legend))
     fig.update_layout(
         xaxis={**x_axis, "range": list(x_range)},
-        yaxis=_layer_axis(n_rows, row_labels, frame.plot_height, fs),
+        yaxis=_layer_axis(np.arange(n_rows, dtype=np.float64), row_labels, frame.plot_height, fs),
         annotations=annotations,
     )
     return fig
