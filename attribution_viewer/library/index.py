@@ -91,6 +91,7 @@ class GraphIndex:
         self.root = root
         self._real_root = Path(os.path.realpath(root))
         self._entries = entries
+        self._not_graphs: dict[str, tuple[int, int]] = {}  # files sniffed as no graph, by version
         self._lock = threading.Lock()
 
     @classmethod
@@ -112,16 +113,22 @@ class GraphIndex:
         return len(self._entries)
 
     def rescan(self) -> RescanResult:
-        """List the folder again; sniff only new files and files whose size or mtime changed."""
+        """List the folder again; sniff only new files and files whose size or mtime changed
+        (files found not to be graphs are remembered too, and not sniffed again unchanged)."""
         start = time.perf_counter()
         with self._lock:
             old = self._entries
             new: dict[str, GraphEntry] = {}
+            not_graphs: dict[str, tuple[int, int]] = {}
             sniffed = 0
             for rel, stat in self._walk():
+                version = (stat.st_size, stat.st_mtime_ns)
                 previous = old.get(rel)
-                if previous is not None and (previous.size, previous.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                if previous is not None and (previous.size, previous.mtime_ns) == version:
                     new[rel] = previous
+                    continue
+                if self._not_graphs.get(rel) == version:
+                    not_graphs[rel] = version
                     continue
                 sniffed += 1
                 try:
@@ -129,10 +136,13 @@ class GraphIndex:
                 except OSError as exc:
                     log.warning("%s: not indexed (%s)", self.root / rel, exc.strerror or exc)
                     continue
-                if found.format is not None:
+                if found.format is None:
+                    not_graphs[rel] = version
+                else:
                     new[rel] = GraphEntry(rel, stat.st_size, stat.st_mtime_ns, found.format, found.prompt)
             ordered = dict(sorted(new.items(), key=lambda item: (item[1].folder, item[1].name)))
             self._entries = ordered
+            self._not_graphs = not_graphs
         return RescanResult(
             added=tuple(r for r in ordered if r not in old),
             removed=tuple(r for r in old if r not in ordered),

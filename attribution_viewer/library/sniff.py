@@ -4,8 +4,9 @@ Nothing is unpickled and no graph is parsed: this is what lets a folder of hundr
 graphs be listed in milliseconds (the full open, :func:`attribution_viewer.loaders.open_graph`,
 happens when a graph is selected and has the last word on the format).
 
-* ``.npz`` (zip of ``*.npy``): ``native-npz``; the prompt is the ``prompt_tokens`` member
-  joined (``np.load`` semantics with ``allow_pickle=False``).
+* ``.npz`` (zip of ``*.npy``): ``native-npz``; the prompt is the ``meta`` member's
+  ``metadata.extra.prompt`` (the source file's prompt), else the ``prompt_tokens`` joined
+  (members read with ``allow_pickle=False``).
 * ``torch.save`` files: the pickle's bytes (the zip's ``data.pkl`` member, or the head of a
   legacy pickle stream) are SEARCHED, never executed, for the dict keys that tell the
   loaders' variants apart (``sparse_pruned_adj`` with a sparse tensor -> ``clt-a-sparse``,
@@ -84,14 +85,27 @@ def _sniff_zip(fh: IO[bytes]) -> Sniffed:
 
 
 def _npz_prompt(archive: zipfile.ZipFile) -> str | None:
+    """``metadata.extra.prompt`` of the ``meta`` member (when small), else the tokens joined."""
     try:
-        with archive.open("prompt_tokens.npy") as member:
-            tokens = np.lib.format.read_array(member, allow_pickle=False)
+        if archive.getinfo("meta.npy").file_size <= MAX_PICKLE_BYTES:
+            meta = json.loads(str(_npy(archive, "meta.npy")))
+            prompt = meta.get("metadata", {}).get("extra", {}).get("prompt")
+            if isinstance(prompt, str):
+                return _cut(prompt)
+    except (KeyError, ValueError, OSError, EOFError, AttributeError):
+        pass
+    try:
+        tokens = _npy(archive, "prompt_tokens.npy")
     except (KeyError, ValueError, OSError, EOFError):
         return None
     if tokens.dtype.kind != "U" or tokens.ndim != 1:
         return None
     return _cut("".join(tokens.tolist()))
+
+
+def _npy(archive: zipfile.ZipFile, name: str) -> np.ndarray:
+    with archive.open(name) as member:
+        return np.lib.format.read_array(member, allow_pickle=False)
 
 
 def _string_op(data: bytes, key: str) -> list[int]:
