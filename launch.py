@@ -27,7 +27,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--graphs-dir", dest="graphs_dir", type=Path, help="folder of graphs (the library)")
     parser.add_argument(
-        "--open-graphs-max", dest="open_graphs_max", type=int, help="graphs of the library kept open (default 4)"
+        "--open-graphs-max",
+        dest="open_graphs_max",
+        type=int,
+        help="graphs of the library kept open (default 4)",
     )
     parser.add_argument(
         "--autointerp", dest="autointerp_dir", help="folder of feature descriptions ('none' to disable)"

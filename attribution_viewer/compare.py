@@ -184,6 +184,8 @@ def sort_rows(
     ``status``: keep only the rows of that status."""
     if by not in SORT_KEYS:
         raise ValueError(f"sort key: expected one of {', '.join(SORT_KEYS)}, got {by!r}")
-    kept = sorted((r for r in rows if status is None or r.status == status), key=lambda r: (r.layer, r.feature_idx))
+    kept = sorted(
+        (r for r in rows if status is None or r.status == status), key=lambda r: (r.layer, r.feature_idx)
+    )
     kept.sort(key=SORT_KEYS[by], reverse=descending)  # stable: ties keep the (layer, index) order
     return kept

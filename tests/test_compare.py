@@ -48,7 +48,9 @@ def raw_features(path: Path) -> Counter[tuple[int, int]]:
     ("left_name", "right_name", "counts"),
     [(ARABIC_SPARSE, GERMAN_MASK, (12, 279, 646)), (MEOW, SON, (13, 23, 287))],
 )
-def test_cmp1_real_counts_match_raw_files(left_name: str, right_name: str, counts: tuple[int, int, int]) -> None:
+def test_cmp1_real_counts_match_raw_files(
+    left_name: str, right_name: str, counts: tuple[int, int, int]
+) -> None:
     left_path, right_path = real_graph(left_name), real_graph(right_name)
     raw_left, raw_right = raw_features(left_path), raw_features(right_path)
     expected = (
@@ -63,7 +65,9 @@ def test_cmp1_real_counts_match_raw_files(left_name: str, right_name: str, count
     assert by_id.keys() == raw_left.keys() | raw_right.keys()
     for fid, row in by_id.items():
         assert (row.left_nodes, row.right_nodes) == (raw_left.get(fid, 0), raw_right.get(fid, 0))
-        assert row.status == ("shared" if row.left_nodes and row.right_nodes else "left" if row.left_nodes else "right")
+        assert row.status == (
+            "shared" if row.left_nodes and row.right_nodes else "left" if row.left_nodes else "right"
+        )
 
 
 def test_cmp2_rows_sum_influence_over_positions() -> None:
@@ -106,7 +110,8 @@ def test_cmp2_rows_sum_influence_over_positions() -> None:
     lone = next(
         i
         for i in range(left.n_nodes)
-        if (int(left.nodes.layer[i]), int(left.nodes.feature_idx[i])) == (only_left.layer, only_left.feature_idx)
+        if (int(left.nodes.layer[i]), int(left.nodes.feature_idx[i]))
+        == (only_left.layer, only_left.feature_idx)
     )
     assert comparison.twins("left", left, lone).size == 0
     assert comparison.twins("left", left, left.logit_indices[0]).size == 0  # not a feature
@@ -145,7 +150,9 @@ def test_cmp4_stored_intersection_synthetic() -> None:
     assert not plain.has_stored("left") and plain.stored_agreement("left") is None
     shared = [r for r in plain.rows if r.status == "shared"]
     only_left = [r for r in plain.rows if r.status == "left"]
-    flagged = {(r.layer, r.feature_idx) for r in shared[:-2]} | {(only_left[0].layer, only_left[0].feature_idx)}
+    flagged = {(r.layer, r.feature_idx) for r in shared[:-2]} | {
+        (only_left[0].layer, only_left[0].feature_idx)
+    }
     n_features = left.count(NodeKind.FEATURE)
     mask = np.zeros(left.n_nodes, dtype=bool)
     mask[:n_features] = [

@@ -92,10 +92,12 @@ def test_lc4_failures_are_not_cached(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"metadata": {"prompt": "x"}, "nodes": 5, "links": []}))
     index = GraphIndex.scan(tmp_path)
     cache = GraphCache(index, 2, CountingOpener())
-    with pytest.raises(GraphFormatError, match="g.json"):
+    with pytest.raises(GraphFormatError, match=r"g\.json"):
         cache.open("g.json")
     assert cache.open_paths == ()
-    bad.write_text(json.dumps(to_neuronpedia_json(make_synthetic_graph(n_tokens=4, n_features=20, n_edges=60))))
+    bad.write_text(
+        json.dumps(to_neuronpedia_json(make_synthetic_graph(n_tokens=4, n_features=20, n_edges=60)))
+    )
     index.rescan()
     assert cache.open("g.json").n_pos == 4
 

@@ -35,7 +35,9 @@ def make_mixed_folder(root: Path) -> dict[str, str]:
     (root / "json" / "c.json").write_text(json.dumps(to_neuronpedia_json(store)))
     # not graphs: notes, a cluster state, a frequency file, hidden files, unknown extensions
     (root / "README.md").write_text("# notes")
-    (root / "json" / "clusters.json").write_text(json.dumps({"version": "2.0", "clusters": {"a": {"nodes": []}}}))
+    (root / "json" / "clusters.json").write_text(
+        json.dumps({"version": "2.0", "clusters": {"a": {"nodes": []}}})
+    )
     (root / "feature_frequency.json").write_text(json.dumps({"0": [0.5] * 20000}))
     (root / ".hidden.npz").write_bytes((root / "native" / "a.npz").read_bytes())
     (root / ".cache").mkdir()
@@ -69,7 +71,9 @@ def test_li2_real_graphs_formats_and_prompts(tmp_path: Path) -> None:
     sub = tmp_path / "real"
     shutil.copytree(REAL_GRAPHS_DIR, sub)
     index = GraphIndex.scan(tmp_path)
-    graphs = sorted(p.name for p in REAL_GRAPHS_DIR.iterdir() if p.suffix in {".pt", ".json"} and "clusters" not in p.name)
+    graphs = sorted(
+        p.name for p in REAL_GRAPHS_DIR.iterdir() if p.suffix in {".pt", ".json"} and "clusters" not in p.name
+    )
     assert [e.name for e in index.entries.values()] == graphs
     for entry in index.entries.values():
         path = index.path_of(entry)

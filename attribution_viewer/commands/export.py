@@ -60,7 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--clusters", action="store_true", help="draw the graph of the supernodes instead")
     parser.add_argument("--scale", type=float, default=2.0, help="PNG pixel density multiplier (default 2)")
     parser.add_argument(
-        "--compare", metavar="OTHER", help="a second graph, drawn beside GRAPH with the shared features marked"
+        "--compare",
+        metavar="OTHER",
+        help="a second graph, drawn beside GRAPH with the shared features marked",
     )
     parser.add_argument(
         "--titles", nargs=2, metavar=("LEFT", "RIGHT"), help="titles of the two halves of --compare"
@@ -115,7 +117,9 @@ def run(args: argparse.Namespace) -> int:
             titles = args.titles or (Path(args.graph).name, Path(args.compare).name)
             left = ComparePanel(store, layout, print_view, titles[0])
             right = ComparePanel(other, *_print_view(other, args.node_threshold, args.show_errors), titles[1])
-            data = export_compare_bytes(left, right, compare_graphs(store, other), options, fmt, scale=args.scale)
+            data = export_compare_bytes(
+                left, right, compare_graphs(store, other), options, fmt, scale=args.scale
+            )
         else:
             data = export_bytes(
                 store,
@@ -134,7 +138,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_view(store: GraphStore, node_threshold: float | None, show_errors: bool) -> tuple[GraphLayout, PrintView]:
+def _print_view(
+    store: GraphStore, node_threshold: float | None, show_errors: bool
+) -> tuple[GraphLayout, PrintView]:
     """The layout and print view the app shows for these settings (supernodes as clusters)."""
     threshold = default_prune_threshold(store) if node_threshold is None else node_threshold
     view = ViewState(prune_threshold=threshold, show_errors=show_errors, pinned=store.pinned)

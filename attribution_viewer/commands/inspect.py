@@ -109,7 +109,12 @@ def edge_lines(store: GraphStore) -> Iterator[str]:
 def _index_table(records: list[dict[str, Any]]) -> str:
     """path, format, size and prompt of indexed (unopened) graphs, aligned."""
     rows = [
-        (r["path"], r["format"], str(r["size"]), json.dumps(r["prompt"], ensure_ascii=False) if r["prompt"] else "-")
+        (
+            r["path"],
+            r["format"],
+            str(r["size"]),
+            json.dumps(r["prompt"], ensure_ascii=False) if r["prompt"] else "-",
+        )
         for r in records
     ]
     widths = [max(len(row[i]) for row in (("path", "format", "size", "prompt"), *rows)) for i in range(3)]

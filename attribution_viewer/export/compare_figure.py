@@ -39,9 +39,7 @@ class ComparePanel:
     title: str = ""
 
 
-def _panel_figure(
-    panel: ComparePanel, shared: np.ndarray, options: PrintOptions, width: int
-) -> go.Figure:
+def _panel_figure(panel: ComparePanel, shared: np.ndarray, options: PrintOptions, width: int) -> go.Figure:
     highlight = ClusterHighlight(SHARED_NAME, SHARED_FEATURE_COLOR, tuple(shared.tolist()))
     view = dataclasses.replace(panel.view, clusters=(highlight, *panel.view.clusters))
     half = dataclasses.replace(options, width=width, title=panel.title)
@@ -61,21 +59,25 @@ def build_compare_print_figure(
     """
     half = options.width // 2
     if half < MIN_PANEL_WIDTH:
-        raise ValueError(f"a comparison needs at least {2 * MIN_PANEL_WIDTH} px of width, got {options.width}")
+        raise ValueError(
+            f"a comparison needs at least {2 * MIN_PANEL_WIDTH} px of width, got {options.width}"
+        )
     width, height = options.width, options.height
     combined = go.Figure()
     layout: dict[str, Any] = {}
     annotations: list[dict[str, Any]] = []
     shapes: list[dict[str, Any]] = []
     named: set[str] = set()
-    for side, panel, offset in (("left", left, 0), ("right", right, half)):
+    halves: tuple[tuple[Side, ComparePanel, int], ...] = (("left", left, 0), ("right", right, half))
+    for side, panel, offset in halves:
         fig = _panel_figure(panel, comparison.shared_nodes(side), options, half)
         suffix = _axis_suffix(side)
         xname, yname = f"x{suffix}", f"y{suffix}"
         margin = fig.layout.margin
         x_domain = [(offset + margin.l) / width, (offset + half - margin.r) / width]
         y_domain = [margin.b / height, 1 - margin.t / height]
-        for trace in fig.data:
+        traces: list[Any] = list(fig.data)
+        for trace in traces:
             trace.update(xaxis=xname, yaxis=yname)
             if trace.name:
                 trace.update(showlegend=trace.name not in named, legendgroup=trace.name)

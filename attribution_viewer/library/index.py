@@ -99,7 +99,9 @@ class GraphIndex:
         """Index the folder ``root`` (ValueError when it is not a folder)."""
         path = Path(root)
         if not path.is_dir():
-            raise ValueError(f"{path}: expected a folder of graphs, got {'a file' if path.exists() else 'nothing'}")
+            raise ValueError(
+                f"{path}: expected a folder of graphs, got {'a file' if path.exists() else 'nothing'}"
+            )
         index = cls(path, {})
         index.rescan()
         return index
@@ -197,8 +199,14 @@ class GraphIndex:
             raise GraphPathError(str(requested), "expected a relative path of a graph in the library")
         if "\x00" in requested:
             raise GraphPathError(requested, "contains a NUL character")
-        if requested.startswith(("/", "\\")) or PureWindowsPath(requested).drive or Path(requested).is_absolute():
-            raise GraphPathError(requested, "absolute paths are not allowed; use a path relative to the library")
+        if (
+            requested.startswith(("/", "\\"))
+            or PureWindowsPath(requested).drive
+            or Path(requested).is_absolute()
+        ):
+            raise GraphPathError(
+                requested, "absolute paths are not allowed; use a path relative to the library"
+            )
         parts = requested.replace("\\", "/").split("/")
         if any(part == ".." for part in parts):
             raise GraphPathError(requested, "'..' is not allowed in a graph path")

@@ -159,7 +159,9 @@ def _sniff_pickle(data: bytes) -> Sniffed:
         fmt = circuit_tracer_pt.FORMAT_NAME
     else:
         fmt = TORCH_UNKNOWN
-    prompt = next((p for at in _string_op(data, "input_string") if (p := _string_at(data, at)) is not None), None)
+    prompt = next(
+        (p for at in _string_op(data, "input_string") if (p := _string_at(data, at)) is not None), None
+    )
     return Sniffed(fmt, prompt)
 
 

@@ -33,7 +33,9 @@ def library_settings(settings: Settings) -> tuple[Settings, GraphIndex | None]:
         raise ValueError(f"settings.graphs_dir: {exc}") from exc
     if settings.graph_path is None:
         if not len(index):
-            raise ValueError(f"settings.graphs_dir: expected graph files in {settings.graphs_dir}, found none")
+            raise ValueError(
+                f"settings.graphs_dir: expected graph files in {settings.graphs_dir}, found none"
+            )
         first = next(iter(index.entries.values()))
         settings = dataclasses.replace(settings, graph_path=index.path_of(first))
     log.info("%d graphs indexed in %s", len(index), settings.graphs_dir)
