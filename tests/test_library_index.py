@@ -15,8 +15,8 @@ from file_opens import recorded_opens
 from attribution_viewer.cli import main
 from attribution_viewer.export.neuronpedia import to_neuronpedia_json
 from attribution_viewer.library import GraphIndex
-from attribution_viewer.library.sniff import HEAD_BYTES, JSON_UNKNOWN, sniff_file
-from attribution_viewer.loaders import detect_format, save_native
+from attribution_viewer.library.sniff import FIRST_READ, HEAD_BYTES, JSON_UNKNOWN, sniff_file
+from attribution_viewer.loaders import detect_format, graph_json, save_native
 from attribution_viewer.synthetic import make_synthetic_graph
 
 SYNTHETIC_PROMPT = "The moth sings to the moon"
@@ -137,6 +137,13 @@ def test_li6_json_head_decides(tmp_path: Path) -> None:
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"features": ["x" * HEAD_BYTES]}))
     assert sniff_file(other).format is None
+    # the head grows past the first read while the metadata is undecided, and stops at EOF
+    late = tmp_path / "late.json"
+    late.write_text(json.dumps({"metadata": {"prompt": "p", "info": "x" * 3 * FIRST_READ}, "links": []}))
+    assert sniff_file(late) == (graph_json.FORMAT_NAME, "p")
+    exact = tmp_path / "exact.json"
+    exact.write_text(('{"metadata": {"info": "' + "x" * FIRST_READ)[:FIRST_READ])
+    assert sniff_file(exact).format is None
     list_doc = tmp_path / "list.json"
     list_doc.write_text("[1, 2]")
     assert sniff_file(list_doc).format is None

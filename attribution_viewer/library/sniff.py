@@ -33,6 +33,7 @@ import numpy as np
 from attribution_viewer.loaders import circuit_tracer_pt, graph_json, legacy_clt, native
 
 HEAD_BYTES = 65536
+FIRST_READ = 4096  # JSON heads grow from this by doubling up to HEAD_BYTES
 MAX_PICKLE_BYTES = 1 << 20  # a torch.save data.pkl is small: tensors are stored apart
 MAX_PROMPT_CHARS = 2000
 TORCH_UNKNOWN = "torch"  # a torch.save file whose variant the bytes did not tell
@@ -59,14 +60,21 @@ def sniff_file(path: str | Path) -> Sniffed:
     Raises OSError when the file cannot be read.
     """
     with open(path, "rb") as fh:
-        head = fh.read(HEAD_BYTES)
+        head = fh.read(FIRST_READ)
         if head.startswith(_ZIP_MAGIC):
             return _sniff_zip(fh)
-    if head[:1] == bytes([_PICKLE_PROTO]):
-        return _sniff_pickle(head)
-    if head.lstrip()[:1] == b"{":
-        return _sniff_json(head, truncated=len(head) == HEAD_BYTES)
-    return Sniffed(None, None)
+        if head[:1] == bytes([_PICKLE_PROTO]):
+            return _sniff_pickle(head + fh.read(HEAD_BYTES - len(head)))
+        if head.lstrip()[:1] != b"{":
+            return Sniffed(None, None)
+        eof = len(head) < FIRST_READ
+        while True:  # JSON: read more (doubling) only while the header keys are undecided
+            found = _sniff_json(head, truncated=not eof)
+            if found.format != JSON_UNKNOWN or eof or len(head) >= HEAD_BYTES:
+                return found
+            chunk = fh.read(len(head))
+            eof = len(chunk) < len(head)
+            head += chunk
 
 
 def _sniff_zip(fh: IO[bytes]) -> Sniffed:
