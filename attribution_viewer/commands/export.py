@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     layout, print_view = _print_view(store, args.node_threshold, args.show_errors)
     start = time.perf_counter()
     try:
-        if args.compare is not None and fmt != "json":
+        if args.compare is not None and fmt != "json":  # (never json here: refused above)
             other = open_graph(args.compare)
             titles = args.titles or (Path(args.graph).name, Path(args.compare).name)
             left = ComparePanel(store, layout, print_view, titles[0])
