@@ -27,7 +27,16 @@ log = logging.getLogger("attribution_viewer.launch")
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Open an attribution graph in the browser.")
-    parser.add_argument("--graph", dest="graph_path", type=Path, help="graph file (.pt, .json, .npz)")
+    parser.add_argument(
+        "--graph", dest="graph_path", type=Path, help="graph file (.pt, .json, .npz) or a folder of graphs"
+    )
+    parser.add_argument("--graphs-dir", dest="graphs_dir", type=Path, help="folder of graphs (the library)")
+    parser.add_argument(
+        "--open-graphs-max",
+        dest="open_graphs_max",
+        type=int,
+        help="graphs of the library kept open (default 4)",
+    )
     parser.add_argument(
         "--autointerp", dest="autointerp_dir", help="folder of feature descriptions ('none' to disable)"
     )
@@ -95,13 +104,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     logging.getLogger("attribution_viewer").setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    from attribution_viewer.library.start import library_settings
     from attribution_viewer.loaders import begin_open_graph
     from attribution_viewer.settings import resolve_settings
     from config.settings import DEFAULTS
 
     cli = {k: v for k, v in vars(args).items() if k != "verbose"}
     try:
-        settings = resolve_settings(cli, os.environ, DEFAULTS)
+        # A folder of graphs: its first graph opens (the picker that lists the rest is pending).
+        settings = library_settings(resolve_settings(cli, os.environ, DEFAULTS))[0]
         if settings.graph_path is None:
             raise ValueError("settings.graph_path: expected a graph file (--graph or config/settings.py)")
         check_paths(settings)

@@ -30,6 +30,11 @@ class Settings:
 
     # The attribution graph to open (any supported format: .pt, .json, .npz).
     graph_path: Path | None = None
+    # A folder of graphs served as a library (searched recursively; see
+    # attribution_viewer.library). None: only graph_path. ``--graph FOLDER`` sets it.
+    graphs_dir: Path | None = None
+    # Graphs of the library kept open in memory at once (least recently used ones are closed).
+    open_graphs_max: int = 4
     # Autointerp folder holding layer{L}/feature_{idx}_complete.json. None: the graph's own
     # companions (an ``attribution-viewer.json`` manifest beside the graph), else none.
     autointerp_dir: Path | None = None
@@ -73,6 +78,8 @@ class Settings:
             )
         if self.max_drawn_edges < 1:
             raise ValueError(f"settings.max_drawn_edges: expected >= 1, got {self.max_drawn_edges}")
+        if self.open_graphs_max < 1:
+            raise ValueError(f"settings.open_graphs_max: expected >= 1, got {self.open_graphs_max}")
         if self.cluster_max_size < 2:
             raise ValueError(f"settings.cluster_max_size: expected >= 2, got {self.cluster_max_size}")
 

@@ -3,7 +3,7 @@
     python -m attribution_viewer export GRAPH --out FILE [--format pdf|svg|png|json]
         [--preset one-column|two-column] [--width PX --height PX --font-size PX]
         [--title TEXT] [--show-labels] [--node-threshold X] [--show-errors]
-        [--clusters] [--scale S]
+        [--clusters] [--scale S] [--compare OTHER [--titles LEFT RIGHT]]
 
 The figure shows what the app shows for the same settings: nodes within the cumulative
 influence ``--node-threshold`` (default: the graph's own, else 0.8), embeddings and logits,
@@ -11,6 +11,10 @@ errors with ``--show-errors``; the graph's supernodes are highlighted as cluster
 (``--clusters`` draws the cluster-level graph of them instead). ``--show-labels`` writes
 the file's node labels beside the nodes. The format defaults to the extension of
 ``--out``. Sizes are CSS pixels (96 per inch); ``--scale`` multiplies PNG resolution.
+
+``--compare OTHER`` draws GRAPH and OTHER side by side on one page (PDF / SVG / PNG), each
+with the same settings, the features present in both (same layer and feature index)
+marked in both; the halves are titled with the file names, or ``--titles LEFT RIGHT``.
 """
 
 from __future__ import annotations
@@ -20,9 +24,12 @@ import logging
 import time
 from pathlib import Path
 
+from attribution_viewer.compare import compare_graphs
+from attribution_viewer.export.compare_figure import ComparePanel, export_compare_bytes
 from attribution_viewer.export.exporter import EXPORT_FORMATS, ExportFormat, export_bytes
 from attribution_viewer.export.print_figure import PrintOptions, PrintView
 from attribution_viewer.figures import ClusterHighlight, build_scene
+from attribution_viewer.layout import GraphLayout
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore
 from attribution_viewer.style import cluster_color
@@ -52,6 +59,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--show-errors", action="store_true", help="draw error nodes")
     parser.add_argument("--clusters", action="store_true", help="draw the graph of the supernodes instead")
     parser.add_argument("--scale", type=float, default=2.0, help="PNG pixel density multiplier (default 2)")
+    parser.add_argument(
+        "--compare",
+        metavar="OTHER",
+        help="a second graph, drawn beside GRAPH with the shared features marked",
+    )
+    parser.add_argument(
+        "--titles", nargs=2, metavar=("LEFT", "RIGHT"), help="titles of the two halves of --compare"
+    )
     parser.set_defaults(func=run, parser=parser)
 
 
@@ -88,28 +103,50 @@ def run(args: argparse.Namespace) -> int:
     if args.node_threshold is not None and not 0 < args.node_threshold <= 1:
         parser.error(f"--node-threshold must be within (0, 1], got {args.node_threshold}")
 
+    if args.compare is not None and (fmt == "json" or args.clusters):
+        parser.error("--compare exports a figure (pdf, svg or png) of the graph view, not json or --clusters")
+    if args.titles is not None and args.compare is None:
+        parser.error("--titles needs --compare")
+
     store = open_graph(args.graph)
-    threshold = default_prune_threshold(store) if args.node_threshold is None else args.node_threshold
-    view = ViewState(prune_threshold=threshold, show_errors=args.show_errors, pinned=store.pinned)
-    scene = build_scene(store, view, None)
-    labels = {i: label for i, label in enumerate(store.nodes.label) if label}
-    print_view = PrintView(
-        visible=scene.visible, clusters=supernode_clusters(store), labels=labels, show_errors=args.show_errors
-    )
+    layout, print_view = _print_view(store, args.node_threshold, args.show_errors)
     start = time.perf_counter()
     try:
-        data = export_bytes(
-            store,
-            scene.layout,
-            print_view,
-            options,
-            fmt,
-            cluster_view=args.clusters,
-            pinned=store.pinned,
-            scale=args.scale,
-        )
+        if args.compare is not None and fmt != "json":  # (never json here: refused above)
+            other = open_graph(args.compare)
+            titles = args.titles or (Path(args.graph).name, Path(args.compare).name)
+            left = ComparePanel(store, layout, print_view, titles[0])
+            right = ComparePanel(other, *_print_view(other, args.node_threshold, args.show_errors), titles[1])
+            data = export_compare_bytes(
+                left, right, compare_graphs(store, other), options, fmt, scale=args.scale
+            )
+        else:
+            data = export_bytes(
+                store,
+                layout,
+                print_view,
+                options,
+                fmt,
+                cluster_view=args.clusters,
+                pinned=store.pinned,
+                scale=args.scale,
+            )
     except ValueError as exc:
         parser.error(str(exc))
     args.out.write_bytes(data)
     log.info("wrote %s (%d bytes) in %.2f s", args.out, len(data), time.perf_counter() - start)
     return 0
+
+
+def _print_view(
+    store: GraphStore, node_threshold: float | None, show_errors: bool
+) -> tuple[GraphLayout, PrintView]:
+    """The layout and print view the app shows for these settings (supernodes as clusters)."""
+    threshold = default_prune_threshold(store) if node_threshold is None else node_threshold
+    view = ViewState(prune_threshold=threshold, show_errors=show_errors, pinned=store.pinned)
+    scene = build_scene(store, view, None)
+    labels = {i: label for i, label in enumerate(store.nodes.label) if label}
+    print_view = PrintView(
+        visible=scene.visible, clusters=supernode_clusters(store), labels=labels, show_errors=show_errors
+    )
+    return scene.layout, print_view
