@@ -26,7 +26,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +37,7 @@ from circuit_tracer.transcoder import TranscoderSet
 from circuit_tracer.transcoder.single_layer_transcoder import SingleLayerTranscoder
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 from transformer_lens import HookedTransformer, HookedTransformerConfig
+from transformer_lens.hook_points import HookPoint
 from transformers import PreTrainedTokenizerFast
 
 from attribution_viewer.companions import MANIFEST_NAME
@@ -87,16 +88,16 @@ class TinyConfig:
     d_model: int = 128
     n_heads: int = 4
     d_mlp: int = 256
-    train_steps: int = 3000
+    train_steps: int = 800
     batch_size: int = 256
-    lr: float = 1e-3
+    lr: float = 3e-3
     weight_decay: float = 0.1
     test_fraction: float = 0.1
     d_transcoder: int = 512
-    transcoder_steps: int = 2000
+    transcoder_steps: int = 1500
     transcoder_batch: int = 1024
-    transcoder_lr: float = 1e-3
-    l1_coefficient: float = 0.1
+    transcoder_lr: float = 3e-3
+    l1_coefficient: float = 0.03
     top_examples: int = 10
     max_feature_nodes: int = 512
 
@@ -241,6 +242,30 @@ def transcoder_quality(
     }
 
 
+@torch.no_grad()
+def replacement_agreement(
+    model: HookedTransformer, transcoders: TranscoderSet, tokens: torch.Tensor
+) -> float:
+    """Fraction of rows whose three predicted answer digits stay the same when every MLP's
+    output is replaced by its transcoder's reconstruction (no error terms)."""
+    inputs: dict[int, torch.Tensor] = {}
+
+    def keep(acts: torch.Tensor, hook: HookPoint) -> None:
+        inputs[hook.layer()] = acts
+
+    def swap(acts: torch.Tensor, hook: HookPoint) -> torch.Tensor:
+        return transcoders.transcoders[hook.layer()](inputs[hook.layer()])
+
+    hooks: list[tuple[str, Callable[..., torch.Tensor | None]]] = []
+    for layer in range(model.cfg.n_layers):
+        hooks.append((f"blocks.{layer}.{FEATURE_INPUT_HOOK}", keep))
+        hooks.append((f"blocks.{layer}.{FEATURE_OUTPUT_HOOK}", swap))
+    answers = slice(PROMPT_LEN - 1, SEQ_LEN - 1)
+    original = model(tokens)[:, answers].argmax(-1)
+    replaced = model.run_with_hooks(tokens, fwd_hooks=hooks)[:, answers].argmax(-1)
+    return float((original == replaced).all(-1).float().mean())
+
+
 # -- autointerp -----------------------------------------------------------------------
 def _marked_text(row: Sequence[int], pos: int) -> str:
     """The example as text without <bos>, the token at ``pos`` wrapped in ``<< >>``."""
@@ -330,12 +355,7 @@ def write_autointerp(
                 "average_activation": round(float(positive.mean()), 5),
                 "top_examples": [_marked_text(tokens[r].tolist(), int(best_pos[r, idx]) + 1) for r in shown],
                 "top_examples_tks": [
-                    {
-                        "tokens": tokens[r].tolist(),
-                        "activations": [0.0, *(round(float(v), 4) for v in acts[r, :, idx])],
-                        "max_val": round(float(best[r, idx]), 5),
-                    }
-                    for r in shown
+                    {"tokens": tokens[r].tolist(), "max_val": round(float(best[r, idx]), 5)} for r in shown
                 ],
                 "top_activating_tokens": [
                     {
@@ -418,6 +438,7 @@ def build_bundle(out_dir: Path, cfg: TinyConfig | None = None) -> dict[str, obje
         scan="tiny-addition",
     )
     save_transcoders(transcoders, out_dir / "transcoders")
+    report["replacement_agreement"] = replacement_agreement(model, transcoders, tokens)
 
     write_autointerp(cfg, model, transcoders, tokens, out_dir / "autointerp")
 
