@@ -69,8 +69,9 @@ def test_t3_tokenizer_setting_wins_and_bad_ones_are_named(tmp_path: Path) -> Non
     assert resolve_tokenizer(TINY_DIR / "tokenizer") == TINY_DIR / "tokenizer" / "tokenizer.json"
     with pytest.raises(GraphFormatError, match=r"tokenizer\.json"):
         resolve_tokenizer(tmp_path)
-    with pytest.raises(GraphFormatError, match="Hugging Face cache"):
-        resolve_tokenizer("no-such-org/no-such-model-xyz")
+    for missing in ("no-such-org/no-such-model-xyz", str(tmp_path / "absent" / "folder")):
+        with pytest.raises(GraphFormatError, match="Hugging Face cache"):
+            resolve_tokenizer(missing)
     broken = tmp_path / "tokenizer.json"
     broken.write_text("{}", encoding="utf-8")
     with pytest.raises(GraphFormatError, match=r"tokenizer\.json"):
