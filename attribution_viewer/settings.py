@@ -56,6 +56,10 @@ class Settings:
     # Native copies of converted .pt graphs (keyed by path, size and modification time), so
     # that opening the same .pt again skips torch; None (or "none"): no cache.
     conversion_cache_dir: Path | None = USER_CACHE_DIR / "converted"
+    # Tokenizer naming the tokens of graphs that store ids only (circuit-tracer .pt): a local
+    # folder holding tokenizer.json, or a model name whose tokenizer is already in the Hugging
+    # Face cache (never downloaded). "": the graph's manifest's tokenizer, else "#<id>".
+    tokenizer: str = ""
     # Node-description files kept in memory (LRU).
     description_cache_size: int = 4096
     # Clustering defaults.

@@ -21,7 +21,7 @@ from attribution_viewer.app.cluster_panel import register_cluster_callbacks
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.export_controls import register_export_callbacks
 from attribution_viewer.app.page import build_page
-from attribution_viewer.companions import bind_companions
+from attribution_viewer.companions import bind_companions, graph_tokenizer
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore
 from attribution_viewer.settings import Settings
@@ -59,7 +59,10 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
         graph = store
     elif settings.graph_path is not None:
         graph = open_graph(
-            settings.graph_path, torch_in_subprocess=True, cache_dir=settings.conversion_cache_dir
+            settings.graph_path,
+            torch_in_subprocess=True,
+            cache_dir=settings.conversion_cache_dir,
+            tokenizer=graph_tokenizer(settings, settings.graph_path),
         )
     else:
         raise ValueError("settings.graph_path: expected a graph file, got none")
