@@ -20,7 +20,7 @@ TINY_DIR = PROJECT_ROOT / "data" / "tiny-addition"
 DEFAULTS = Settings(
     # The graph opened by default. Its descriptions and frequencies come from the
     # attribution-viewer.json manifest beside it (they apply to that graph only).
-    graph_path=TINY_DIR / "sum-37-45-tens.pt",
+    graph_path=TINY_DIR / "sum-37-45-tens.npz",
     # A description folder for every graph you open (None: each graph's own manifest).
     autointerp_dir=None,
     host="127.0.0.1",

@@ -33,7 +33,7 @@ def shipped_graphs() -> list[Path]:
 
 # -- the bundle as the app sees it (no torch in this process) ---------------------------
 def test_t1_default_graph_is_the_tiny_model() -> None:
-    assert DEFAULTS.graph_path == GRAPH
+    assert DEFAULTS.graph_path == GRAPH.with_suffix(".npz")
     found = find_companions(GRAPH)
     assert found.autointerp == TINY_DIR / "autointerp" / "features"
     assert found.frequencies == TINY_DIR / "autointerp" / "feature_frequency.json"
@@ -133,6 +133,16 @@ def test_t6_shipped_graph_is_what_attribute_produces(replacement, stem: str, tmp
     assert scale > 0
     np.testing.assert_allclose(b, a, rtol=0, atol=1e-5 * scale)
     np.testing.assert_allclose(recomputed.nodes.activation, shipped.nodes.activation, rtol=1e-5, atol=1e-6)
+
+
+def test_t6b_shipped_native_default_is_the_converted_pt() -> None:
+    """The default .npz is the default .pt converted (with token strings): nothing else."""
+    native = open_graph(TINY_DIR / "sum-37-45-tens.npz")
+    converted = open_graph(TINY_DIR / "sum-37-45-tens.pt", tokenizer=TINY_DIR / "tokenizer")
+    assert native.keys == converted.keys
+    assert native.prompt_tokens == converted.prompt_tokens == ("<bos>", "3", "7", "+", "4", "5", "=", "0")
+    np.testing.assert_array_equal(native.adjacency.toarray(), converted.adjacency.toarray())
+    np.testing.assert_array_equal(native.nodes.activation, converted.nodes.activation)
 
 
 def test_t7_descriptions_match_real_activations(replacement) -> None:

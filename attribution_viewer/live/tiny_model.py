@@ -47,6 +47,7 @@ from attribution_viewer.live.bundle import (
     save_model,
     save_transcoders,
 )
+from attribution_viewer.loaders import open_graph, save_native
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ GRAPH_PROMPTS = (
     ("sum-26-53-tens", "26+53=0"),
     ("sum-68-57-hundreds", "68+57="),
 )
+# The graph the viewer opens by default (written as .npz as well, see run_pipeline).
+DEFAULT_GRAPH = "sum-37-45-tens"
 
 
 @dataclass(frozen=True)
@@ -471,6 +474,10 @@ def build_bundle(out_dir: Path, cfg: TinyConfig | None = None) -> dict[str, obje
         graph = make_graph(replacement, prompt, cfg)
         graph.to_pt(str(out_dir / f"{stem}.pt"))  # type: ignore[attr-defined]
     report["attribution_seconds"] = round(time.perf_counter() - t0, 2)
+    # The default graph also in the native format (token strings decoded), so that the
+    # viewer opens it without torch; the .pt files stay circuit-tracer's own output.
+    default = out_dir / f"{DEFAULT_GRAPH}.pt"
+    save_native(open_graph(default, tokenizer=out_dir / "tokenizer"), default.with_suffix(".npz"))
     manifest = {
         "autointerp": "autointerp/features",
         "frequencies": "autointerp/feature_frequency.json",
