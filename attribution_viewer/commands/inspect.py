@@ -7,7 +7,8 @@
 :meth:`~attribution_viewer.model.GraphStore.summary` (``format, n_layers, n_tokens,
 n_features, n_errors, n_embeddings, n_logits, n_edges, weighted``); a file that cannot be
 read prints ``{"path", "error"}`` instead and the others still print. Without ``--json``
-the same counts form a table. ``--edges`` prints ``SOURCE<TAB>TARGET<TAB>WEIGHT`` per edge
+the same counts form a table, followed by one ``PATH  warning: ...`` line per repair the
+loader made (``warnings``: edges no forward pass can make, ambiguous node ids). ``--edges`` prints ``SOURCE<TAB>TARGET<TAB>WEIGHT`` per edge
 (canonical node keys, rows in source then target index order); the weight is
 ``repr(float(w))``, the shortest text that reads back to exactly the stored value (``1.0``
 for every edge of a mask-only graph). Exit code 2 when any file failed.
@@ -91,6 +92,7 @@ def _table(records: list[dict[str, Any]]) -> str:
         )
         for row in (header, *rows)
     ]
+    lines += [f"{r['path']}  warning: {w}" for r in records for w in r.get("warnings", ())]
     lines += [f"{r['path']}  error: {r['error']}" for r in records if "error" in r]
     return "\n".join(lines) + "\n"
 

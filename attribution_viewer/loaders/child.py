@@ -1,4 +1,4 @@
-"""Convert a graph file to the native format in a child process (``python -m ...child SRC DST``).
+"""Convert a graph file to the native format in a child process (``python -m ...child SRC DST MAX_BYTES``).
 
 Used by :func:`attribution_viewer.loaders.open_graph` with ``torch_in_subprocess=True`` so
 that a long-running server never imports torch. A bad file is reported on stdout as one
@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from attribution_viewer.errors import GraphFormatError, MissingDependencyError
+from attribution_viewer.limits import MAX_GRAPH_BYTES
 
 
 class ChildConversion:
@@ -22,10 +23,10 @@ class ChildConversion:
     Starting it early lets the caller do other work (importing Dash) while torch loads.
     """
 
-    def __init__(self, source: str | Path, target: str | Path) -> None:
+    def __init__(self, source: str | Path, target: str | Path, max_bytes: int = MAX_GRAPH_BYTES) -> None:
         self.source = source
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "attribution_viewer.loaders.child", str(source), str(target)],
+            [sys.executable, "-m", "attribution_viewer.loaders.child", str(source), str(target), str(max_bytes)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -48,9 +49,9 @@ class ChildConversion:
 def main(argv: list[str]) -> int:
     from attribution_viewer.loaders import open_graph, save_native
 
-    source, target = argv
+    source, target, max_bytes = argv
     try:
-        save_native(open_graph(source), target)
+        save_native(open_graph(source, max_bytes=int(max_bytes)), target)
     except GraphFormatError as exc:
         sys.stdout.write(
             json.dumps({"path": exc.path, "key": exc.key, "expected": exc.expected, "got": exc.got})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import logging
+import pickle
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
@@ -111,6 +112,14 @@ def load_torch_payload(path: str | Path, data: bytes) -> Any:
     try:
         with torch.serialization.safe_globals(stand_ins):
             return torch.load(buffer, weights_only=True, map_location="cpu")
+    except pickle.UnpicklingError as exc:
+        # torch's own message suggests weights_only=False, i.e. running the file's code: never.
+        raise GraphFormatError(
+            path,
+            "",
+            "a torch.save file of tensors and plain containers",
+            "pickled code or objects a safe load refuses (refused, nothing from the file was run)",
+        ) from exc
     except Exception as exc:
         raise GraphFormatError(
             path, "", "a complete torch.save file of tensors and plain containers", str(exc)
