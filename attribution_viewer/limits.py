@@ -14,8 +14,10 @@ MAX_GRAPH_BYTES = 1 << 30
 MAX_REQUEST_BYTES = 20 << 20
 # Largest inflated size of one URL state value (labels=, clusters=).
 MAX_URL_STATE_BYTES = 256 << 10
-# Largest export figure side in CSS pixels, and largest PNG side in device pixels.
-MAX_EXPORT_SIDE_PX = 4000
-MAX_EXPORT_PIXELS_SIDE = 8000
-# Seconds an export may take before it is abandoned.
+# Largest exported figure side in output pixels (CSS px for PDF / SVG, device px for PNG);
+# headless Chromium stops producing PNGs somewhere above 8000 px.
+MAX_EXPORT_PX = 4096
+# Seconds an export may take before its child process is stopped.
 EXPORT_TIMEOUT_S = 60.0
+# Host header values served by default: this machine's own names only.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")

@@ -59,7 +59,10 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
         graph = store
     elif settings.graph_path is not None:
         graph = open_graph(
-            settings.graph_path, torch_in_subprocess=True, cache_dir=settings.conversion_cache_dir
+            settings.graph_path,
+            torch_in_subprocess=True,
+            cache_dir=settings.conversion_cache_dir,
+            max_bytes=settings.max_graph_bytes,
         )
     else:
         raise ValueError("settings.graph_path: expected a graph file, got none")

@@ -5,10 +5,11 @@
 
 ``--json`` prints one JSON object per file and line: ``path`` plus
 :meth:`~attribution_viewer.model.GraphStore.summary` (``format, n_layers, n_tokens,
-n_features, n_errors, n_embeddings, n_logits, n_edges, weighted``); a file that cannot be
-read prints ``{"path", "error"}`` instead and the others still print. Without ``--json``
-the same counts form a table, followed by one ``PATH  warning: ...`` line per repair the
-loader made (``warnings``: edges no forward pass can make, ambiguous node ids). ``--edges`` prints ``SOURCE<TAB>TARGET<TAB>WEIGHT`` per edge
+n_features, n_errors, n_embeddings, n_logits, n_edges, weighted, warnings``); ``warnings``
+lists the repairs the loader made (edges no forward pass can make, ambiguous node ids). A
+file that cannot be read prints ``{"path", "error"}`` instead and the others still print.
+Without ``--json`` the same counts form a table, followed by one ``PATH  warning: ...``
+line per repair. ``--edges`` prints ``SOURCE<TAB>TARGET<TAB>WEIGHT`` per edge
 (canonical node keys, rows in source then target index order); the weight is
 ``repr(float(w))``, the shortest text that reads back to exactly the stored value (``1.0``
 for every edge of a mask-only graph). Exit code 2 when any file failed.

@@ -26,7 +26,14 @@ class ChildConversion:
     def __init__(self, source: str | Path, target: str | Path, max_bytes: int = MAX_GRAPH_BYTES) -> None:
         self.source = source
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "attribution_viewer.loaders.child", str(source), str(target), str(max_bytes)],
+            [
+                sys.executable,
+                "-m",
+                "attribution_viewer.loaders.child",
+                str(source),
+                str(target),
+                str(max_bytes),
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -177,11 +177,16 @@ def _member_headers(path: str | Path, archive: zipfile.ZipFile, max_bytes: int) 
             else:
                 raise GraphFormatError(path, name, "a .npy header of version 1.0 or 2.0", str(version))
         if dtype.hasobject:
-            raise GraphFormatError(path, name, "a numeric, bool or unicode array (no pickled objects)", str(dtype))
+            raise GraphFormatError(
+                path, name, "a numeric, bool or unicode array (no pickled objects)", str(dtype)
+            )
         nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
         if nbytes > info.file_size:
             raise GraphFormatError(
-                path, name, f"an array that fits in its {info.file_size:,}-byte member", f"header claims {nbytes:,} bytes"
+                path,
+                name,
+                f"an array that fits in its {info.file_size:,}-byte member",
+                f"header claims {nbytes:,} bytes",
             )
         total += info.file_size
         if total > max_bytes:
@@ -198,7 +203,8 @@ def _check_shapes(path: str | Path, headers: Mapping[str, _Header]) -> None:
     if len(kind_shape) != 1:
         return  # store_from_arrays names the missing or malformed array
     n = kind_shape[0]
-    expected = {name: (n,) for name in _NODE_COLUMNS} | {"adj_indptr": (n + 1,)}
+    expected: dict[str, tuple[int, ...]] = {name: (n,) for name in _NODE_COLUMNS}
+    expected["adj_indptr"] = (n + 1,)
     if "adj_indices" in headers:
         expected["adj_data"] = headers["adj_indices"][1]
     for name, shape in expected.items():
@@ -339,7 +345,10 @@ def store_from_arrays(path: str | Path, arrays: Mapping[str, np.ndarray]) -> Gra
         warnings = tuple(str(w) for w in meta.get("warnings", []))
     except (TypeError, ValueError) as exc:
         raise GraphFormatError(
-            path, "meta", "metadata, supernodes [[label, [keys]]], pinned [keys] and warnings [text]", repr(exc)
+            path,
+            "meta",
+            "metadata, supernodes [[label, [keys]]], pinned [keys] and warnings [text]",
+            repr(exc),
         ) from exc
 
     nodes = NodeTable(

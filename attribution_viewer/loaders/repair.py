@@ -41,9 +41,7 @@ def impossible_edges(store: GraphStore) -> ImpossibleEdges:
     layer, pos = store.nodes.layer, store.nodes.pos
     backward_layer = layer[targets] <= layer[sources]
     backward_pos = pos[targets] < pos[sources]
-    return ImpossibleEdges(
-        backward_layer | backward_pos, int(backward_layer.sum()), int(backward_pos.sum())
-    )
+    return ImpossibleEdges(backward_layer | backward_pos, int(backward_layer.sum()), int(backward_pos.sum()))
 
 
 def drop_impossible_edges(store: GraphStore) -> GraphStore:

@@ -44,7 +44,10 @@ def _check_stat(path: str | Path, st: os.stat_result, max_bytes: int) -> None:
         raise GraphFormatError(path, "", "a regular file", _kind(st.st_mode))
     if st.st_size > max_bytes:
         raise GraphFormatError(
-            path, "", f"a file of at most {max_bytes:,} bytes (setting max_graph_bytes)", f"{st.st_size:,} bytes"
+            path,
+            "",
+            f"a file of at most {max_bytes:,} bytes (setting max_graph_bytes)",
+            f"{st.st_size:,} bytes",
         )
 
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import io
 import logging
-import pickle
 from collections.abc import Mapping
 from pathlib import Path
+from pickle import UnpicklingError  # noqa: TID251 - the exception class only; nothing is unpickled here
 from types import ModuleType
 from typing import Any
 
@@ -112,7 +112,7 @@ def load_torch_payload(path: str | Path, data: bytes) -> Any:
     try:
         with torch.serialization.safe_globals(stand_ins):
             return torch.load(buffer, weights_only=True, map_location="cpu")
-    except pickle.UnpicklingError as exc:
+    except UnpicklingError as exc:
         # torch's own message suggests weights_only=False, i.e. running the file's code: never.
         raise GraphFormatError(
             path,
