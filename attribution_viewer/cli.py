@@ -14,7 +14,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from attribution_viewer.errors import GraphFormatError, MissingDependencyError
+from attribution_viewer.errors import ExportError, GraphFormatError, MissingDependencyError
 
 COMMANDS = ("inspect", "convert", "cluster", "export", "autointerp")
 EXIT_BAD_INPUT = 2
@@ -37,6 +37,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("attribution_viewer").setLevel(logging.DEBUG)
     try:
         return int(args.func(args))
-    except (GraphFormatError, MissingDependencyError) as exc:
+    except (GraphFormatError, MissingDependencyError, ExportError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_BAD_INPUT

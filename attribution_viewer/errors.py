@@ -35,6 +35,10 @@ class MissingDependencyError(RuntimeError):
     """An optional dependency needed for this input is not installed."""
 
 
+class ExportError(ValueError):
+    """An export was refused or failed: beyond a size limit, timed out, busy, bad output."""
+
+
 # Longest ``got`` text kept in a message (a library's exception text can be pages long).
 MAX_DETAIL_CHARS = 300
 

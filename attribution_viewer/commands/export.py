@@ -3,14 +3,16 @@
     python -m attribution_viewer export GRAPH --out FILE [--format pdf|svg|png|json]
         [--preset one-column|two-column] [--width PX --height PX --font-size PX]
         [--title TEXT] [--show-labels] [--node-threshold X] [--show-errors]
-        [--clusters] [--scale S]
+        [--clusters] [--scale S] [--max-px N] [--timeout S]
 
 The figure shows what the app shows for the same settings: nodes within the cumulative
 influence ``--node-threshold`` (default: the graph's own, else 0.8), embeddings and logits,
 errors with ``--show-errors``; the graph's supernodes are highlighted as clusters
 (``--clusters`` draws the cluster-level graph of them instead). ``--show-labels`` writes
 the file's node labels beside the nodes. The format defaults to the extension of
-``--out``. Sizes are CSS pixels (96 per inch); ``--scale`` multiplies PNG resolution.
+``--out``. Sizes are CSS pixels (96 per inch); ``--scale`` multiplies PNG resolution. A
+figure larger than ``--max-px`` on a side (device pixels for PNG) is refused before the
+graph is read, and rendering is stopped after ``--timeout`` seconds: one line, exit code 2.
 """
 
 from __future__ import annotations
@@ -20,7 +22,15 @@ import logging
 import time
 from pathlib import Path
 
-from attribution_viewer.export.exporter import EXPORT_FORMATS, ExportFormat, export_bytes
+from attribution_viewer.errors import ExportError
+from attribution_viewer.export.exporter import (
+    DEFAULT_LIMITS,
+    EXPORT_FORMATS,
+    ExportFormat,
+    ExportLimits,
+    check_size,
+    export_bytes,
+)
 from attribution_viewer.export.print_figure import PrintOptions, PrintView
 from attribution_viewer.figures import ClusterHighlight, build_scene
 from attribution_viewer.loaders import open_graph
@@ -52,6 +62,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--show-errors", action="store_true", help="draw error nodes")
     parser.add_argument("--clusters", action="store_true", help="draw the graph of the supernodes instead")
     parser.add_argument("--scale", type=float, default=2.0, help="PNG pixel density multiplier (default 2)")
+    parser.add_argument(
+        "--max-px",
+        type=int,
+        default=DEFAULT_LIMITS.max_px,
+        help="largest output side in pixels (default %(default)s)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_LIMITS.timeout_s,
+        help="seconds before rendering is stopped (default %(default)s)",
+    )
     parser.set_defaults(func=run, parser=parser)
 
 
@@ -88,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
     if args.node_threshold is not None and not 0 < args.node_threshold <= 1:
         parser.error(f"--node-threshold must be within (0, 1], got {args.node_threshold}")
 
+    limits = ExportLimits(args.max_px, args.timeout)
+    check_size(options, fmt, args.scale, limits.max_px)  # before any work
     store = open_graph(args.graph)
     threshold = default_prune_threshold(store) if args.node_threshold is None else args.node_threshold
     view = ViewState(prune_threshold=threshold, show_errors=args.show_errors, pinned=store.pinned)
@@ -107,7 +131,10 @@ def run(args: argparse.Namespace) -> int:
             cluster_view=args.clusters,
             pinned=store.pinned,
             scale=args.scale,
+            limits=limits,
         )
+    except ExportError:
+        raise  # too large, timed out: cli.main prints it as one line (exit 2)
     except ValueError as exc:
         parser.error(str(exc))
     args.out.write_bytes(data)
