@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    store = open_graph(args.source)
+    store = open_graph(args.source, max_bytes=args.max_graph_bytes)
     out = save_native(store, args.target)
     sys.stdout.write(f"wrote {out} ({store.n_nodes} nodes, {store.n_edges} edges)\n")
     return 0

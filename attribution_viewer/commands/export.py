@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
 
     limits = ExportLimits(args.max_px, args.timeout)
     check_size(options, fmt, args.scale, limits.max_px)  # before any work
-    store = open_graph(args.graph)
+    store = open_graph(args.graph, max_bytes=args.max_graph_bytes)
     threshold = default_prune_threshold(store) if args.node_threshold is None else args.node_threshold
     view = ViewState(prune_threshold=threshold, show_errors=args.show_errors, pinned=store.pinned)
     scene = build_scene(store, view, None)

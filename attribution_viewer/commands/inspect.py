@@ -27,6 +27,7 @@ import numpy as np
 
 from attribution_viewer.cli import EXIT_BAD_INPUT
 from attribution_viewer.errors import GraphFormatError, MissingDependencyError
+from attribution_viewer.limits import MAX_GRAPH_BYTES
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore
 
@@ -55,10 +56,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run, parser=parser)
 
 
-def inspect_record(path: str) -> dict[str, Any]:
+def inspect_record(path: str, max_bytes: int = MAX_GRAPH_BYTES) -> dict[str, Any]:
     """``{"path", **summary}`` of one file, or ``{"path", "error"}`` when it cannot be read."""
     try:
-        return {"path": path, **open_graph(path).summary()}
+        return {"path": path, **open_graph(path, max_bytes=max_bytes).summary()}
     except (GraphFormatError, MissingDependencyError) as exc:
         return {"path": path, "error": str(exc)}
 
@@ -102,10 +103,10 @@ def run(args: argparse.Namespace) -> int:
     if args.edges:
         if len(args.paths) != 1:
             args.parser.error("--edges takes exactly one PATH")
-        for chunk in edge_lines(open_graph(args.paths[0])):
+        for chunk in edge_lines(open_graph(args.paths[0], max_bytes=args.max_graph_bytes)):
             sys.stdout.write(chunk)
         return 0
-    records = [inspect_record(p) for p in args.paths]
+    records = [inspect_record(p, args.max_graph_bytes) for p in args.paths]
     if args.json:
         sys.stdout.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
     else:
