@@ -34,8 +34,10 @@ from attribution_viewer.errors import GraphFormatError
 from attribution_viewer.limits import MAX_GRAPH_BYTES
 from attribution_viewer.loaders import circuit_tracer_pt, graph_json, legacy_clt, native
 from attribution_viewer.loaders.native import load_native, save_native
+from attribution_viewer.loaders.pickle_scan import check_pickle_globals
 from attribution_viewer.loaders.repair import drop_impossible_edges
 from attribution_viewer.loaders.safe_io import check_regular_file, read_regular_file
+from attribution_viewer.loaders.torch_io import STAND_IN_PACKAGES
 from attribution_viewer.model import GraphStore
 
 log = logging.getLogger(__name__)
@@ -198,6 +200,8 @@ def begin_open_graph(
 
         return read
 
+    # Refuse a pickle naming code now (milliseconds), not after the child imported torch.
+    check_pickle_globals(path, read_regular_file(path, max_bytes), STAND_IN_PACKAGES)
     cached = cached_conversion_path(path, cache_dir) if cache_dir is not None else None
     if cached is not None and cached.exists():
         try:

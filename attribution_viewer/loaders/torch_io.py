@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from attribution_viewer.errors import GraphFormatError, MissingDependencyError
+from attribution_viewer.loaders.pickle_scan import check_pickle_globals
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ def _stand_ins(path: str | Path, torch: ModuleType, buffer: io.BytesIO) -> list[
 
 def load_torch_payload(path: str | Path, data: bytes) -> Any:
     """Unpickle ``data`` (the bytes of ``path``) safely on the CPU."""
+    check_pickle_globals(path, data, STAND_IN_PACKAGES)  # fast refusal, before importing torch
     torch = require_torch()
     buffer = io.BytesIO(data)
     stand_ins = _stand_ins(path, torch, buffer)
