@@ -95,7 +95,7 @@ def test_rp3_dense_mask_opens_renders_exports_and_reports(dense_mask: Path, tmp_
     # The app's figure of the default view: nodes drawn, edges on the canvas layer.
     ctx = AppContext(settings=Settings(), store=store)
     figure, scene = full_figure(ctx, ViewControls(None, None, [], None, None, [], {}), [], None)
-    assert int(scene.visible.sum()) > 10 and len(figure.data) > 0
+    assert int(scene.visible.sum()) > 10 and len(figure.to_plotly_json()["data"]) > 0
     assert int(scene.drawn.sum()) > 0 and base_edge_layer(store, scene.layout, scene.drawn) is not None
     # The app's path: converted in a child process, the warning survives the native copy.
     via_child = open_graph(dense_mask, torch_in_subprocess=True)
