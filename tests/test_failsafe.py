@@ -1,0 +1,58 @@
+"""Guarded callbacks and bounded JSON: exact behaviour of the pure helpers."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from dash.exceptions import PreventUpdate
+
+from attribution_viewer import bounded_json
+from attribution_viewer.app.failsafe import error_figure, error_panel, guard
+
+
+def test_fs1_failure_shown_cached_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    calls: list[int] = []
+
+    def draw(x: int) -> str:
+        calls.append(x)
+        if x < 0:
+            raise RuntimeError("influence did not converge\nafter 1000 products")
+        return f"figure {x}"
+
+    guarded = guard(draw, "draw the graph", lambda message: ("fallback", message))
+    with caplog.at_level(logging.ERROR, logger="attribution_viewer.app.failsafe"):
+        first = guarded(-1)
+        again = guarded(-1)
+        other = guarded(-2)
+    message = "Could not draw the graph: RuntimeError: influence did not converge after 1000 products"
+    assert first == again == other == ("fallback", message)
+    assert calls == [-1, -2]  # the same arguments again: the failure is remembered, not recomputed
+    assert [r.getMessage() for r in caplog.records] == [f"{message} (shown in the page; logged once)"]
+    assert guarded(3) == "figure 3"
+
+
+def test_fs2_prevent_update_passes_through() -> None:
+    def skip() -> None:
+        raise PreventUpdate
+
+    with pytest.raises(PreventUpdate):
+        guard(skip, "x", lambda m: m)()
+
+
+def test_fs3_error_outputs_carry_the_message() -> None:
+    figure = error_figure("Could not draw")
+    assert figure["layout"]["annotations"][0]["text"] == "Could not draw"
+    assert figure["layout"]["xaxis"] == {"visible": False}
+    assert error_panel("bad")[0].children == "bad"
+
+
+def test_fs4_json_depth() -> None:
+    assert bounded_json.json_depth(b'[1, {"a": "[[[[ {{"}, [[]]]') == 3
+    assert bounded_json.json_depth(b'"\\"[[[["') == 0
+    assert bounded_json.json_depth(b"  17 ") == 0
+    assert bounded_json.loads(b"[" * 64 + b"]" * 64) is not None
+    with pytest.raises(ValueError, match="JSON nested 65 levels deep"):
+        bounded_json.loads("[" * 65 + "]" * 65)
+    with pytest.raises(ValueError, match="JSON nested 100000 levels deep"):
+        bounded_json.loads(b"{" * 100_000)
