@@ -23,7 +23,7 @@ import pytest
 
 from attribution_viewer.app import create_app
 from attribution_viewer.server import harden, host_allowed, host_name, make_server
-from attribution_viewer.settings import Settings
+from attribution_viewer.settings import Settings, resolve_settings
 from attribution_viewer.view import encode_blob
 from tests.conftest import EXAMPLE_DIR, PROJECT_ROOT
 
@@ -184,3 +184,16 @@ def test_sv7_gunicorn_workers_behind_a_proxy() -> None:
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+
+
+def test_sv8_limit_settings_parse_and_validate() -> None:
+    env = {"ATTRVIEW_ALLOWED_HOSTS": "viewer.lab.example, localhost", "ATTRVIEW_MAX_REQUEST_BYTES": "4096"}
+    resolved = resolve_settings(None, env)
+    assert resolved.allowed_hosts == ("viewer.lab.example", "localhost")
+    assert resolved.max_request_bytes == 4096
+    with pytest.raises(ValueError, match=r"settings\.max_graph_bytes: expected >= 1024, got 10"):
+        Settings(max_graph_bytes=10)
+    with pytest.raises(ValueError, match=r"settings\.export_timeout_s: expected > 0 seconds"):
+        Settings(export_timeout_s=0)
+    with pytest.raises(ValueError, match=r"settings\.allowed_hosts"):
+        resolve_settings(None, {"ATTRVIEW_ALLOWED_HOSTS": " , "})
