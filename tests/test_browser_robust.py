@@ -23,7 +23,7 @@ from browser_helpers import (
     wait_until,
     wait_until_settled,
 )
-from conftest import EXAMPLE_DIR, real_graph
+from conftest import EXAMPLE_DIR
 
 from attribution_viewer.app import create_app
 from attribution_viewer.loaders import open_graph
@@ -32,17 +32,6 @@ from attribution_viewer.server import harden
 from attribution_viewer.settings import Settings
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def dense_mask(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch = pytest.importorskip("torch")
-    payload = torch.load(real_graph("clt_b_mask__category_20_de.pt"), weights_only=True, map_location="cpu")
-    payload["sparse_pruned_adj"] = torch.ones_like(payload["sparse_pruned_adj"])
-    payload["edge_mask"] = torch.ones_like(payload["edge_mask"])
-    path = tmp_path_factory.mktemp("dense") / "dense_mask.pt"
-    torch.save(payload, path)
-    return path
 
 
 def test_rb1_dense_mask_in_the_hardened_app(dash_duo: Any, dense_mask: Path) -> None:

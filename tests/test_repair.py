@@ -26,11 +26,6 @@ from attribution_viewer.loaders.repair import drop_impossible_edges, impossible_
 from attribution_viewer.settings import Settings
 from attribution_viewer.view import ViewState, default_prune_threshold
 from tests.builders import TINY_EDGES, build_tiny_store
-from tests.conftest import real_graph
-
-torch = pytest.importorskip("torch")
-
-DENSE_SOURCE = "clt_b_mask__category_20_de.pt"
 
 
 def test_rp1_exact_counts_on_a_tiny_graph() -> None:
@@ -59,17 +54,6 @@ def test_rp2_no_real_graph_loses_an_edge(real_graph_path: Path) -> None:
     store = open_graph(real_graph_path)
     assert int(impossible_edges(store).mask.sum()) == 0
     assert store.warnings == ()
-
-
-@pytest.fixture(scope="module")
-def dense_mask(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real B-mask graph with every mask entry set to 1 (nodes² edges, cycles)."""
-    payload = torch.load(real_graph(DENSE_SOURCE), weights_only=True, map_location="cpu")
-    payload["sparse_pruned_adj"] = torch.ones_like(payload["sparse_pruned_adj"])
-    payload["edge_mask"] = torch.ones_like(payload["edge_mask"])
-    path = tmp_path_factory.mktemp("dense") / "dense_mask.pt"
-    torch.save(payload, path)
-    return path
 
 
 def _expected_impossible(store_nodes_layer: np.ndarray, store_nodes_pos: np.ndarray) -> tuple[int, int, int]:
