@@ -1,14 +1,20 @@
-"""Guarded callbacks and bounded JSON: exact behaviour of the pure helpers."""
+"""Guarded callbacks, bounded JSON and uploads: a failure is a message, never an exception."""
 
 from __future__ import annotations
 
+import base64
 import logging
 
 import pytest
 from dash.exceptions import PreventUpdate
+from test_clustering_core import two_circuits
 
 from attribution_viewer import bounded_json
+from attribution_viewer.app.cluster_panel import ActionInputs, apply_action
+from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.failsafe import error_figure, error_panel, guard
+from attribution_viewer.clustering import ClusterState
+from attribution_viewer.settings import Settings
 
 
 def test_fs1_failure_shown_cached_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
@@ -56,3 +62,16 @@ def test_fs4_json_depth() -> None:
         bounded_json.loads("[" * 65 + "]" * 65)
     with pytest.raises(ValueError, match="JSON nested 100000 levels deep"):
         bounded_json.loads(b"{" * 100_000)
+
+
+def test_fs5_deeply_nested_cluster_upload_is_a_status_line() -> None:
+    """An uploaded cluster file nested 100,000 levels deep: a message, never an exception."""
+    ctx = AppContext(settings=Settings(autointerp_dir=None), store=two_circuits())
+    nested = base64.b64encode(b'{"clusters": ' + b"[" * 100_000 + b"]" * 100_000 + b"}").decode()
+    upload = ActionInputs(
+        "auto", None, None, None, None, None, None, None, [], f"data:;base64,{nested}", "deep.json"
+    )
+    result = apply_action(ctx, "cluster-upload", ClusterState(), upload)
+    assert result.state is None
+    expected = "deep.json: expected a complete JSON document, got JSON nested 100001 levels deep"
+    assert result.message == expected + " (at most 64 accepted)"
