@@ -6,10 +6,13 @@ import base64
 import logging
 
 import pytest
+from builders import build_tiny_store
 from dash.exceptions import PreventUpdate
+from test_app_reads import call_callback
 from test_clustering_core import two_circuits
 
 from attribution_viewer import bounded_json
+from attribution_viewer.app import create_app
 from attribution_viewer.app.cluster_panel import ActionInputs, apply_action
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.failsafe import error_figure, error_panel, guard
@@ -75,3 +78,21 @@ def test_fs5_deeply_nested_cluster_upload_is_a_status_line() -> None:
     assert result.state is None
     expected = "deep.json: expected a complete JSON document, got JSON nested 100001 levels deep"
     assert result.message == expected + " (at most 64 accepted)"
+
+
+def test_fs6_a_failing_figure_callback_answers_with_a_message(caplog: pytest.LogCaptureFixture) -> None:
+    """A graph built by hand with a cycle (no loader repaired it): influence cannot converge.
+    The figure callback answers 200 with a figure that says so, twice, logging it once."""
+    cycle = [("F:0:0:7", "F:1:1:9", 1.0), ("F:1:1:9", "F:0:0:7", 1.0), ("F:1:1:9", "L:0", 3.0)]
+    cyclic = build_tiny_store(edges=cycle)
+    client = create_app(Settings(autointerp_dir=None), cyclic).server.test_client()
+    output = "..attribution-graph.figure...shown-counts.children...figure-signature.data...edge-layer.data.."
+    values = {"prune-slider.value": 0.8, "node-size.value": 10, "error-toggle.value": []}
+    with caplog.at_level(logging.ERROR, logger="attribution_viewer.app.failsafe"):
+        answers = [call_callback(client, output, values, "prune-slider.value") for _ in range(2)]
+    assert answers[0] == answers[1]
+    figure = answers[0]["attribution-graph"]["figure"]
+    message = figure["layout"]["annotations"][0]["text"]
+    assert message.startswith("Could not draw the graph: RuntimeError: influence did not converge")
+    assert answers[0]["shown-counts"]["children"] == message
+    assert len(caplog.records) == 1
