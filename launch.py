@@ -2,8 +2,9 @@
 
 Defaults come from ``config/settings.py``; environment variables ``ATTRVIEW_<FIELD>``
 override them, and flags override both. The server binds 127.0.0.1 with debug off unless
-asked otherwise. Bad input prints one line naming the file, the key and what was expected,
-and exits with code 2.
+asked otherwise, on waitress (Flask's development server only with ``--debug``), hardened
+by :mod:`attribution_viewer.server`. Bad input prints one line naming the file, the key and
+what was expected, and exits with code 2.
 """
 
 from __future__ import annotations
@@ -52,7 +53,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8050)")
-    parser.add_argument("--debug", action="store_true", default=None, help="Dash debug mode (off by default)")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=None,
+        help="Dash debug mode on Flask's development server (off by default: waitress)",
+    )
+    parser.add_argument(
+        "--allowed-hosts",
+        dest="allowed_hosts",
+        help="comma-separated Host names served (default localhost names; '*' = any)",
+    )
+    parser.add_argument("--max-graph-bytes", dest="max_graph_bytes", type=int, help="largest graph file read")
+    parser.add_argument(
+        "--max-request-bytes", dest="max_request_bytes", type=int, help="largest request body (413 beyond)"
+    )
+    parser.add_argument(
+        "--threads", dest="server_threads", type=int, help="waitress worker threads (default 8)"
+    )
     parser.add_argument(
         "--show-errors",
         dest="show_errors",
@@ -134,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             torch_in_subprocess=True,
             cache_dir=settings.conversion_cache_dir,
             tokenizer=graph_tokenizer(settings, settings.graph_path),
+            max_bytes=settings.max_graph_bytes,
         )
         from attribution_viewer.app import create_app
 
@@ -146,11 +165,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (GraphFormatError, MissingDependencyError, ValueError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
+    from attribution_viewer.server import serve
+
     url = f"http://{settings.host}:{settings.port}/"
     log.info("serving %s on %s", settings.graph_path, url)
     if settings.open_browser:
         open_when_up(url, settings.host, settings.port)
-    app.run(host=settings.host, port=settings.port, debug=settings.debug, use_reloader=False)
+    serve(app, settings)
     return 0
 
 

@@ -217,6 +217,9 @@ class GraphStore:
     node_mask: np.ndarray | None = None
     supernodes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     pinned: tuple[str, ...] = ()
+    # What the loader had to repair to open the file (dropped edges, ambiguous ids, ...),
+    # one sentence each; shown by ``inspect`` and as a notice in the app.
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         n = len(self.nodes)
@@ -381,6 +384,7 @@ class GraphStore:
             "n_logits": self.count(NodeKind.LOGIT),
             "n_edges": self.n_edges,
             "weighted": self.weighted,
+            "warnings": list(self.warnings),
         }
 
 

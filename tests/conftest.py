@@ -46,3 +46,15 @@ def real_graph_path(request: pytest.FixtureRequest) -> Path:
 def pytest_setup_options():
     """Chrome options for dash_duo: the system Chromium, headless, no network chatter."""
     return chrome_options(1500, 950)
+
+
+@pytest.fixture(scope="session")
+def dense_mask(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``clt_b_mask__category_20_de.pt`` with every mask entry set to 1 (nodes² edges, cycles)."""
+    torch = pytest.importorskip("torch")
+    payload = torch.load(real_graph("clt_b_mask__category_20_de.pt"), weights_only=True, map_location="cpu")
+    payload["sparse_pruned_adj"] = torch.ones_like(payload["sparse_pruned_adj"])
+    payload["edge_mask"] = torch.ones_like(payload["edge_mask"])
+    path = tmp_path_factory.mktemp("dense") / "dense_mask.pt"
+    torch.save(payload, path)
+    return path

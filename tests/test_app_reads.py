@@ -42,13 +42,13 @@ def call_callback(client: Any, output: str, values: dict[str, Any], changed: str
 @pytest.fixture
 def counted_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     reads: list[str] = []
-    original = loaders._read
+    original = loaders.read_regular_file
 
-    def counting(path: Any) -> bytes:
+    def counting(path: Any, max_bytes: int) -> bytes:
         reads.append(str(path))
-        return original(path)
+        return original(path, max_bytes)
 
-    monkeypatch.setattr(loaders, "_read", counting)
+    monkeypatch.setattr(loaders, "read_regular_file", counting)
     return reads
 
 

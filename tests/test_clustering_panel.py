@@ -135,4 +135,4 @@ def test_cp5_layout_and_callbacks_register() -> None:
     for needed in ("cluster-state.data", "cluster-list.children", "cluster-download.data"):
         assert needed in outputs
     layout_json = json.dumps(app.layout, cls=PlotlyJSONEncoder)
-    assert '"storage_type": "local"' in layout_json and '"value": 12' in layout_json
+    assert '"storage_type": "session"' in layout_json and '"value": 12' in layout_json

@@ -42,7 +42,7 @@ def example_store() -> GraphStore:
 def render(
     store: GraphStore, fmt: ExportFormat, options: PrintOptions, *, cluster_view: bool = False
 ) -> bytes:
-    """Export the app's default view of ``store`` (sharing one browser between tests)."""
+    """Export the app's default view of ``store``."""
     scene = build_scene(store, ViewState(prune_threshold=default_prune_threshold(store)), None)
     features = np.flatnonzero(scene.visible & (store.nodes.kind == NodeKind.FEATURE))
     clusters = (
@@ -50,7 +50,7 @@ def render(
         ClusterHighlight("late group", "#4363d8", tuple(features[-4:].tolist())),
     )
     view = PrintView(visible=scene.visible, clusters=clusters, selected=int(features[-1]))
-    return export_bytes(store, scene.layout, view, options, fmt, cluster_view=cluster_view, keep_browser=True)
+    return export_bytes(store, scene.layout, view, options, fmt, cluster_view=cluster_view)
 
 
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:

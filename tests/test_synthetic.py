@@ -75,6 +75,7 @@ def test_sy02_sizes_as_requested(small: GraphStore) -> None:
         "n_logits": 4,
         "n_edges": 2500,
         "weighted": True,
+        "warnings": [],
     }
     assert small.nodes.feature_idx[small.kind_slices[NodeKind.FEATURE]].max() < 512
 

@@ -63,6 +63,7 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
             torch_in_subprocess=True,
             cache_dir=settings.conversion_cache_dir,
             tokenizer=graph_tokenizer(settings, settings.graph_path),
+            max_bytes=settings.max_graph_bytes,
         )
     else:
         raise ValueError("settings.graph_path: expected a graph file, got none")

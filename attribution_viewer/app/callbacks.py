@@ -28,6 +28,7 @@ from dash import ALL, ClientsideFunction, Dash, Input, Output, Patch, State, ctx
 
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import VIEW_CONTROLS, ViewControls, view_dependencies
+from attribution_viewer.app.failsafe import error_figure, error_panel, guard
 from attribution_viewer.app.figure_view import clusters_key, compose, full_figure
 from attribution_viewer.app.panel import empty_panel, node_panel_children
 from attribution_viewer.clustering.state import validate_state
@@ -100,7 +101,7 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         Input("search-results", "data"),
         Input("token-focus", "data"),
         State("figure-signature", "data"),
-    )(update_figure)
+    )(guard(update_figure, "draw the graph", lambda m: (error_figure(m), m, None, None)))
 
     def update_clusters(
         cluster_state: dict[str, Any] | None, signature: str | None, drawn: str | None, *values: Any
@@ -127,7 +128,7 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         State("drawn-clusters", "data"),
         *view_dependencies(State),
         prevent_initial_call=True,
-    )(update_clusters)
+    )(guard(update_clusters, "draw the clusters", lambda m: (no_update, no_update)))
 
     def update_selection(*values: Any) -> dict[str, Any] | None:
         controls = ViewControls(*values)
@@ -142,7 +143,7 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
     app.callback(
         Output("selection-layer", "data"),
         *view_dependencies(selected_from="panel-node"),
-    )(update_selection)
+    )(guard(update_selection, "draw the selection", lambda m: None))
 
     # Edges and the selection: drawn on a canvas under the figure by assets/app.js.
     app.clientside_callback(
@@ -186,7 +187,7 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         Input("selected-node", "data"),
         Input("node-labels", "data"),
         Input("pinned-nodes", "data"),
-    )(render_panel)
+    )(guard(render_panel, "show this node", error_panel))
 
     app.clientside_callback(
         ClientsideFunction(CLIENTSIDE, "togglePin"),

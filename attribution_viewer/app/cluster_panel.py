@@ -1,7 +1,9 @@
 """The cluster panel: automatic clustering, manual editing, a list and a cluster-level graph.
 
-All state lives in the browser in ``dcc.Store(id="cluster-state", storage_type="local")``
-(the JSON of :class:`~attribution_viewer.clustering.ClusterState`); the callbacks here are
+All state lives in the browser tab in ``dcc.Store(id="cluster-state", storage_type="session")``
+(the JSON of :class:`~attribution_viewer.clustering.ClusterState`; session storage: each tab
+has its own, kept across reloads of that tab, so a Run in one tab never replaces another
+tab's clusters); the callbacks here are
 thin wrappers around the pure functions of :mod:`attribution_viewer.clustering`.
 
 Element ids (stable):
@@ -27,7 +29,7 @@ Element ids (stable):
 ``cluster-graph``        cluster-level graph; clicking a cluster toggles it
 
 Reads the lead's stores ``selected-node`` (key or None), ``pinned-nodes`` (keys) and
-``url-clusters`` (clusters restored from the URL, which win over local storage once).
+``url-clusters`` (clusters restored from the URL, which win over the tab's session storage once).
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ def cluster_panel_layout(settings: Settings) -> html.Div:
     ]
     return html.Div(
         [
-            dcc.Store(id="cluster-state", storage_type="local"),
+            dcc.Store(id="cluster-state", storage_type="session"),
             dcc.Download(id="cluster-download"),
             html.Div(
                 [
@@ -521,7 +523,7 @@ def register_cluster_callbacks(app: Dash, ctx: AppContext) -> None:
             return restored.state.to_json(), _with_warnings(
                 "clusters restored from the link", restored.warnings
             )
-        if raw is None:  # first visit in this browser: cluster from the graph alone, reading no file
+        if raw is None:  # first visit in this tab: cluster from the graph alone, reading no file
             result = run_clustering(ctx, "auto", None, None, read_descriptions=False)
             note = "; Run to use the feature descriptions" if ctx.descriptions is not None else ""
             return (result.state or state).to_json(), result.message + note

@@ -24,7 +24,13 @@ from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import VIEW_CONTROLS, ViewControls, view_dependencies
 from attribution_viewer.errors import MissingDependencyError
 from attribution_viewer.export import image
-from attribution_viewer.export.exporter import EXPORT_FORMATS, MIME_TYPES, ExportFormat, export_bytes
+from attribution_viewer.export.exporter import (
+    EXPORT_FORMATS,
+    MIME_TYPES,
+    ExportFormat,
+    ExportLimits,
+    export_bytes,
+)
 from attribution_viewer.export.print_figure import PrintOptions, PrintView
 from attribution_viewer.figures import build_scene
 from attribution_viewer.view import ViewState
@@ -237,7 +243,7 @@ def export_view(
             cluster_view=cluster_view,
             pinned=view.pinned,
             scale=2.0 if fmt == "png" else 1.0,
-            keep_browser=True,
+            limits=ExportLimits(app_ctx.settings.max_export_px, app_ctx.settings.export_timeout_s),
         )
     except MissingDependencyError as exc:
         return ExportResult("", None, "", str(exc))

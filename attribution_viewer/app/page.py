@@ -142,9 +142,12 @@ def top_bar(ctx: AppContext, view: ViewState) -> html.Header:
 
 def build_page(ctx: AppContext, query: str) -> html.Div:
     """The whole page for one page load; ``query`` is the URL's query string."""
-    restored = state_from_query(query, ctx.store, ctx.graph_id, base_view(ctx))
+    restored = state_from_query(
+        query, ctx.store, ctx.graph_id, base_view(ctx), ctx.settings.max_url_state_bytes
+    )
     view = restored.state
-    notices = [html.Div(problem, className="notice") for problem in restored.problems]
+    # What the loader repaired in the graph (dropped edges, ambiguous ids), then URL problems.
+    notices = [html.Div(problem, className="notice") for problem in (*ctx.store.warnings, *restored.problems)]
     return html.Div(
         [
             dcc.Location(id="url", refresh=False),

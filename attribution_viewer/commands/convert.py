@@ -26,7 +26,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    store = open_graph(args.source, tokenizer=args.tokenizer or find_companions(args.source).tokenizer)
+    store = open_graph(
+        args.source,
+        tokenizer=args.tokenizer or find_companions(args.source).tokenizer,
+        max_bytes=args.max_graph_bytes,
+    )
     out = save_native(store, args.target)
     sys.stdout.write(f"wrote {out} ({store.n_nodes} nodes, {store.n_edges} edges)\n")
     return 0

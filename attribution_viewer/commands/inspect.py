@@ -5,9 +5,11 @@
 
 ``--json`` prints one JSON object per file and line: ``path`` plus
 :meth:`~attribution_viewer.model.GraphStore.summary` (``format, n_layers, n_tokens,
-n_features, n_errors, n_embeddings, n_logits, n_edges, weighted``); a file that cannot be
-read prints ``{"path", "error"}`` instead and the others still print. Without ``--json``
-the same counts form a table. ``--edges`` prints ``SOURCE<TAB>TARGET<TAB>WEIGHT`` per edge
+n_features, n_errors, n_embeddings, n_logits, n_edges, weighted, warnings``); ``warnings``
+lists the repairs the loader made (edges no forward pass can make, ambiguous node ids). A
+file that cannot be read prints ``{"path", "error"}`` instead and the others still print.
+Without ``--json`` the same counts form a table, followed by one ``PATH  warning: ...``
+line per repair. ``--edges`` prints ``SOURCE<TAB>TARGET<TAB>WEIGHT`` per edge
 (canonical node keys, rows in source then target index order); the weight is
 ``repr(float(w))``, the shortest text that reads back to exactly the stored value (``1.0``
 for every edge of a mask-only graph). Exit code 2 when any file failed.
@@ -33,6 +35,7 @@ import numpy as np
 from attribution_viewer.cli import EXIT_BAD_INPUT
 from attribution_viewer.errors import GraphFormatError, MissingDependencyError
 from attribution_viewer.library import GraphIndex
+from attribution_viewer.limits import MAX_GRAPH_BYTES
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore
 
@@ -64,10 +67,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run, parser=parser)
 
 
-def inspect_record(path: str) -> dict[str, Any]:
+def inspect_record(path: str, max_bytes: int = MAX_GRAPH_BYTES) -> dict[str, Any]:
     """``{"path", **summary}`` of one file, or ``{"path", "error"}`` when it cannot be read."""
     try:
-        return {"path": path, **open_graph(path).summary()}
+        return {"path": path, **open_graph(path, max_bytes=max_bytes).summary()}
     except (GraphFormatError, MissingDependencyError) as exc:
         return {"path": path, "error": str(exc)}
 
@@ -136,6 +139,7 @@ def _table(records: list[dict[str, Any]]) -> str:
         )
         for row in (header, *rows)
     ]
+    lines += [f"{r['path']}  warning: {w}" for r in records for w in r.get("warnings", ())]
     lines += [f"{r['path']}  error: {r['error']}" for r in records if "error" in r]
     return "\n".join(lines) + "\n"
 
@@ -144,16 +148,16 @@ def run(args: argparse.Namespace) -> int:
     if args.edges:
         if len(args.paths) != 1:
             args.parser.error("--edges takes exactly one PATH")
-        for chunk in edge_lines(open_graph(args.paths[0])):
+        for chunk in edge_lines(open_graph(args.paths[0], max_bytes=args.max_graph_bytes)):
             sys.stdout.write(chunk)
         return 0
     records: list[dict[str, Any]] = []
     listed: list[dict[str, Any]] = []
     for path in args.paths:
         if not Path(path).is_dir():
-            records.append(inspect_record(path))
+            records.append(inspect_record(path, args.max_graph_bytes))
         elif args.open:
-            records += [inspect_record(r["path"]) for r in index_records(Path(path))]
+            records += [inspect_record(r["path"], args.max_graph_bytes) for r in index_records(Path(path))]
         else:
             listed += index_records(Path(path))
     if args.json:

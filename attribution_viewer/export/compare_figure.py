@@ -18,7 +18,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from attribution_viewer.compare import GraphComparison, Side
-from attribution_viewer.export.image import ImageFormat, render_figure
+from attribution_viewer.export.exporter import DEFAULT_LIMITS, ExportLimits, check_size
+from attribution_viewer.export.image import ImageFormat
+from attribution_viewer.export.isolated import render_isolated
 from attribution_viewer.export.print_figure import PrintOptions, PrintView, build_print_figure
 from attribution_viewer.figures import ClusterHighlight
 from attribution_viewer.layout import GraphLayout
@@ -131,8 +133,10 @@ def export_compare_bytes(
     fmt: ImageFormat,
     *,
     scale: float = 1.0,
-    keep_browser: bool = False,
+    limits: ExportLimits = DEFAULT_LIMITS,
 ) -> bytes:
-    """The comparison figure as PDF / SVG / PNG bytes (``fmt``)."""
+    """The comparison figure as PDF / SVG / PNG bytes (``fmt``), within ``limits`` (size
+    checked before any work, rendering in a child process stopped after the timeout)."""
+    check_size(options, fmt, scale, limits.max_px)
     fig = build_compare_print_figure(left, right, comparison, options)
-    return render_figure(fig, fmt, options.width, options.height, scale, keep_browser=keep_browser)
+    return render_isolated(fig, fmt, options.width, options.height, scale, limits.timeout_s)

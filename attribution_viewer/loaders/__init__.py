@@ -11,7 +11,10 @@ extension:
 * JSON with ``nodes`` and ``links`` -> ``graph-json``.
 
 Anything else, or any inconsistency inside a file, raises
-:class:`~attribution_viewer.errors.GraphFormatError` naming the file and the key.
+:class:`~attribution_viewer.errors.GraphFormatError` naming the file and the key. Only
+regular files of at most ``max_bytes`` are read (:mod:`.safe_io`), and every graph goes
+through :func:`.repair.drop_impossible_edges`: what had to be repaired is listed in
+``GraphStore.warnings``.
 """
 
 from __future__ import annotations
@@ -28,9 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from attribution_viewer.errors import GraphFormatError
+from attribution_viewer.limits import MAX_GRAPH_BYTES
 from attribution_viewer.loaders import circuit_tracer_pt, graph_json, legacy_clt, native
 from attribution_viewer.loaders.native import load_native, save_native
+from attribution_viewer.loaders.pickle_scan import check_pickle_globals
+from attribution_viewer.loaders.repair import drop_impossible_edges
+from attribution_viewer.loaders.safe_io import check_regular_file, read_regular_file
 from attribution_viewer.loaders.token_names import name_tokens, resolve_tokenizer
+from attribution_viewer.loaders.torch_io import STAND_IN_PACKAGES
 from attribution_viewer.model import GraphStore
 
 log = logging.getLogger(__name__)
@@ -56,13 +64,6 @@ FORMATS = (
 
 _PICKLE_PROTOCOL_2_PLUS = 0x80
 _ZIP_MAGIC = b"PK\x03\x04"
-
-
-def _read(path: str | Path) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise GraphFormatError(path, "", "a readable file", exc.strerror or str(exc)) from exc
 
 
 def _container(path: str | Path, data: bytes) -> str:
@@ -107,7 +108,7 @@ def _torch_format(path: str | Path, payload: Any) -> str:
 
 
 def _sniff(path: str | Path, data: bytes) -> tuple[str, Any]:
-    """(format name, parsed payload) of the file's bytes."""
+    """(format name, parsed payload) of the file's bytes (a native file's payload: its bytes)."""
     container = _container(path, data)
     if container == "npz":
         return native.FORMAT_NAME, data
@@ -122,14 +123,14 @@ def _sniff(path: str | Path, data: bytes) -> tuple[str, Any]:
     return _torch_format(path, payload), payload
 
 
-def detect_format(path: str | Path) -> str:
+def detect_format(path: str | Path, max_bytes: int = MAX_GRAPH_BYTES) -> str:
     """The format name of the file at ``path`` (one of :data:`FORMATS`)."""
-    return _sniff(path, _read(path))[0]
+    return _sniff(path, read_regular_file(path, max_bytes))[0]
 
 
-def _open_native(path: str | Path, data: bytes) -> GraphStore:
+def _open_native(path: str | Path, data: bytes, max_bytes: int = MAX_GRAPH_BYTES) -> GraphStore:
     """A native file; the metadata names it, and the format it was converted from."""
-    store = load_native(path, data)
+    store = load_native(path, data, max_bytes)
     md = store.metadata
     extra = dict(md.extra)
     if md.source_format != native.FORMAT_NAME:
@@ -154,6 +155,7 @@ def open_graph(
     torch_in_subprocess: bool = False,
     cache_dir: str | Path | None = None,
     tokenizer: str | Path | None = None,
+    max_bytes: int = MAX_GRAPH_BYTES,
 ) -> GraphStore:
     """Read the graph at ``path`` (any supported format) into a GraphStore.
 
@@ -163,9 +165,14 @@ def open_graph(
     ``cache_dir``: keep that native copy there and reuse it (see :func:`begin_open_graph`).
     ``tokenizer``: show real strings for tokens the file holds as ids only (a tokenizer
     folder or a model name in the Hugging Face cache, see :mod:`.token_names`).
+    ``max_bytes``: the largest file read, and the most a native file's arrays may take.
     """
     return begin_open_graph(
-        path, torch_in_subprocess=torch_in_subprocess, cache_dir=cache_dir, tokenizer=tokenizer
+        path,
+        torch_in_subprocess=torch_in_subprocess,
+        cache_dir=cache_dir,
+        tokenizer=tokenizer,
+        max_bytes=max_bytes,
     )()
 
 
@@ -175,6 +182,7 @@ def begin_open_graph(
     torch_in_subprocess: bool = False,
     cache_dir: str | Path | None = None,
     tokenizer: str | Path | None = None,
+    max_bytes: int = MAX_GRAPH_BYTES,
 ) -> Callable[[], GraphStore]:
     """Start opening ``path``; the returned function finishes and returns the GraphStore.
 
@@ -186,21 +194,30 @@ def begin_open_graph(
     resolved path, size, modification time and the native format version, and a later call
     for the same unchanged file loads it without a child. An unusable cache (not writable,
     a damaged file) is logged and bypassed.
+
+    Whatever the file, it must be a regular file of at most ``max_bytes`` (checked before
+    anything is read), and edges no forward pass can make are dropped (with a warning).
     """
+    check_regular_file(path, max_bytes)
     tokenizer_json = resolve_tokenizer(tokenizer) if tokenizer is not None else None
     if not (torch_in_subprocess and _is_torch_file(path)):
 
         def read() -> GraphStore:
-            fmt, payload = _sniff(path, _read(path))
-            store = _READERS[fmt](path, payload)
+            fmt, payload = _sniff(path, read_regular_file(path, max_bytes))
+            if fmt == native.FORMAT_NAME:
+                store = drop_impossible_edges(_open_native(path, payload, max_bytes))
+            else:
+                store = drop_impossible_edges(_READERS[fmt](path, payload))
             return store if tokenizer_json is None else name_tokens(store, tokenizer_json)
 
         return read
 
+    # Refuse a pickle naming code now (milliseconds), not after the child imported torch.
+    check_pickle_globals(path, read_regular_file(path, max_bytes), STAND_IN_PACKAGES)
     cached = cached_conversion_path(path, cache_dir, tokenizer_json) if cache_dir is not None else None
     if cached is not None and cached.exists():
         try:
-            store = load_native(cached)
+            store = load_native(cached, max_bytes=max_bytes)
             return lambda: _with_source(store, path)
         except GraphFormatError as exc:
             log.warning("ignoring the cached conversion of %s: %s", path, exc)
@@ -217,12 +234,12 @@ def begin_open_graph(
 
     from attribution_viewer.loaders.child import ChildConversion
 
-    conversion = ChildConversion(path, target, tokenizer_json)
+    conversion = ChildConversion(path, target, max_bytes, tokenizer_json)
 
     def finish() -> GraphStore:
         with tmp:
             conversion.wait()
-            store = load_native(target)
+            store = load_native(target, max_bytes=max_bytes)
             if cached is not None:
                 try:
                     os.replace(target, cached)
