@@ -146,17 +146,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             1.0, log.info, ("opening %s (a .pt graph is converted once) ...", settings.graph_path)
         )
         progress.start()
-        # A .pt graph is converted in a child process that starts now, while Dash is imported.
-        finish_opening = begin_open_graph(
-            settings.graph_path,
-            torch_in_subprocess=True,
-            cache_dir=settings.conversion_cache_dir,
-            tokenizer=graph_tokenizer(settings, settings.graph_path),
-            max_bytes=settings.max_graph_bytes,
-        )
-        from attribution_viewer.app import create_app
-
         try:
+            # A .pt graph is converted in a child process that starts now, while Dash is imported.
+            finish_opening = begin_open_graph(
+                settings.graph_path,
+                torch_in_subprocess=True,
+                cache_dir=settings.conversion_cache_dir,
+                tokenizer=graph_tokenizer(settings, settings.graph_path),
+                max_bytes=settings.max_graph_bytes,
+            )
+            from attribution_viewer.app import create_app
+
             store = finish_opening()
         finally:
             progress.cancel()
