@@ -8,7 +8,7 @@ import numpy as np
 from builders import build_tiny_store
 
 from attribution_viewer.app.context import SCENES_KEPT, AppContext
-from attribution_viewer.figures import build_scene
+from attribution_viewer.scene import build_scene
 from attribution_viewer.view import ViewState
 from config.settings import DEFAULTS
 

@@ -26,10 +26,12 @@ from selenium.webdriver.common.keys import Keys
 
 from attribution_viewer.app import create_app
 from attribution_viewer.app.page import base_view
+from attribution_viewer.canvas import selection_layer
 from attribution_viewer.edges import edge_sources
-from attribution_viewer.figures import NODE_TRACES, build_scene, selection_layer
+from attribution_viewer.figures import NODE_TRACES
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import NodeKind
+from attribution_viewer.scene import build_scene
 from attribution_viewer.search import search_nodes
 from config.settings import DEFAULTS, EXAMPLE_DIR
 

@@ -24,9 +24,10 @@ from attribution_viewer.errors import MissingDependencyError
 from attribution_viewer.export import image
 from attribution_viewer.export.exporter import ExportFormat, export_bytes
 from attribution_viewer.export.print_figure import PrintOptions, PrintView, short_token
-from attribution_viewer.figures import ClusterHighlight, build_scene
+from attribution_viewer.figures import ClusterHighlight
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore, NodeKind
+from attribution_viewer.scene import build_scene
 from attribution_viewer.synthetic import make_synthetic_graph
 from attribution_viewer.view import ViewState, default_prune_threshold
 

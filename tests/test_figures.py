@@ -8,24 +8,24 @@ from typing import Any
 import numpy as np
 from builders import build_tiny_store
 
+from attribution_viewer.canvas import (
+    N_BUCKETS,
+    SELECTED_EDGE_EMPHASIS,
+    SELECTED_EDGE_WIDENING,
+    selection_layer,
+)
 from attribution_viewer.edges import edge_batches
 from attribution_viewer.figures import (
     CLUSTER_TRACE,
-    N_BUCKETS,
     N_TRACES,
     NODE_TRACES,
     SEARCH_TRACE,
-    SELECTED_EDGE_EMPHASIS,
-    SELECTED_EDGE_WIDENING,
     ClusterHighlight,
     build_figure,
     build_overlays,
-    build_scene,
-    counts_text,
     hover_texts,
-    selected_edge_selection,
-    selection_layer,
 )
+from attribution_viewer.scene import build_scene, counts_text, selected_edge_selection
 from attribution_viewer.style import EDGE_COLORS, SELECTED_NODE_COLOR
 from attribution_viewer.view import ViewState
 

@@ -30,19 +30,18 @@ from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import VIEW_CONTROLS, ViewControls, view_dependencies
 from attribution_viewer.app.figure_view import clusters_key, compose, full_figure
 from attribution_viewer.app.panel import empty_panel, node_panel_children
+from attribution_viewer.canvas import base_edge_layer, selection_layer
 from attribution_viewer.clustering.state import validate_state
 from attribution_viewer.figures import (
     CLUSTER_TRACE,
     NODE_KINDS,
     NODE_TRACES,
     ClusterHighlight,
-    base_edge_layer,
     cluster_marker_size,
     column_shapes,
-    counts_text,
     node_marker_size,
-    selection_layer,
 )
+from attribution_viewer.scene import counts_text
 from attribution_viewer.search import search_nodes
 from attribution_viewer.view import ViewState, state_to_query
 

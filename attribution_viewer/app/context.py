@@ -26,8 +26,8 @@ from attribution_viewer.autointerp import (
 )
 from attribution_viewer.clustering.texts import node_texts
 from attribution_viewer.errors import GraphFormatError
-from attribution_viewer.figures import Scene, build_scene
 from attribution_viewer.model import GraphStore, NodeKind
+from attribution_viewer.scene import Scene, build_scene
 from attribution_viewer.settings import Settings
 from attribution_viewer.view import ViewState
 

@@ -26,7 +26,7 @@ from attribution_viewer.errors import MissingDependencyError
 from attribution_viewer.export import image
 from attribution_viewer.export.exporter import EXPORT_FORMATS, MIME_TYPES, ExportFormat, export_bytes
 from attribution_viewer.export.print_figure import PrintOptions, PrintView
-from attribution_viewer.figures import build_scene
+from attribution_viewer.scene import build_scene
 from attribution_viewer.view import ViewState
 
 log = logging.getLogger(__name__)

@@ -12,15 +12,9 @@ import plotly.graph_objects as go
 
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls
-from attribution_viewer.figures import (
-    ClusterHighlight,
-    Overlays,
-    Scene,
-    build_figure,
-    build_overlays,
-    hover_texts,
-)
+from attribution_viewer.figures import ClusterHighlight, Overlays, build_figure, build_overlays, hover_texts
 from attribution_viewer.model import GraphStore
+from attribution_viewer.scene import Scene
 from attribution_viewer.view import ViewState
 
 

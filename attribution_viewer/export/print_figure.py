@@ -25,9 +25,10 @@ import plotly.graph_objects as go
 import scipy.sparse as sp
 
 from attribution_viewer.edges import edge_batches, edge_widths
-from attribution_viewer.figures import KIND_SIZE, ClusterHighlight, column_shapes, selected_edge_selection
+from attribution_viewer.figures import KIND_SIZE, ClusterHighlight, column_shapes
 from attribution_viewer.layout import COLUMN_GAP, GraphLayout, layer_tick_labels, widen_columns
 from attribution_viewer.model import EMBEDDING_LAYER, GraphStore, NodeKind, escape_markup, visible_token
+from attribution_viewer.scene import selected_edge_selection
 from attribution_viewer.style import (
     EDGE_COLORS,
     EDGE_SIGN_LABELS,
