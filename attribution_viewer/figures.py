@@ -187,10 +187,10 @@ class Overlays(NamedTuple):
 
     def changed_traces(self, changed: Collection[str]) -> dict[int, dict[str, Any]]:
         """Trace index -> trace JSON for the overlays that depend on the ``changed`` inputs
-        (``"cluster-state"``, ``"search-results"``; anything else: all of them). Numeric
+        (``"clusters"``, ``"search"``; anything else, such as ``"size"``: all of them). Numeric
         arrays are binary-encoded as in a full figure."""
         everything = dict(enumerate(self, start=CLUSTER_TRACE))
-        parts: dict[str, list[int]] = {"cluster-state": [CLUSTER_TRACE], "search-results": [SEARCH_TRACE]}
+        parts: dict[str, list[int]] = {"clusters": [CLUSTER_TRACE], "search": [SEARCH_TRACE]}
         if not changed or any(c not in parts for c in changed):
             wanted = list(everything)
         else:
