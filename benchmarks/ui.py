@@ -65,10 +65,10 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 
-from attribution_viewer.headless import chrome_options
 from attribution_viewer.loaders import open_graph, save_native
 from attribution_viewer.model import GraphStore, NodeKind
-from attribution_viewer.synthetic import make_synthetic_graph
+from attribution_viewer.testing.headless import chrome_options
+from attribution_viewer.testing.synthetic import make_synthetic_graph
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REAL_GRAPHS = PROJECT_ROOT.parent / "shared" / "real_graphs"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from attribution_viewer.headless import chrome_options
+from attribution_viewer.testing.headless import chrome_options
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DIR = PROJECT_ROOT / "data" / "example"
