@@ -249,7 +249,8 @@ var attributionEdges = (function () {
         sign_colors: selectionData.sign_colors,
         rings: selectionData.rings
       } : null;
-      hook(600);
+      /* drawn at the next frame: the panel that came in the same response paints first */
+      window.requestAnimationFrame(function () { hook(600); });
     }
   };
 })();
