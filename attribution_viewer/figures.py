@@ -23,6 +23,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from attribution_viewer.layout import GraphLayout
+from attribution_viewer.markers import marker_trace, node_marker_size
 from attribution_viewer.model import KIND_NAMES, GraphStore, NodeKind, escape_markup, visible_token
 from attribution_viewer.style import (
     FONT_FAMILY,
@@ -40,7 +41,6 @@ SEARCH_TRACE = HIGHLIGHT_TRACE + 1
 PINNED_TRACE = SEARCH_TRACE + 1
 N_TRACES = PINNED_TRACE + 1
 
-KIND_SIZE = {NodeKind.FEATURE: 1.0, NodeKind.ERROR: 0.8, NodeKind.EMBEDDING: 1.15, NodeKind.LOGIT: 1.15}
 HIGHLIGHT_COLOR = "#d4a017"
 SEARCH_COLOR = "#e7298a"
 PINNED_COLOR = "#111111"
@@ -80,49 +80,9 @@ def hover_texts(store: GraphStore, labels: Mapping[str, str] | None = None) -> l
     return out
 
 
-def node_marker_size(kind: NodeKind, node_size: float) -> float:
-    return round(node_size * KIND_SIZE[kind], 2)
-
-
 def cluster_marker_size(node_size: float) -> float:
     """Cluster members are drawn as a disc a little larger than the node."""
     return round(node_size * 1.25, 2)
-
-
-def _marker_trace(
-    x: np.ndarray,
-    y: np.ndarray,
-    indices: np.ndarray,
-    *,
-    name: str,
-    symbol: str | list[str],
-    color: str | list[str] | np.ndarray,
-    size: float,
-    line: Mapping[str, Any] | None = None,
-    text: list[str] | None = None,
-    hovertext: list[str] | None = None,
-    textposition: str = "bottom center",
-) -> go.Scatter:
-    return go.Scatter(
-        x=np.round(x, 2).astype(np.float32),
-        y=np.round(y, 2).astype(np.float32),
-        mode="markers+text" if text else "markers",
-        name=name,
-        customdata=np.asarray(indices, dtype=np.int64).tolist(),  # a plain list: Dash drops typed arrays
-        marker={
-            "symbol": symbol,
-            "color": color,
-            "size": size,
-            "line": dict(line or {"width": 0}),
-        },
-        text=text,
-        textposition=textposition,
-        textfont={"size": 11, "family": FONT_FAMILY},
-        hovertext=hovertext,
-        hoverinfo="text" if hovertext else "skip",
-        showlegend=False,
-        cliponaxis=False,
-    )
 
 
 def node_traces(
@@ -146,7 +106,7 @@ def node_traces(
             position = "top center"
         line = {"width": 0.5, "color": NODE_LINE_COLOR} if kind is not NodeKind.ERROR else {"width": 0}
         traces.append(
-            _marker_trace(
+            marker_trace(
                 layout.x[idx],
                 layout.y[idx],
                 idx,
@@ -165,7 +125,7 @@ def node_traces(
 
 def _ring(layout: GraphLayout, indices: np.ndarray, *, color: str, size: float, width: float, name: str):
     placed = indices[~np.isnan(layout.x[indices])] if indices.size else indices
-    return _marker_trace(
+    return marker_trace(
         layout.x[placed],
         layout.y[placed],
         placed,
@@ -219,7 +179,7 @@ def build_overlays(
         cluster_idx.extend(members)
         cluster_colors.extend([cluster.color] * len(members))
     cidx = np.asarray(cluster_idx, dtype=np.int64)
-    cluster_trace = _marker_trace(
+    cluster_trace = marker_trace(
         layout.x[cidx],
         layout.y[cidx],
         cidx,

@@ -40,8 +40,8 @@ from attribution_viewer.figures import (
     NODE_TRACES,
     cluster_marker_size,
     column_shapes,
-    node_marker_size,
 )
+from attribution_viewer.markers import node_marker_size
 from attribution_viewer.model import visible_token
 from attribution_viewer.scene import counts_text
 

@@ -25,8 +25,9 @@ import plotly.graph_objects as go
 import scipy.sparse as sp
 
 from attribution_viewer.edges import edge_batches, edge_widths
-from attribution_viewer.figures import KIND_SIZE, ClusterHighlight, column_shapes
+from attribution_viewer.figures import ClusterHighlight, column_shapes
 from attribution_viewer.layout import COLUMN_GAP, GraphLayout, layer_tick_labels, widen_columns
+from attribution_viewer.markers import KIND_SIZE, marker_trace
 from attribution_viewer.model import EMBEDDING_LAYER, GraphStore, NodeKind, escape_markup, visible_token
 from attribution_viewer.scene import selected_edge_selection
 from attribution_viewer.style import (
@@ -444,20 +445,17 @@ def _marker_trace(
     rank: int,
     line_width: float = 0.5,
 ) -> go.Scatter:
-    return go.Scatter(
-        x=np.round(x[idx], 2),
-        y=y[idx],
-        mode="markers",
+    line = {"width": line_width, "color": NODE_LINE_COLOR}
+    return marker_trace(
+        x[idx],
+        y[idx],
+        idx,
         name=name,
-        legendrank=rank,
-        marker={
-            "symbol": symbol,
-            "color": color,
-            "size": round(size, 2),
-            "line": {"width": line_width, "color": NODE_LINE_COLOR},
-        },
-        hoverinfo="skip",
-        cliponaxis=False,
+        symbol=symbol,
+        color=color,
+        size=round(size, 2),
+        line=line,
+        legend_rank=rank,
     )
 
 
