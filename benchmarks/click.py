@@ -33,7 +33,8 @@ from collections.abc import Callable  # noqa: E402
 import numpy as np  # noqa: E402
 from plotly.io.json import to_json_plotly  # noqa: E402
 
-from attribution_viewer.app.node_details import neuronpedia_url, render_feature_details  # noqa: E402
+from attribution_viewer.app.node_details import render_feature_details  # noqa: E402
+from attribution_viewer.app.node_panel import neuronpedia_url  # noqa: E402
 from attribution_viewer.autointerp import load_frequencies, open_description_source  # noqa: E402
 from attribution_viewer.model import GraphStore, NodeKind  # noqa: E402
 from attribution_viewer.testing.autointerp import write_synthetic_autointerp  # noqa: E402

@@ -12,6 +12,7 @@ from dash import dcc, html
 from dash.development.base_component import Component
 
 from attribution_viewer.app import node_details
+from attribution_viewer.app.node_panel import neuronpedia_url
 from attribution_viewer.autointerp.records import Example, FeatureDetails, LogitEntry, TokenStat
 from attribution_viewer.model import Clamp, GraphStore, Intervention, LogitInfo, NodeKind, NodeTable
 
@@ -109,10 +110,10 @@ def render(d: FeatureDetails | None, index: int = 0, **kw: Any) -> list[Componen
 
 
 def test_neuronpedia_url() -> None:
-    url = node_details.neuronpedia_url("gpt2-small", "res-jb", 5, 42)
+    url = neuronpedia_url("gpt2-small", "res-jb", 5, 42)
     assert url == "https://www.neuronpedia.org/gpt2-small/5-res-jb/42"
-    assert node_details.neuronpedia_url("", "res-jb", 5, 42) is None
-    assert node_details.neuronpedia_url("gpt2-small", "", 5, 42) is None
+    assert neuronpedia_url("", "res-jb", 5, 42) is None
+    assert neuronpedia_url("gpt2-small", "", 5, 42) is None
 
 
 def test_feature_title_explanation_and_facts() -> None:

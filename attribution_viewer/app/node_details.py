@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from urllib.parse import quote
 
 from dash import dcc, html
 from dash.development.base_component import Component
@@ -32,16 +31,6 @@ MAX_CLAMP_TOKENS = 5
 MAX_LANGUAGES = 8
 HIGHLIGHT_RGB = "255, 140, 0"
 LANGUAGE_COLORS = ("#4c78a8", "#bab0ac")
-
-
-def neuronpedia_url(model: str, source: str, layer: int, idx: int) -> str | None:
-    """Neuronpedia page of a feature: ``https://www.neuronpedia.org/{model}/{layer}-{source}/{idx}``.
-
-    None when ``model`` or ``source`` is empty (no Neuronpedia ids configured).
-    """
-    if not model or not source:
-        return None
-    return f"https://www.neuronpedia.org/{quote(model, safe='')}/{layer}-{quote(source, safe='')}/{idx}"
 
 
 # -- small building blocks ------------------------------------------------------------

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from dash import ClientsideFunction, Dash, Input, Output, State, callback_context, dcc, html, no_update
 
@@ -29,6 +30,16 @@ from attribution_viewer.app.controls import ViewControls, view_dependencies
 from attribution_viewer.app.figure_view import selection_payload
 from attribution_viewer.model import KIND_NAMES, GraphStore, NodeKind
 from attribution_viewer.view import Connection, connections
+
+
+def neuronpedia_url(model: str, source: str, layer: int, idx: int) -> str | None:
+    """Neuronpedia page of a feature: ``https://www.neuronpedia.org/{model}/{layer}-{source}/{idx}``.
+
+    None when ``model`` or ``source`` is empty (no Neuronpedia ids configured).
+    """
+    if not model or not source:
+        return None
+    return f"https://www.neuronpedia.org/{quote(model, safe='')}/{layer}-{quote(source, safe='')}/{idx}"
 
 
 def empty_panel(store: GraphStore) -> list[Any]:
@@ -155,7 +166,7 @@ def details_section(ctx: AppContext, index: int, label: str) -> list[Any]:
         nodes = store.nodes
         freq_values = ctx.frequencies.values
         frequency = None if freq_values is None else float(freq_values[index])
-        url = node_details.neuronpedia_url(
+        url = neuronpedia_url(
             ctx.settings.neuronpedia_model,
             ctx.settings.neuronpedia_source,
             int(nodes.layer[index]),
