@@ -22,7 +22,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from attribution_viewer.app import ids
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls, view_dependencies
-from attribution_viewer.app.figure_view import active_clusters
+from attribution_viewer.app.drawing import active_clusters
 from attribution_viewer.errors import MissingDependencyError
 from attribution_viewer.export import image
 from attribution_viewer.export.exporter import EXPORT_FORMATS, MIME_TYPES, ExportFormat, export_bytes

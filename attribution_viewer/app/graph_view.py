@@ -1,5 +1,5 @@
 """The graph view: the figure (nodes as SVG markers, edges on canvases under it) and the
-prompt sentence under it. Layout and callbacks; the data come from :mod:`.figure_view`.
+prompt sentence under it. Layout and callbacks; the data come from :mod:`.drawing`.
 
 Each output has one owner:
 
@@ -27,7 +27,7 @@ from dash import ALL, ClientsideFunction, Dash, Input, Output, Patch, State, ctx
 from attribution_viewer.app import ids
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls, changes_scene, view_dependencies
-from attribution_viewer.app.figure_view import (
+from attribution_viewer.app.drawing import (
     active_clusters,
     compose,
     edge_payload,

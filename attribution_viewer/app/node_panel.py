@@ -27,7 +27,7 @@ from dash import ClientsideFunction, Dash, Input, Output, State, callback_contex
 from attribution_viewer.app import ids, node_details
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls, view_dependencies
-from attribution_viewer.app.figure_view import selection_payload
+from attribution_viewer.app.drawing import selection_payload
 from attribution_viewer.model import KIND_NAMES, GraphStore, NodeKind
 from attribution_viewer.view import Connection, connections
 

@@ -1,6 +1,6 @@
 """Print-ready figures of a graph view and of a cluster graph: pure plotly, no Dash.
 
-The geometry (options, axes, legend, frame) is in :mod:`.print_layout`, the traces and
+The geometry (options, axes, legend, frame) is in :mod:`.print_geometry`, the traces and
 annotations in :mod:`.print_traces`; this module composes them.
 
 Everything is drawn with SVG traces (``go.Scatter``) and annotations, so PDF and SVG output
@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 import scipy.sparse as sp
 
 from attribution_viewer.edges import edge_widths
-from attribution_viewer.export.print_layout import (
+from attribution_viewer.export.print_geometry import (
     LABEL_SHARE,
     LOGIT_SHARE,
     MAX_LOGIT_LABELS,
@@ -44,8 +44,8 @@ from attribution_viewer.export.print_layout import (
     text_width,
     token_label_fit,
 )
-from attribution_viewer.export.print_layout import PrintOptions as PrintOptions
-from attribution_viewer.export.print_layout import PrintView as PrintView
+from attribution_viewer.export.print_geometry import PrintOptions as PrintOptions
+from attribution_viewer.export.print_geometry import PrintView as PrintView
 from attribution_viewer.export.print_traces import (
     FADED_EDGE_FACTOR,
     _edge_selection,

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from attribution_viewer.edges import edge_batches
-from attribution_viewer.export.print_layout import PrintView, legend_name
+from attribution_viewer.export.print_geometry import PrintView, legend_name
 from attribution_viewer.layout import GraphLayout
 from attribution_viewer.markers import KIND_SIZE, marker_trace
 from attribution_viewer.model import GraphStore, NodeKind
