@@ -1,4 +1,4 @@
-"""Browser tests of the graph view (headless Chromium via dash_duo): G1..G5.
+"""Browser tests of the graph view (headless Chromium via dash_duo): G1..G6.
 
 Nodes are clicked with real pointer actions at their marker's pixel position.
 """
@@ -251,5 +251,52 @@ def test_g5_edges_and_selection_drawn_on_canvas_and_follow_zoom(dash_duo) -> Non
             == str(int(with_errors.drawn.sum()))
         ),
         message="new layer after the error toggle",
+    )
+    assert_no_console_errors(dash_duo)
+
+
+# Records the outputs of every callback request from now on (dash-renderer calls window.fetch).
+RECORD_REQUESTS = """
+window.__avOutputs = [];
+const original = window.fetch;
+window.fetch = function (resource, init) {
+  if (String(resource).indexOf('_dash-update-component') >= 0) {
+    try { window.__avOutputs.push(JSON.parse(init.body).output); } catch (e) { window.__avOutputs.push('?'); }
+  }
+  return original.apply(this, arguments);
+};
+"""
+
+
+def test_g6_a_click_is_one_request_and_the_selection_follows_the_filters(dash_duo) -> None:
+    settings = example_settings()
+    app = create_app(settings)
+    dash_duo.start_server(app)
+    wait_for_graph(dash_duo)
+    ctx = context_of(app)
+    view = base_view(ctx)
+    scene = build_scene(ctx.store, view, ctx.frequencies.values, settings.max_drawn_edges)
+    logit = int(ctx.store.logit_indices[0])
+    expected = selection_layer(ctx.store, scene.layout, logit, scene.edge_mask, view.node_size)
+    assert expected is not None
+    dash_duo.driver.execute_script(RECORD_REQUESTS)
+    click_node(dash_duo, logit)
+    wait_until(lambda: ctx.store.keys[logit] in panel_text(dash_duo), message="panel shows the logit")
+    selected_edges = f"return {EDGE_CANVAS}.dataset.selectedEdges;"
+    count = str(sum(b["count"] for b in expected["batches"]))
+    wait_until(lambda: dash_duo.driver.execute_script(selected_edges) == count, message="selection drawn")
+    outputs = dash_duo.driver.execute_script("return window.__avOutputs;")
+    clicked = [o for o in outputs if "node-panel" in o or "selection-layer" in o]
+    assert clicked == ["..node-panel.children...selection-layer.data.."], outputs  # one round trip
+    # A filter change redraws the selection in the new scene (it comes with the new figure).
+    shown = dataclasses.replace(view, show_errors=True)
+    with_errors = build_scene(ctx.store, shown, ctx.frequencies.values, settings.max_drawn_edges)
+    after = selection_layer(ctx.store, with_errors.layout, logit, with_errors.edge_mask, view.node_size)
+    assert after is not None
+    new_count = str(sum(b["count"] for b in after["batches"]))
+    assert new_count != count  # error nodes feed the logit
+    dash_duo.find_element("#error-toggle input[value='errors']").click()
+    wait_until(
+        lambda: dash_duo.driver.execute_script(selected_edges) == new_count, message="selection in new scene"
     )
     assert_no_console_errors(dash_duo)
