@@ -140,7 +140,9 @@ def test_g3_connection_row_click_selects_that_node(dash_duo) -> None:
     click_node(dash_duo, logit)
     wait_until(lambda: store.keys[logit] in panel_text(dash_duo), message="logit panel")
     row = dash_duo.find_element(".conn-row")
-    target = row.get_attribute("title")
+    target = row.get_attribute("data-key")
+    ActionChains(dash_duo.driver).move_to_element(row).perform()
+    wait_until(lambda: row.get_attribute("title") == target, message="hover shows the key as tooltip")
     row.click()
     wait_until(lambda: target in text_of(dash_duo, ".node-key"), message="row selects its node")
 

@@ -85,11 +85,10 @@ def _connection_rows(
             html.Div(
                 [
                     # Compact rows (one click sends them all): the weight is shown by CSS
-                    # from data-weight, the key is the tooltip.
+                    # from data-weight; assets/app.js makes the key the tooltip on hover.
                     html.Button(
                         row.label,
                         className=f"conn-row {sign_class}",
-                        title=row.key,
                         **{"data-key": row.key},
                         **_data_weight(row.weight if weighted else None),
                     )

@@ -25,6 +25,11 @@
       window.dash_clientside.set_props("selected-node", { data: row.getAttribute("data-key") });
     }
   });
+  /* ... and shows its key as the tooltip (not sent with every row: a click sends them all). */
+  document.addEventListener("mouseover", function (event) {
+    var row = event.target && event.target.closest && event.target.closest(".conn-row[data-key]");
+    if (row && !row.title) { row.title = row.getAttribute("data-key"); }
+  });
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && !(event.target && event.target.tagName === "INPUT")) { clear(); }
   });
