@@ -38,7 +38,7 @@ from load import save_circuit_tracer_pt
 from attribution_viewer.export.neuronpedia import to_neuronpedia_json
 from attribution_viewer.library import GraphIndex
 from attribution_viewer.loaders import save_native
-from attribution_viewer.synthetic import make_synthetic_graph
+from attribution_viewer.testing.synthetic import make_synthetic_graph
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REAL_GRAPHS = PROJECT_ROOT.parent / "shared" / "real_graphs"
@@ -52,7 +52,7 @@ def status_kb(field):
     with open("/proc/self/status") as fh:
         return int(next(line for line in fh if line.startswith(field)).split()[1])
 
-from attribution_viewer.figures import build_scene
+from attribution_viewer.scene import build_scene
 from attribution_viewer.library import GraphCache, GraphIndex, default_opener
 from attribution_viewer.view import ViewState, default_prune_threshold
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from attribution_viewer.headless import chrome_options
+from attribution_viewer.testing.headless import chrome_options
 from config.settings import DEFAULTS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ from builders import build_tiny_store
 from conftest import EXAMPLE_SETTINGS
 
 from attribution_viewer.app.context import SCENES_KEPT, AppContext
-from attribution_viewer.figures import build_scene
+from attribution_viewer.scene import build_scene
 from attribution_viewer.view import ViewState
 
 

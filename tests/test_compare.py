@@ -17,7 +17,7 @@ from conftest import real_graph
 from attribution_viewer.compare import FeatureRow, StoredAgreement, compare_graphs, sort_rows
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore, NodeKind
-from attribution_viewer.synthetic import make_synthetic_graph
+from attribution_viewer.testing.synthetic import make_synthetic_graph
 
 ARABIC_SPARSE = "clt_a_sparse__save_ex0_arabic.pt"
 GERMAN_MASK = "clt_b_mask__category_20_de.pt"

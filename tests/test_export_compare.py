@@ -17,10 +17,10 @@ from attribution_viewer.compare import compare_graphs
 from attribution_viewer.export import image
 from attribution_viewer.export.compare_figure import SHARED_NAME, ComparePanel, build_compare_print_figure
 from attribution_viewer.export.print_figure import PrintOptions, PrintView
-from attribution_viewer.figures import build_scene
 from attribution_viewer.loaders import open_graph, save_native
 from attribution_viewer.model import GraphStore
-from attribution_viewer.synthetic import make_synthetic_graph
+from attribution_viewer.scene import build_scene
+from attribution_viewer.testing.synthetic import make_synthetic_graph
 from attribution_viewer.view import ViewState, default_prune_threshold
 
 needs_chromium = pytest.mark.skipif(image.find_chromium() is None, reason="no Chromium for kaleido")

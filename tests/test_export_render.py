@@ -24,10 +24,11 @@ from attribution_viewer.errors import MissingDependencyError
 from attribution_viewer.export import image
 from attribution_viewer.export.exporter import ExportFormat, export_bytes
 from attribution_viewer.export.print_figure import PrintOptions, PrintView, short_token
-from attribution_viewer.figures import ClusterHighlight, build_scene
+from attribution_viewer.figures import ClusterHighlight
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore, NodeKind
-from attribution_viewer.synthetic import make_synthetic_graph
+from attribution_viewer.scene import build_scene
+from attribution_viewer.testing.synthetic import make_synthetic_graph
 from attribution_viewer.view import ViewState, default_prune_threshold
 
 needs_chromium = pytest.mark.skipif(image.find_chromium() is None, reason="no Chromium for kaleido")

@@ -15,7 +15,7 @@ from attribution_viewer.export.neuronpedia import to_neuronpedia_json
 from attribution_viewer.library import GraphCache, GraphIndex
 from attribution_viewer.loaders import open_graph, save_native
 from attribution_viewer.model import GraphStore
-from attribution_viewer.synthetic import make_synthetic_graph
+from attribution_viewer.testing.synthetic import make_synthetic_graph
 
 
 class CountingOpener:

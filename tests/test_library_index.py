@@ -17,7 +17,7 @@ from attribution_viewer.export.neuronpedia import to_neuronpedia_json
 from attribution_viewer.library import GraphIndex
 from attribution_viewer.library.sniff import FIRST_READ, HEAD_BYTES, JSON_UNKNOWN, sniff_file
 from attribution_viewer.loaders import detect_format, graph_json, save_native
-from attribution_viewer.synthetic import make_synthetic_graph
+from attribution_viewer.testing.synthetic import make_synthetic_graph
 
 SYNTHETIC_PROMPT = "The moth sings to the moon"
 

@@ -13,7 +13,7 @@ from file_opens import recorded_opens
 
 from attribution_viewer.library import GraphCache, GraphIndex, GraphPathError, default_opener
 from attribution_viewer.loaders import save_native
-from attribution_viewer.synthetic import make_synthetic_graph
+from attribution_viewer.testing.synthetic import make_synthetic_graph
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import launch
 from attribution_viewer.library.start import library_settings
 from attribution_viewer.loaders import save_native
 from attribution_viewer.settings import Settings, resolve_settings
-from attribution_viewer.synthetic import make_synthetic_graph
+from attribution_viewer.testing.synthetic import make_synthetic_graph
 
 
 def write_graphs(root: Path, names: list[str]) -> None:

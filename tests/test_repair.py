@@ -15,14 +15,15 @@ import pytest
 
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls
-from attribution_viewer.app.figure_view import full_figure
+from attribution_viewer.app.drawing import full_figure
+from attribution_viewer.canvas import base_edge_layer
 from attribution_viewer.cli import main
 from attribution_viewer.export.exporter import DEFAULT_LIMITS, export_bytes
 from attribution_viewer.export.image import find_chromium
 from attribution_viewer.export.print_figure import PrintOptions, PrintView
-from attribution_viewer.figures import base_edge_layer, build_scene
 from attribution_viewer.loaders import open_graph, save_native
 from attribution_viewer.loaders.repair import drop_impossible_edges, impossible_edges
+from attribution_viewer.scene import build_scene
 from attribution_viewer.settings import Settings
 from attribution_viewer.view import ViewState, default_prune_threshold
 from tests.builders import TINY_EDGES, build_tiny_store
@@ -78,7 +79,7 @@ def test_rp3_dense_mask_opens_renders_exports_and_reports(dense_mask: Path, tmp_
     assert np.isfinite(store.influence).all() and store.influence.max() > 0  # converges now
     # The app's figure of the default view: nodes drawn, edges on the canvas layer.
     ctx = AppContext(settings=Settings(), store=store)
-    figure, scene = full_figure(ctx, ViewControls(None, None, [], None, None, [], {}), [], None)
+    figure, scene = full_figure(ctx, ViewControls(toggles=[], pinned=[], labels={}), [], None, None)
     assert int(scene.visible.sum()) > 10 and len(figure.to_plotly_json()["data"]) > 0
     assert int(scene.drawn.sum()) > 0 and base_edge_layer(store, scene.layout, scene.drawn) is not None
     # The app's path: converted in a child process, the warning survives the native copy.

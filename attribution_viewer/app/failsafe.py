@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +22,7 @@ from dash import html
 from dash.exceptions import PreventUpdate
 
 from attribution_viewer.errors import one_line
+from attribution_viewer.lru import LRU
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,8 @@ def error_panel(message: str) -> list[Any]:
     return [html.Div(message, className="notice callback-error")]
 
 
-def _arguments_key(args: tuple[Any, ...]) -> str:
-    text = json.dumps(args, sort_keys=True, default=repr)
+def _arguments_key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    text = json.dumps([args, kwargs], sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -73,26 +73,23 @@ def guard(function: Callable[..., Any], what: str, fallback: Callable[[str], Any
 
     ``what`` completes "Could not ..." (for example ``"draw the graph"``).
     """
-    failures: OrderedDict[str, str] = OrderedDict()
+    failures: LRU[str, str] = LRU(MAX_REMEMBERED_FAILURES)
     logged: set[str] = set()
     lock = threading.Lock()
 
-    def guarded(*args: Any) -> Any:
-        key = _arguments_key(args)
-        with lock:
-            known = failures.get(key)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        key = _arguments_key(args, kwargs)
+        known = failures.get(key)
         if known is not None:
             return fallback(known)
         try:
-            return function(*args)
+            return function(*args, **kwargs)
         except PreventUpdate:
             raise
         except Exception as exc:
             message = failure_message(what, exc)
+            failures.put(key, message)
             with lock:
-                failures[key] = message
-                while len(failures) > MAX_REMEMBERED_FAILURES:
-                    failures.popitem(last=False)
                 first = message not in logged
                 logged.add(message)
             if first:

@@ -38,10 +38,11 @@ from attribution_viewer.export.exporter import (
     export_bytes,
 )
 from attribution_viewer.export.print_figure import PrintOptions, PrintView
-from attribution_viewer.figures import ClusterHighlight, build_scene
+from attribution_viewer.figures import ClusterHighlight
 from attribution_viewer.layout import GraphLayout
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore
+from attribution_viewer.scene import build_scene
 from attribution_viewer.style import cluster_color
 from attribution_viewer.view import ViewState, default_prune_threshold
 

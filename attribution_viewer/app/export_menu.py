@@ -19,9 +19,10 @@ from typing import Any, NamedTuple, cast
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from attribution_viewer.app.callbacks import active_clusters
+from attribution_viewer.app import ids
 from attribution_viewer.app.context import AppContext
-from attribution_viewer.app.controls import VIEW_CONTROLS, ViewControls, view_dependencies
+from attribution_viewer.app.controls import ViewControls, view_dependencies
+from attribution_viewer.app.drawing import active_clusters
 from attribution_viewer.errors import MissingDependencyError
 from attribution_viewer.export import image
 from attribution_viewer.export.exporter import (
@@ -32,7 +33,7 @@ from attribution_viewer.export.exporter import (
     export_bytes,
 )
 from attribution_viewer.export.print_figure import PrintOptions, PrintView
-from attribution_viewer.figures import build_scene
+from attribution_viewer.scene import build_scene
 from attribution_viewer.view import ViewState
 
 log = logging.getLogger(__name__)
@@ -43,15 +44,14 @@ PRESETS: dict[str, PrintOptions] = {
 }
 FLAG_LABELS = "labels"
 FLAG_CLUSTERS = "clusters"
-# The menu's own inputs, in the order the download callback reads them:
-# export_view's keyword argument -> component id (property "value").
+# The menu's own inputs: export_view's keyword argument -> component id (property "value").
 EXPORT_FORM: dict[str, str] = {
-    "fmt": "export-format",
-    "width": "export-width",
-    "height": "export-height",
-    "font_size": "export-font-size",
-    "title": "export-title",
-    "flags": "export-flags",
+    "fmt": ids.EXPORT_FORMAT,
+    "width": ids.EXPORT_WIDTH,
+    "height": ids.EXPORT_HEIGHT,
+    "font_size": ids.EXPORT_FONT_SIZE,
+    "title": ids.EXPORT_TITLE,
+    "flags": ids.EXPORT_FLAGS,
 }
 MENU_STYLE = {
     "position": "absolute",
@@ -79,7 +79,7 @@ def _size_input(component_id: str, value: int) -> dcc.Input:
     return dcc.Input(id=component_id, type="number", min=100, max=4000, value=value, style=NUMBER_STYLE)
 
 
-def export_controls_layout() -> html.Details:
+def layout() -> html.Details:
     """The Export button and its menu (format, preset, size, font, title, view), plus the
     ``export-download`` component."""
     default = PRESETS["two-column"]
@@ -100,7 +100,7 @@ def export_controls_layout() -> html.Details:
             _row(
                 "Format",
                 dcc.RadioItems(
-                    id="export-format",
+                    id=ids.EXPORT_FORMAT,
                     options=list(EXPORT_FORMATS),
                     value="pdf",
                     inline=True,
@@ -111,7 +111,7 @@ def export_controls_layout() -> html.Details:
             _row(
                 "Preset",
                 dcc.Dropdown(
-                    id="export-preset",
+                    id=ids.EXPORT_PRESET,
                     options=[*PRESETS, "custom"],
                     value="two-column",
                     clearable=False,
@@ -120,14 +120,14 @@ def export_controls_layout() -> html.Details:
             ),
             _row(
                 "Size (px)",
-                _size_input("export-width", default.width),
+                _size_input(ids.EXPORT_WIDTH, default.width),
                 html.Span("×"),
-                _size_input("export-height", default.height),
+                _size_input(ids.EXPORT_HEIGHT, default.height),
             ),
             _row(
                 "Font (px)",
                 dcc.Input(
-                    id="export-font-size",
+                    id=ids.EXPORT_FONT_SIZE,
                     type="number",
                     min=4,
                     max=48,
@@ -139,11 +139,11 @@ def export_controls_layout() -> html.Details:
             _row(
                 "Title",
                 dcc.Input(
-                    id="export-title", type="text", value="", placeholder="(none)", style={"flex": "1"}
+                    id=ids.EXPORT_TITLE, type="text", value="", placeholder="(none)", style={"flex": "1"}
                 ),
             ),
             dcc.Checklist(
-                id="export-flags",
+                id=ids.EXPORT_FLAGS,
                 value=[],
                 options=[
                     {"label": " node labels", "value": FLAG_LABELS},
@@ -152,21 +152,21 @@ def export_controls_layout() -> html.Details:
                 inline=True,
                 labelStyle={"marginRight": "10px"},
             ),
-            html.Button("Download", id="export-go", n_clicks=0, className="export-go"),
-            dcc.Loading(html.Div(id="export-status", className="export-status"), type="dot"),
+            html.Button("Download", id=ids.EXPORT_GO, n_clicks=0, className="export-go"),
+            dcc.Loading(html.Div(id=ids.EXPORT_STATUS, className="export-status"), type="dot"),
             *note,
-            dcc.Download(id="export-download"),
+            dcc.Download(id=ids.EXPORT_DOWNLOAD),
         ],
         style=MENU_STYLE,
     )
     return html.Details(
         [
             html.Summary(
-                "Export", id="export-button", className="export-button", style={"cursor": "pointer"}
+                "Export", id=ids.EXPORT_BUTTON, className="export-button", style={"cursor": "pointer"}
             ),
             menu,
         ],
-        id="export-menu",
+        id=ids.EXPORT_MENU,
         className="export-menu",
         style={"position": "relative"},
     )
@@ -261,42 +261,37 @@ def preset_values(preset: str | None) -> tuple[Any, Any, Any]:
     return options.width, options.height, options.font_size
 
 
-def register_export_callbacks(app: Dash, app_ctx: AppContext) -> None:
+def register(app: Dash, app_ctx: AppContext) -> None:
     """Attach the export menu's callbacks to ``app``."""
     base = ViewState()
 
     app.callback(
-        Output("export-width", "value"),
-        Output("export-height", "value"),
-        Output("export-font-size", "value"),
-        Input("export-preset", "value"),
+        Output(ids.EXPORT_WIDTH, "value"),
+        Output(ids.EXPORT_HEIGHT, "value"),
+        Output(ids.EXPORT_FONT_SIZE, "value"),
+        Input(ids.EXPORT_PRESET, "value"),
         prevent_initial_call=True,
     )(preset_values)
 
-    def download(n_clicks: int | None, *values: Any) -> tuple[Any, str]:
+    def download(
+        n_clicks: int | None, form: dict[str, Any], view: dict[str, Any], clusters: dict[str, Any] | None
+    ) -> tuple[Any, str]:
         if not n_clicks:
             return no_update, ""
-        n_form = len(EXPORT_FORM)
-        form = dict(zip(EXPORT_FORM, values[:n_form], strict=True))
-        view_values = values[n_form:]
-        result = export_view(
-            app_ctx,
-            base,
-            **form,
-            controls=ViewControls(*view_values[: len(VIEW_CONTROLS)]),
-            cluster_state=view_values[len(VIEW_CONTROLS)],
-        )
+        result = export_view(app_ctx, base, **form, controls=ViewControls(**view), cluster_state=clusters)
         if result.content is None:
             log.warning("export failed: %s", result.message)
             return no_update, result.message
         return dcc.send_bytes(result.content, result.filename, type=result.mime), result.message
 
     app.callback(
-        Output("export-download", "data"),
-        Output("export-status", "children"),
-        Input("export-go", "n_clicks"),
-        *(State(component, "value") for component in EXPORT_FORM.values()),
-        *view_dependencies(State),
-        State("cluster-state", "data"),
+        Output(ids.EXPORT_DOWNLOAD, "data"),
+        Output(ids.EXPORT_STATUS, "children"),
+        inputs={"n_clicks": Input(ids.EXPORT_GO, "n_clicks")},
+        state={
+            "form": {name: State(component, "value") for name, component in EXPORT_FORM.items()},
+            "view": view_dependencies(State),
+            "clusters": State(ids.CLUSTER_STATE, "data"),
+        },
         prevent_initial_call=True,
     )(download)

@@ -10,11 +10,11 @@ from test_layout import tiny_store
 
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls
-from attribution_viewer.app.export_controls import (
-    export_controls_layout,
+from attribution_viewer.app.export_menu import (
     export_view,
+    layout,
     preset_values,
-    register_export_callbacks,
+    register,
     safe_filename,
 )
 from attribution_viewer.export import image
@@ -73,8 +73,8 @@ def test_ec4_missing_chromium_message(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(image, "find_chromium", lambda: None)
     result = run_export("svg")
     assert result.content is None and "apt-get install chromium" in result.message
-    layout = str(export_controls_layout())
-    assert "apt-get install chromium" in layout and "camera button" in layout
+    menu = str(layout())
+    assert "apt-get install chromium" in menu and "camera button" in menu
 
 
 @pytest.mark.skipif(image.find_chromium() is None, reason="no Chromium for kaleido")
@@ -88,6 +88,6 @@ def test_ec5_pdf_and_cluster_view() -> None:
 
 def test_ec6_callbacks_registered() -> None:
     app = Dash(__name__)
-    register_export_callbacks(app, app_context())
+    register(app, app_context())
     outputs = " ".join(app.callback_map)
     assert "export-download.data" in outputs and "export-width.value" in outputs

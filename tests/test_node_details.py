@@ -11,7 +11,8 @@ import scipy.sparse as sp
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from attribution_viewer.app import node_panel
+from attribution_viewer.app import node_details
+from attribution_viewer.app.node_panel import neuronpedia_url
 from attribution_viewer.autointerp.records import Example, FeatureDetails, LogitEntry, TokenStat
 from attribution_viewer.model import Clamp, GraphStore, Intervention, LogitInfo, NodeKind, NodeTable
 
@@ -105,14 +106,14 @@ def facts(node: Any) -> dict[str, str]:
 def render(d: FeatureDetails | None, index: int = 0, **kw: Any) -> list[Component]:
     args: dict[str, Any] = {"label": "my label", "frequency": None, "neuronpedia_url": None, "error": None}
     args.update(kw)
-    return node_panel.render_feature_details(d, store=tiny_store(), index=index, **args)
+    return node_details.render_feature_details(d, store=tiny_store(), index=index, **args)
 
 
 def test_neuronpedia_url() -> None:
-    url = node_panel.neuronpedia_url("gpt2-small", "res-jb", 5, 42)
+    url = neuronpedia_url("gpt2-small", "res-jb", 5, 42)
     assert url == "https://www.neuronpedia.org/gpt2-small/5-res-jb/42"
-    assert node_panel.neuronpedia_url("", "res-jb", 5, 42) is None
-    assert node_panel.neuronpedia_url("gpt2-small", "", 5, 42) is None
+    assert neuronpedia_url("", "res-jb", 5, 42) is None
+    assert neuronpedia_url("gpt2-small", "", 5, 42) is None
 
 
 def test_feature_title_explanation_and_facts() -> None:
@@ -154,9 +155,9 @@ def test_examples_highlight_and_whitespace() -> None:
 def test_long_example_is_windowed_around_peak() -> None:
     acts = tuple(1.0 if i == 80 else 0.0 for i in range(100))
     ex = Example(tuple(f"t{i} " for i in range(100)), tuple(a > 0 for a in acts), acts, 1.0)
-    rendered = node_panel.render_example(ex)
+    rendered = node_details.render_example(ex)
     spans = by_class(rendered, "tok")
-    assert len(spans) == node_panel.MAX_EXAMPLE_TOKENS + 2  # two "…" gap markers
+    assert len(spans) == node_details.MAX_EXAMPLE_TOKENS + 2  # two "…" gap markers
     assert text(spans[0]) == "…" and text(spans[1]) == "t48 " and text(spans[-2]) == "t95 "
     assert [text(s) for s in by_class(rendered, "tok-hi")] == ["t80 "]
 
@@ -222,14 +223,14 @@ def test_frequency_falls_back_to_record(given: float | None, record: float | Non
 
 def test_embedding_error_logit_details() -> None:
     store = tiny_store()
-    emb = node_panel.render_embedding_details(store, 3)
+    emb = node_details.render_embedding_details(store, 3)
     assert facts(emb) == {"Token": "'Hello'", "Position": "0", "Token id": "15496", "Feeds": "2 nodes"}
-    err = node_panel.render_error_details(store, 2)
+    err = node_details.render_error_details(store, 2)
     assert facts(err) == {"Layer": "0", "Position": "1 '\u00b7world'", "Fed by": "0 nodes", "Feeds": "1 node"}
-    logit = node_panel.render_logit_details(store, 5)
+    logit = node_details.render_logit_details(store, 5)
     assert text(by_class(logit, "target-badge")) == "target"
     assert facts(logit) == {"Probability": "0.700", "Token id": "318", "Fed by": "2 nodes"}
-    other = node_panel.render_logit_details(store, 6)
+    other = node_details.render_logit_details(store, 6)
     assert by_class(other, "target-badge") == []
     with pytest.raises(ValueError, match="not a logit"):
-        node_panel.render_logit_details(store, 0)
+        node_details.render_logit_details(store, 0)
