@@ -8,7 +8,7 @@ import logging
 import pytest
 from builders import build_tiny_store
 from dash.exceptions import PreventUpdate
-from test_app_reads import call_callback
+from test_app_reads import call_callback, figure_output
 from test_clustering_core import two_circuits
 
 from attribution_viewer import bounded_json
@@ -86,7 +86,7 @@ def test_fs6_a_failing_figure_callback_answers_with_a_message(caplog: pytest.Log
     cycle = [("F:0:0:7", "F:1:1:9", 1.0), ("F:1:1:9", "F:0:0:7", 1.0), ("F:1:1:9", "L:0", 3.0)]
     cyclic = build_tiny_store(edges=cycle)
     client = create_app(Settings(autointerp_dir=None), cyclic).server.test_client()
-    output = "..attribution-graph.figure...shown-counts.children...figure-signature.data...edge-layer.data.."
+    output = figure_output(client)
     values = {"prune-slider.value": 0.8, "node-size.value": 10, "error-toggle.value": []}
     with caplog.at_level(logging.ERROR, logger="attribution_viewer.app.failsafe"):
         answers = [call_callback(client, output, values, "prune-slider.value") for _ in range(2)]
