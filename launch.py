@@ -42,6 +42,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=None,
         help="show error nodes when the page opens",
     )
+    live = parser.add_argument_group("live model (steering, edge checks)")
+    live.add_argument("--model", help="model folder or name (default: the graph's manifest)")
+    live.add_argument("--transcoders", help="transcoders folder or name")
+    live.add_argument("--tokenizer", help="tokenizer folder or name")
+    live.add_argument(
+        "--backend", dest="model_backend", help="circuit-tracer backend: transformerlens | nnsight"
+    )
+    live.add_argument("--jobs", help="where jobs run: diskcache (default) | celery")
+    live.add_argument("--redis", dest="redis_url", help="Redis URL for --jobs celery")
+    live.add_argument(
+        "--job-memory-gb", dest="job_memory_gb", type=float, help="memory cap of the model process"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return parser.parse_args(argv)
 

@@ -16,7 +16,18 @@ from collections.abc import Sequence
 
 from attribution_viewer.errors import GraphFormatError, MissingDependencyError
 
-COMMANDS = ("inspect", "convert", "cluster", "export", "autointerp")
+COMMANDS = (
+    "inspect",
+    "convert",
+    "cluster",
+    "export",
+    "autointerp",
+    "scores",
+    "steer",
+    "check_edges",
+    "attribute",
+    "worker",
+)
 EXIT_BAD_INPUT = 2
 
 

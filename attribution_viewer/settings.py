@@ -57,6 +57,22 @@ class Settings:
     # Neuronpedia ids for feature links, e.g. model "gpt2-small", source set "clt-hp"; "" = no links.
     neuronpedia_model: str = ""
     neuronpedia_source: str = ""
+    # -- live model (steering, edge checks, new graphs; see attribution_viewer/live) --------
+    # The model, its transcoders and its tokenizer: a local folder each (a bundle, see
+    # live/bundle.py) or names circuit-tracer resolves (e.g. "google/gemma-2-2b" + "gemma").
+    # None: the graph's manifest companions; no model at all: the live features are off.
+    model: str | None = None
+    transcoders: str | None = None
+    tokenizer: str | None = None
+    # circuit-tracer backend: "transformerlens" or "nnsight" (needs the `live` extra's nnsight).
+    model_backend: str = "transformerlens"
+    # Where jobs run: "diskcache" (one machine: a model worker process started on first use)
+    # or "celery" (Celery workers fed through Redis at redis_url; each worker holds the model).
+    jobs: str = "diskcache"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # Address-space cap of the process holding the model, in GB (0: none). Attribution of a
+    # prompt with many active features can take 20+ GB; over the cap a job fails cleanly.
+    job_memory_gb: float = 16.0
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -73,6 +89,18 @@ class Settings:
             raise ValueError(f"settings.max_drawn_edges: expected >= 1, got {self.max_drawn_edges}")
         if self.cluster_max_size < 2:
             raise ValueError(f"settings.cluster_max_size: expected >= 2, got {self.cluster_max_size}")
+        if self.model_backend not in ("transformerlens", "nnsight"):
+            raise ValueError(
+                f"settings.model_backend: expected transformerlens or nnsight, got {self.model_backend!r}"
+            )
+        if self.jobs not in ("diskcache", "celery"):
+            raise ValueError(f"settings.jobs: expected diskcache or celery, got {self.jobs!r}")
+        if not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"settings.redis_url: expected a redis:// URL, got {self.redis_url!r}")
+        if self.job_memory_gb < 0:
+            raise ValueError(f"settings.job_memory_gb: expected >= 0 (0 = no cap), got {self.job_memory_gb}")
+        if (self.model is None) != (self.transcoders is None):
+            raise ValueError("settings.model / settings.transcoders: expected both or neither")
 
     @property
     def resolved_frequency_path(self) -> Path | None:
@@ -105,8 +133,10 @@ def _convert(name: str, raw: Any, source: str) -> Any:
             return int(text)
         if field_type == "float":
             return float(text)
+        if "None" in field_type and text.lower() in {"", "none"}:
+            return None
         if "Path" in field_type:
-            return None if text.lower() in {"", "none"} and "None" in field_type else Path(text)
+            return Path(text)
         return text
     except ValueError as exc:
         raise ValueError(f"{source} {name}={text!r}: {exc}") from exc

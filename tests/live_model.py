@@ -2,12 +2,15 @@
 
 ``build_tiny_model(folder)`` writes a character-level tokenizer folder (``<pad>`` = 0,
 ``<bos>`` = 1: circuit-tracer skips a falsy BOS id) and returns a 2-layer TransformerLens
-replacement model with seeded random per-layer ReLU transcoders. ``attribute_graph``
-runs circuit-tracer's ``attribute`` and writes the graph with ``Graph.to_pt``.
+replacement model with seeded random per-layer ReLU transcoders. ``write_tiny_bundle``
+saves such a model as a bundle (``model/``, ``transcoders/``, ``tokenizer/``, a graph
+``tiny.pt`` made by ``attribute`` and the ``attribution-viewer.json`` manifest), the
+layout :mod:`attribution_viewer.live.bundle` loads.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +38,10 @@ def write_tokenizer(folder: Path) -> Path:
     return folder
 
 
-def build_tiny_model(folder: Path, seed: int = 0) -> Any:
-    """A seeded random 2-layer replacement model whose tokenizer lives in ``folder``."""
-    from circuit_tracer import ReplacementModel
-    from circuit_tracer.transcoder import SingleLayerTranscoder, TranscoderSet
+def _config(seed: int) -> Any:
     from transformer_lens import HookedTransformerConfig
-    from transformers import AutoTokenizer
 
-    torch.manual_seed(seed)
-    tokenizer = AutoTokenizer.from_pretrained(str(write_tokenizer(folder)))
-    cfg = HookedTransformerConfig(
+    return HookedTransformerConfig(
         n_layers=N_LAYERS,
         d_model=D_MODEL,
         d_head=8,
@@ -57,6 +54,11 @@ def build_tiny_model(folder: Path, seed: int = 0) -> Any:
         default_prepend_bos=False,
         seed=seed,
     )
+
+
+def _transcoders() -> Any:
+    from circuit_tracer.transcoder import SingleLayerTranscoder, TranscoderSet
+
     transcoders = {}
     for layer in range(N_LAYERS):
         tc = SingleLayerTranscoder(
@@ -65,8 +67,35 @@ def build_tiny_model(folder: Path, seed: int = 0) -> Any:
         for param in tc.parameters():
             torch.nn.init.normal_(param, std=0.3)
         transcoders[layer] = tc
-    tc_set = TranscoderSet(transcoders, feature_input_hook="hook_resid_mid", feature_output_hook="hook_mlp_out")
-    return ReplacementModel.from_config(cfg, tc_set, backend="transformerlens", tokenizer=tokenizer)
+    return TranscoderSet(transcoders, feature_input_hook="hook_resid_mid", feature_output_hook="hook_mlp_out")
+
+
+def build_tiny_model(folder: Path, seed: int = 0) -> Any:
+    """A seeded random 2-layer replacement model whose tokenizer lives in ``folder``."""
+    from circuit_tracer import ReplacementModel
+    from transformers import AutoTokenizer
+
+    torch.manual_seed(seed)
+    tokenizer = AutoTokenizer.from_pretrained(str(write_tokenizer(folder)))
+    return ReplacementModel.from_config(
+        _config(seed), _transcoders(), backend="transformerlens", tokenizer=tokenizer
+    )
+
+
+def write_tiny_bundle(folder: Path, seed: int = 0) -> Path:
+    """A random model bundle with one attributed graph in ``folder``; returns the graph path."""
+    from transformer_lens import HookedTransformer
+
+    from attribution_viewer.live.bundle import load_replacement_model, save_model, save_transcoders
+
+    torch.manual_seed(seed)
+    save_model(HookedTransformer(_config(seed)), folder / "model")
+    save_transcoders(_transcoders(), folder / "transcoders")
+    write_tokenizer(folder / "tokenizer")
+    model = load_replacement_model(folder / "model", folder / "transcoders", folder / "tokenizer")
+    manifest = {"model": "model", "transcoders": "transcoders", "tokenizer": "tokenizer"}
+    (folder / "attribution-viewer.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return attribute_graph(model, folder / "tiny.pt")
 
 
 def attribute_graph(model: Any, out: Path, prompt: str = PROMPT) -> Path:

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from attribution_viewer.loaders import open_graph
 import scipy.sparse as sp
 
+from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore, LogitInfo, NodeKind, NodeTable
 from attribution_viewer.scores import graph_scores
 
@@ -21,7 +20,9 @@ def small_store() -> GraphStore:
     """f0 -> logit (2), emb -> f0 (1), err -> f0 (1), err -> logit (2); one logit p=1."""
     sources, targets, weights = [2, 1, 0, 1], [0, 0, 3, 3], [1.0, 1.0, 2.0, 2.0]
     return GraphStore(
-        nodes=NodeTable.build(kind=[0, 1, 2, 3], layer=[0, 0, -1, 1], pos=[0, 0, 0, 0], feature_idx=[5, -1, -1, -1]),
+        nodes=NodeTable.build(
+            kind=[0, 1, 2, 3], layer=[0, 0, -1, 1], pos=[0, 0, 0, 0], feature_idx=[5, -1, -1, -1]
+        ),
         adjacency=sp.csr_matrix((weights, (sources, targets)), shape=(4, 4)),
         weighted=True,
         n_layers=1,

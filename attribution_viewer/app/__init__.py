@@ -21,7 +21,9 @@ from attribution_viewer.app.cluster_panel import register_cluster_callbacks
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.export_controls import register_export_callbacks
 from attribution_viewer.app.page import build_page
+from attribution_viewer.app.steering import register_steering_callbacks
 from attribution_viewer.companions import bind_companions
+from attribution_viewer.live.jobs import live_setup
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore
 from attribution_viewer.settings import Settings
@@ -66,7 +68,9 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
     source = graph.metadata.source_path or settings.graph_path
     if source:
         settings = bind_companions(settings, Path(source))
-    ctx = AppContext(settings=settings, store=graph)
+    # Live model (steering, edge checks): None when no model is configured.
+    live = live_setup(settings, Path(source) if source else None)
+    ctx = AppContext(settings=settings, store=graph, live=live)
     small_plotly = BASIC_BUNDLE.exists()
     if not small_plotly:
         log.info("plotly.js basic bundle not found (%s): serving the full bundle", BASIC_BUNDLE)
@@ -77,11 +81,13 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
         title=f"{ctx.graph_id} · attribution-viewer",
         suppress_callback_exceptions=True,
         update_title="",
+        background_callback_manager=live.manager if live else None,
     )
     app.layout = lambda: build_page(ctx, page_query())
     register_graph_callbacks(app, ctx)
     register_cluster_callbacks(app, ctx)
     register_export_callbacks(app, ctx)
+    register_steering_callbacks(app, ctx, live)
     app.server.config["attribution_viewer_context"] = ctx
     return app
 

@@ -21,6 +21,7 @@ from attribution_viewer.app.cluster_panel import cluster_panel_layout
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.export_controls import export_controls_layout
 from attribution_viewer.app.figure_view import clusters_key
+from attribution_viewer.app.steering import graph_scores_span, steering_layout
 from attribution_viewer.model import GraphStore, visible_token
 from attribution_viewer.view import ViewState, default_prune_threshold, state_from_query
 
@@ -134,6 +135,7 @@ def top_bar(ctx: AppContext, view: ViewState) -> html.Header:
             ),
             html.Span(id="search-status", className="search-status"),
             html.Span(id="shown-counts", className="counts"),
+            graph_scores_span(ctx),
             export_controls_layout(),
         ],
         className="topbar",
@@ -185,6 +187,7 @@ def build_page(ctx: AppContext, query: str) -> html.Div:
                     html.Aside(
                         [
                             html.Div(id="node-panel", className="node-panel"),
+                            steering_layout(ctx.live),
                             html.Div(
                                 cluster_panel_layout(ctx.settings),
                                 id="cluster-panel",
