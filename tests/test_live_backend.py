@@ -125,7 +125,7 @@ def test_l2_steering_follows_the_graph(store: GraphStore, backend: CircuitTracer
 
 def test_l3_requests_validate_and_decode_with_clear_errors(store: GraphStore) -> None:
     ref = FeatureRef(0, 1, 2)
-    with pytest.raises(ValueError, match="multiplier: expected -5..5"):
+    with pytest.raises(ValueError, match=r"multiplier: expected -5\.\.5"):
         FeatureSteer(ref, 1.0, "multiply", 7.0)
     assert FeatureSteer(ref, 2.0, "multiply", -1.5).value == -3.0
     assert FeatureSteer(ref, 2.0, "set", 0.5).value == 0.5
@@ -169,7 +169,7 @@ def test_l4_model_worker_answers_like_the_model_and_stops_a_cancelled_job(
     assert time.perf_counter() - start < 10.0
 
     # A wrong key is refused (the worker's key is this server's secret).
-    with pytest.raises(Exception, match="digest|authentication|AuthenticationError"):
+    with pytest.raises(Exception, match=r"digest|authentication|AuthenticationError"):
         dataclasses.replace(client, authkey=b"wrong").steer(request, JobHooks())
 
 
@@ -189,9 +189,9 @@ def test_l6_live_settings_and_manifest(bundle: Path) -> None:
     assert spec.tokenizer == str(bundle.parent / "tokenizer")
     explicit = model_spec(Settings(model="google/gemma-2-2b", transcoders="gemma"), bundle)
     assert explicit == ModelSpec("google/gemma-2-2b", "gemma", None, "transformerlens")
-    with pytest.raises(ValueError, match="model / settings.transcoders"):
+    with pytest.raises(ValueError, match=r"model / settings\.transcoders"):
         Settings(model="m")
-    with pytest.raises(ValueError, match="settings.jobs"):
+    with pytest.raises(ValueError, match=r"settings\.jobs"):
         Settings(jobs="threads")
 
 

@@ -240,6 +240,11 @@ def graph_scores_span(app_ctx: AppContext) -> html.Span:
 
 
 # -- rendering --------------------------------------------------------------------------------
+def _data(**values: str) -> dict[str, Any]:
+    """``data-*`` attributes (exact values for scripts and tests): ``token_id`` -> ``data-token-id``."""
+    return {"data-" + name.replace("_", "-"): value for name, value in values.items()}
+
+
 def _continuation(title: str, prompt: str, text: str) -> html.Div:
     return html.Div(
         [
@@ -287,7 +292,7 @@ def steer_result_view(result: SteerResult, prompt: str, label: str) -> list[Any]
             ],
             className="steer-change-row",
             # Exact values, for scripts and tests.
-            **{"data-token-id": str(c.token_id), "data-before": repr(c.before), "data-after": repr(c.after)},
+            **_data(token_id=str(c.token_id), before=repr(c.before), after=repr(c.after)),
         )
         for c in result.changes
     ]
@@ -330,7 +335,7 @@ def edge_result_view(result: EdgeCheckResult) -> list[Any]:
                     html.Td("-" if ratio is None else f"{ratio:.3f}"),
                 ],
                 className="edge-check-row",
-                **{"data-weight": repr(edge.graph_weight), "data-measured": repr(edge.measured)},
+                **_data(weight=repr(edge.graph_weight), measured=repr(edge.measured)),
             )
         )
     header = html.Tr([html.Th(t) for t in ("source", "target", "graph weight", "measured", "ratio")])
