@@ -32,6 +32,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         dest="conversion_cache_dir",
         help="where converted .pt graphs are kept ('none' to disable; default ~/.cache/attribution-viewer)",
     )
+    parser.add_argument(
+        "--tokenizer",
+        help="tokenizer folder or cached Hugging Face model name, to show token strings of .pt graphs",
+    )
     parser.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8050)")
     parser.add_argument("--debug", action="store_true", default=None, help="Dash debug mode (off by default)")
@@ -45,7 +49,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     live = parser.add_argument_group("live model (steering, edge checks)")
     live.add_argument("--model", help="model folder or name (default: the graph's manifest)")
     live.add_argument("--transcoders", help="transcoders folder or name")
-    live.add_argument("--tokenizer", help="tokenizer folder or name")
     live.add_argument(
         "--backend", dest="model_backend", help="circuit-tracer backend: transformerlens | nnsight"
     )
@@ -62,6 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     logging.getLogger("attribution_viewer").setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    from attribution_viewer.companions import graph_tokenizer
     from attribution_viewer.loaders import begin_open_graph
     from attribution_viewer.settings import resolve_settings
     from config.settings import DEFAULTS
@@ -75,7 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         # A .pt graph is converted in a child process that starts now, while Dash is imported.
         finish_opening = begin_open_graph(
-            settings.graph_path, torch_in_subprocess=True, cache_dir=settings.conversion_cache_dir
+            settings.graph_path,
+            torch_in_subprocess=True,
+            cache_dir=settings.conversion_cache_dir,
+            tokenizer=graph_tokenizer(settings, settings.graph_path),
         )
         from attribution_viewer.app import create_app
 

@@ -49,6 +49,10 @@ class Settings:
     # Native copies of converted .pt graphs (keyed by path, size and modification time), so
     # that opening the same .pt again skips torch; None (or "none"): no cache.
     conversion_cache_dir: Path | None = USER_CACHE_DIR / "converted"
+    # Tokenizer naming the tokens of graphs that store ids only (circuit-tracer .pt): a local
+    # folder holding tokenizer.json, or a model name whose tokenizer is already in the Hugging
+    # Face cache (never downloaded). "": the graph's manifest's tokenizer, else "#<id>".
+    tokenizer: str = ""
     # Node-description files kept in memory (LRU).
     description_cache_size: int = 4096
     # Clustering defaults.
@@ -58,12 +62,12 @@ class Settings:
     neuronpedia_model: str = ""
     neuronpedia_source: str = ""
     # -- live model (steering, edge checks, new graphs; see attribution_viewer/live) --------
-    # The model, its transcoders and its tokenizer: a local folder each (a bundle, see
-    # live/bundle.py) or names circuit-tracer resolves (e.g. "google/gemma-2-2b" + "gemma").
-    # None: the graph's manifest companions; no model at all: the live features are off.
+    # The model and its transcoders: a local folder each (a bundle, see live/bundle.py, whose
+    # tokenizer is the `tokenizer` setting or the manifest's) or names circuit-tracer resolves
+    # (e.g. "google/gemma-2-2b" + "gemma"). None: the graph's manifest companions; no model
+    # at all: the live features are off.
     model: str | None = None
     transcoders: str | None = None
-    tokenizer: str | None = None
     # circuit-tracer backend: "transformerlens" or "nnsight" (needs the `live` extra's nnsight).
     model_backend: str = "transformerlens"
     # Where jobs run: "diskcache" (one machine: a model worker process started on first use)

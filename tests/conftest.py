@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from attribution_viewer.headless import chrome_options
+from config.settings import DEFAULTS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DIR = PROJECT_ROOT / "data" / "example"
+# The synthetic example (the app's default graph is the tiny real model's, data/tiny-addition).
+EXAMPLE_SETTINGS = dataclasses.replace(DEFAULTS, graph_path=EXAMPLE_DIR / "graph.npz")
+TINY_DIR = PROJECT_ROOT / "data" / "tiny-addition"
 REAL_GRAPHS_DIR = PROJECT_ROOT.parent / "shared" / "real_graphs"
 SCHEMAS_DIR = PROJECT_ROOT.parent / "shared" / "schemas"
 

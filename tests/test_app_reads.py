@@ -10,12 +10,12 @@ import dataclasses
 from typing import Any
 
 import pytest
+from conftest import EXAMPLE_SETTINGS
 
 import attribution_viewer.loaders as loaders
 from attribution_viewer.app import create_app
 from attribution_viewer.app.controls import VIEW_CONTROLS
 from attribution_viewer.model import NodeKind
-from config.settings import DEFAULTS
 
 
 def call_callback(client: Any, output: str, values: dict[str, Any], changed: str) -> dict[str, Any]:
@@ -53,9 +53,9 @@ def counted_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_r1_graph_read_once_and_descriptions_on_demand(counted_reads: list[str]) -> None:
-    app = create_app(dataclasses.replace(DEFAULTS))
+    app = create_app(dataclasses.replace(EXAMPLE_SETTINGS))
     ctx = app.server.config["attribution_viewer_context"]
-    assert counted_reads == [str(DEFAULTS.graph_path)]
+    assert counted_reads == [str(EXAMPLE_SETTINGS.graph_path)]
     client = app.server.test_client()
     for _ in range(2):  # two page loads
         assert client.get("/").status_code == 200
@@ -76,11 +76,11 @@ def test_r1_graph_read_once_and_descriptions_on_demand(counted_reads: list[str])
     assert source.files_read == 2
     call_callback(client, "node-panel.children", values, "selected-node.data")
     assert source.files_read == 2  # cached: the second click on a node reads nothing
-    assert counted_reads == [str(DEFAULTS.graph_path)]
+    assert counted_reads == [str(EXAMPLE_SETTINGS.graph_path)]
 
 
 def test_r2_click_never_touches_the_figure_and_overlays_are_patches() -> None:
-    app = create_app(DEFAULTS)
+    app = create_app(EXAMPLE_SETTINGS)
     client = app.server.test_client()
     client.get("/")
     deps = client.get("/_dash-dependencies").json
@@ -158,7 +158,7 @@ def browser_controls(
 
 
 def test_r3_first_figure_signature_matches_the_controls_the_browser_sends() -> None:
-    app = create_app(dataclasses.replace(DEFAULTS, autointerp_dir=None))  # no frequencies: 1.0
+    app = create_app(dataclasses.replace(EXAMPLE_SETTINGS, autointerp_dir=None))  # no frequencies: 1.0
     client = app.server.test_client()
     props = layout_props(client)
     values = {
@@ -180,7 +180,7 @@ def test_r3_first_figure_signature_matches_the_controls_the_browser_sends() -> N
 
 
 def test_r4_cluster_trace_redrawn_only_when_it_changes() -> None:
-    app = create_app(DEFAULTS)
+    app = create_app(EXAMPLE_SETTINGS)
     client = app.server.test_client()
     props = layout_props(client)
     store = app.server.config["attribution_viewer_context"].store

@@ -20,7 +20,7 @@ from browser_helpers import (
     wait_for_graph,
     wait_until,
 )
-from conftest import REAL_GRAPH_FILES, real_graph
+from conftest import EXAMPLE_SETTINGS, REAL_GRAPH_FILES, real_graph
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
@@ -31,13 +31,13 @@ from attribution_viewer.figures import NODE_TRACES, build_scene, selection_layer
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import NodeKind
 from attribution_viewer.search import search_nodes
-from config.settings import DEFAULTS, EXAMPLE_DIR
+from config.settings import EXAMPLE_DIR
 
 pytestmark = pytest.mark.browser
 
 
 def example_settings(**overrides):
-    return dataclasses.replace(DEFAULTS, **overrides)
+    return dataclasses.replace(EXAMPLE_SETTINGS, **overrides)
 
 
 def panel_text(dash_duo) -> str:

@@ -146,7 +146,9 @@ def celery_setup(bundle: Path, tmp_path: Path) -> Iterator[str]:
         redis.wait(timeout=10)
 
 
-def test_st2_the_same_steering_through_celery_and_redis(dash_duo: Any, bundle: Path, celery_setup: str) -> None:
+def test_st2_the_same_steering_through_celery_and_redis(
+    dash_duo: Any, bundle: Path, celery_setup: str
+) -> None:
     app = create_app(Settings(graph_path=bundle, jobs="celery", redis_url=celery_setup))
     started = time.perf_counter()
     key, rows = steer_in_browser(dash_duo, app, bundle)

@@ -14,7 +14,7 @@ from config.settings import DEFAULTS
 def test_defaults_are_safe() -> None:
     assert DEFAULTS.host == "127.0.0.1"
     assert DEFAULTS.debug is False
-    assert DEFAULTS.graph_path is not None and DEFAULTS.graph_path.name == "graph.npz"
+    assert DEFAULTS.graph_path is not None and DEFAULTS.graph_path.name == "sum-37-45-tens.pt"
 
 
 def test_precedence_cli_over_env_over_file() -> None:

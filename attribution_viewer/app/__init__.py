@@ -22,7 +22,7 @@ from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.export_controls import register_export_callbacks
 from attribution_viewer.app.page import build_page
 from attribution_viewer.app.steering import register_steering_callbacks
-from attribution_viewer.companions import bind_companions
+from attribution_viewer.companions import bind_companions, graph_tokenizer
 from attribution_viewer.live.jobs import live_setup
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore
@@ -61,7 +61,10 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
         graph = store
     elif settings.graph_path is not None:
         graph = open_graph(
-            settings.graph_path, torch_in_subprocess=True, cache_dir=settings.conversion_cache_dir
+            settings.graph_path,
+            torch_in_subprocess=True,
+            cache_dir=settings.conversion_cache_dir,
+            tokenizer=graph_tokenizer(settings, settings.graph_path),
         )
     else:
         raise ValueError("settings.graph_path: expected a graph file, got none")

@@ -61,7 +61,9 @@ NO_MODEL_MESSAGE = (
 def model_spec(settings: Settings, graph_path: Path | None) -> ModelSpec | None:
     """The model to use: the settings' own, else the graph's manifest companions, else None."""
     if settings.model is not None and settings.transcoders is not None:
-        return ModelSpec(settings.model, settings.transcoders, settings.tokenizer, settings.model_backend)
+        return ModelSpec(
+            settings.model, settings.transcoders, settings.tokenizer or None, settings.model_backend
+        )
     if graph_path is None:
         return None
     try:

@@ -30,6 +30,7 @@ from typing import Any
 from attribution_viewer.errors import GraphFormatError
 from attribution_viewer.loaders import circuit_tracer_pt, graph_json, legacy_clt, native
 from attribution_viewer.loaders.native import load_native, save_native
+from attribution_viewer.loaders.token_names import name_tokens, resolve_tokenizer
 from attribution_viewer.model import GraphStore
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,11 @@ _READERS: dict[str, Callable[[str | Path, Any], GraphStore]] = {
 
 
 def open_graph(
-    path: str | Path, *, torch_in_subprocess: bool = False, cache_dir: str | Path | None = None
+    path: str | Path,
+    *,
+    torch_in_subprocess: bool = False,
+    cache_dir: str | Path | None = None,
+    tokenizer: str | Path | None = None,
 ) -> GraphStore:
     """Read the graph at ``path`` (any supported format) into a GraphStore.
 
@@ -156,12 +161,20 @@ def open_graph(
     converts them to the native format, so that this process never imports torch (about
     240 MB of memory a long-running server would otherwise keep). The result is the same.
     ``cache_dir``: keep that native copy there and reuse it (see :func:`begin_open_graph`).
+    ``tokenizer``: show real strings for tokens the file holds as ids only (a tokenizer
+    folder or a model name in the Hugging Face cache, see :mod:`.token_names`).
     """
-    return begin_open_graph(path, torch_in_subprocess=torch_in_subprocess, cache_dir=cache_dir)()
+    return begin_open_graph(
+        path, torch_in_subprocess=torch_in_subprocess, cache_dir=cache_dir, tokenizer=tokenizer
+    )()
 
 
 def begin_open_graph(
-    path: str | Path, *, torch_in_subprocess: bool = False, cache_dir: str | Path | None = None
+    path: str | Path,
+    *,
+    torch_in_subprocess: bool = False,
+    cache_dir: str | Path | None = None,
+    tokenizer: str | Path | None = None,
 ) -> Callable[[], GraphStore]:
     """Start opening ``path``; the returned function finishes and returns the GraphStore.
 
@@ -174,15 +187,17 @@ def begin_open_graph(
     for the same unchanged file loads it without a child. An unusable cache (not writable,
     a damaged file) is logged and bypassed.
     """
+    tokenizer_json = resolve_tokenizer(tokenizer) if tokenizer is not None else None
     if not (torch_in_subprocess and _is_torch_file(path)):
 
         def read() -> GraphStore:
             fmt, payload = _sniff(path, _read(path))
-            return _READERS[fmt](path, payload)
+            store = _READERS[fmt](path, payload)
+            return store if tokenizer_json is None else name_tokens(store, tokenizer_json)
 
         return read
 
-    cached = cached_conversion_path(path, cache_dir) if cache_dir is not None else None
+    cached = cached_conversion_path(path, cache_dir, tokenizer_json) if cache_dir is not None else None
     if cached is not None and cached.exists():
         try:
             store = load_native(cached)
@@ -202,7 +217,7 @@ def begin_open_graph(
 
     from attribution_viewer.loaders.child import ChildConversion
 
-    conversion = ChildConversion(path, target)
+    conversion = ChildConversion(path, target, tokenizer_json)
 
     def finish() -> GraphStore:
         with tmp:
@@ -218,10 +233,16 @@ def begin_open_graph(
     return finish
 
 
-def cached_conversion_path(path: str | Path, cache_dir: str | Path) -> Path:
-    """Where the native copy of ``path`` lives in ``cache_dir`` (changes when the file does)."""
+def cached_conversion_path(
+    path: str | Path, cache_dir: str | Path, tokenizer_json: Path | None = None
+) -> Path:
+    """Where the native copy of ``path`` lives in ``cache_dir`` (changes when the file, or the
+    tokenizer naming its tokens, does)."""
     stat = os.stat(path)
     ident = f"{Path(path).resolve()}|{stat.st_size}|{stat.st_mtime_ns}|native-v{native.VERSION}"
+    if tokenizer_json is not None:
+        tok = os.stat(tokenizer_json)
+        ident += f"|{Path(tokenizer_json).resolve()}|{tok.st_size}|{tok.st_mtime_ns}"
     return Path(cache_dir) / f"{hashlib.sha256(ident.encode()).hexdigest()[:32]}.npz"
 
 
