@@ -240,3 +240,21 @@ def test_l8_cli_bad_input_exits_2_with_one_line(bundle: Path, tmp_path: Path) ->
     assert nowhere.returncode == 2 and "No model configured" in nowhere.stderr
     bad = _cli("scores", str(bundle), "--nodes", "E:0", "--json")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+def test_l9_the_server_never_imports_torch(bundle: Path) -> None:
+    """With a model configured, building the app and answering a page leaves torch out."""
+    code = (
+        "import sys\nfrom pathlib import Path\n"
+        "from attribution_viewer.app import create_app\n"
+        "from attribution_viewer.settings import Settings\n"
+        f"app = create_app(Settings(graph_path=Path({str(bundle)!r}), conversion_cache_dir=None))\n"
+        "assert app.server.config['attribution_viewer_context'].live is not None\n"
+        "client = app.server.test_client()\n"
+        "assert client.get('/_dash-layout').status_code == 200\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'torch', 'circuit_tracer'}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -66,6 +66,7 @@ from attribution_viewer.model import GraphStore, NodeKind, visible_token
 from attribution_viewer.scores import GraphScores, graph_scores
 
 HISTORY_MAX = 20
+JOB_POLL_MS = 150
 SOURCES = [
     {"label": " selection", "value": "selection"},
     {"label": " pinned", "value": "pinned"},
@@ -559,6 +560,9 @@ def register_steering_callbacks(app: Dash, app_ctx: AppContext, live: LiveSetup 
             Output("steer-progress-text", "children"),
         ],
         cancel=[Input("steer-cancel", "n_clicks")],
+        # How often the browser asks whether the job is done (Dash's default is 1 s, longer
+        # than a warm steering run).
+        interval=JOB_POLL_MS,
         prevent_initial_call=True,
     )(live_job)
 

@@ -26,7 +26,6 @@ long requests can report progress and stop between steps.
 from __future__ import annotations
 
 import dataclasses
-import json
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -295,6 +294,25 @@ class InterventionBackend(Protocol):
     def attribute(self, request: AttributeRequest, hooks: JobHooks) -> AttributeResult: ...
 
 
+class ForwardingBackend:
+    """An :class:`InterventionBackend` that hands every request to :meth:`forward` (by kind)."""
+
+    def forward(self, kind: str, request: Any, hooks: JobHooks) -> Any:
+        raise NotImplementedError
+
+    def steer(self, request: SteerRequest, hooks: JobHooks) -> SteerResult:
+        return self.forward("steer", request, hooks)
+
+    def generate(self, request: GenerateRequest, hooks: JobHooks) -> Continuation:
+        return self.forward("generate", request, hooks)
+
+    def check_edges(self, request: EdgeCheckRequest, hooks: JobHooks) -> EdgeCheckResult:
+        return self.forward("check_edges", request, hooks)
+
+    def attribute(self, request: AttributeRequest, hooks: JobHooks) -> AttributeResult:
+        return self.forward("attribute", request, hooks)
+
+
 # -- JSON ------------------------------------------------------------------------------
 REQUEST_TYPES: dict[str, type] = {
     "steer": SteerRequest,
@@ -346,7 +364,3 @@ def from_json(cls: type[T], data: Any, where: str = "") -> T:
         raise ValueError(f"{name}: unknown field {sorted(unknown)[0]!r}")
     values = {key: _decode(hints[key], value, f"{name}.{key}") for key, value in data.items()}
     return cls(**values)
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(to_json(obj), separators=(",", ":"))

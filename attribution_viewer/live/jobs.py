@@ -20,9 +20,11 @@ the worker, lazily, on the first request.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import secrets
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,19 +34,12 @@ from attribution_viewer.companions import find_companions
 from attribution_viewer.errors import GraphFormatError
 from attribution_viewer.live.backend import (
     REQUEST_TYPES,
-    AttributeRequest,
-    AttributeResult,
-    Continuation,
-    EdgeCheckRequest,
-    EdgeCheckResult,
-    GenerateRequest,
+    ForwardingBackend,
     InterventionBackend,
     JobCancelled,
     JobHooks,
     LiveModelError,
     ModelSpec,
-    SteerRequest,
-    SteerResult,
     from_json,
     to_json,
 )
@@ -55,6 +50,10 @@ log = logging.getLogger(__name__)
 NO_MODEL_MESSAGE = (
     "No model configured: steering, edge checks and new graphs need one "
     "(--model/--transcoders/--tokenizer, or a graph whose attribution-viewer.json names them)."
+)
+MISSING_EXTRA_MESSAGE = (
+    "The live model needs the 'live' extra (pip install -e '.[live]'): {error}. "
+    "Steering and edge checks are off; the rest of the app works."
 )
 
 
@@ -108,7 +107,7 @@ def run_job(
 _IN_PROCESS: dict[ModelSpec, Any] = {}
 
 
-class InProcessBackend:
+class InProcessBackend(ForwardingBackend):
     """The model in this very process (a Celery worker, the command line), loaded on first use
     and kept for the process's life (one per :class:`ModelSpec`)."""
 
@@ -125,17 +124,8 @@ class InProcessBackend:
             _IN_PROCESS[self.spec] = CircuitTracerBackend(self.spec)
         return _IN_PROCESS[self.spec]
 
-    def steer(self, request: SteerRequest, hooks: JobHooks) -> SteerResult:
-        return self.backend.steer(request, hooks)
-
-    def generate(self, request: GenerateRequest, hooks: JobHooks) -> Continuation:
-        return self.backend.generate(request, hooks)
-
-    def check_edges(self, request: EdgeCheckRequest, hooks: JobHooks) -> EdgeCheckResult:
-        return self.backend.check_edges(request, hooks)
-
-    def attribute(self, request: AttributeRequest, hooks: JobHooks) -> AttributeResult:
-        return self.backend.attribute(request, hooks)
+    def forward(self, kind: str, request: Any, hooks: JobHooks) -> Any:
+        return getattr(self.backend, kind)(request, hooks)
 
 
 @dataclass(frozen=True)
@@ -159,21 +149,26 @@ def celery_app(redis_url: str) -> Any:
     return app
 
 
-def live_setup(settings: Settings, graph_path: Path | None, in_worker: bool = False) -> LiveSetup | None:
-    """The live-job wiring for ``settings`` (None when no model is configured).
-
-    ``in_worker``: this process is a Celery worker, which holds the model itself.
-    """
+def live_setup(settings: Settings, graph_path: Path | None) -> LiveSetup | None:
+    """The live-job wiring for ``settings`` (None when no model is configured, or when the
+    ``live`` extra is missing: then a warning says so)."""
     spec = model_spec(settings, graph_path)
     if spec is None:
         return None
+    try:
+        return _setup(settings, spec)
+    except ImportError as exc:
+        log.warning(MISSING_EXTRA_MESSAGE.format(error=exc))
+        return None
+
+
+def _setup(settings: Settings, spec: ModelSpec) -> LiveSetup:
     if settings.jobs == "celery":
         from dash import CeleryManager
 
         manager = CeleryManager(celery_app(settings.redis_url))
         backend: InterventionBackend = InProcessBackend(spec, settings.job_memory_gb)
-        if not in_worker:
-            log.info("live jobs go to Celery workers at %s", settings.redis_url)
+        log.info("live jobs go to Celery workers at %s", settings.redis_url)
         return LiveSetup(spec, backend, manager, "celery")
     import diskcache
     from dash import DiskcacheManager
@@ -181,6 +176,7 @@ def live_setup(settings: Settings, graph_path: Path | None, in_worker: bool = Fa
     from attribution_viewer.live.worker import WorkerClient
 
     run_dir = Path(tempfile.mkdtemp(prefix="attrview-live-"))
+    atexit.register(shutil.rmtree, run_dir, ignore_errors=True)
     manager = DiskcacheManager(diskcache.Cache(str(run_dir / "jobs")))
     client = WorkerClient(spec, run_dir, secrets.token_bytes(32), os.getpid(), settings.job_memory_gb)
     return LiveSetup(spec, client, manager, "diskcache")

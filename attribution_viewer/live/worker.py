@@ -36,19 +36,13 @@ from pathlib import Path
 from typing import Any
 
 from attribution_viewer.live.backend import (
+    REQUEST_TYPES,
     RESULT_TYPES,
-    AttributeRequest,
-    AttributeResult,
-    Continuation,
-    EdgeCheckRequest,
-    EdgeCheckResult,
-    GenerateRequest,
+    ForwardingBackend,
     JobCancelled,
     JobHooks,
     LiveModelError,
     ModelSpec,
-    SteerRequest,
-    SteerResult,
     from_json,
     to_json,
 )
@@ -62,7 +56,7 @@ OWNER_POLL_S = 2.0
 
 
 @dataclass(frozen=True)
-class WorkerClient:
+class WorkerClient(ForwardingBackend):
     """An :class:`~attribution_viewer.live.backend.InterventionBackend` answered by the model worker.
 
     Holds no connection: every request connects (starting the worker if needed), so it is
@@ -114,7 +108,7 @@ class WorkerClient:
         launcher.wait()
         log.info("model worker started (%s)", self.address)
 
-    def call(self, kind: str, request: Any, hooks: JobHooks) -> Any:
+    def forward(self, kind: str, request: Any, hooks: JobHooks) -> Any:
         """Send one request, relay its progress, return its decoded result."""
         conn = self.connect()
         try:
@@ -140,18 +134,6 @@ class WorkerClient:
             ) from exc
         finally:
             conn.close()
-
-    def steer(self, request: SteerRequest, hooks: JobHooks) -> SteerResult:
-        return self.call("steer", request, hooks)
-
-    def generate(self, request: GenerateRequest, hooks: JobHooks) -> Continuation:
-        return self.call("generate", request, hooks)
-
-    def check_edges(self, request: EdgeCheckRequest, hooks: JobHooks) -> EdgeCheckResult:
-        return self.call("check_edges", request, hooks)
-
-    def attribute(self, request: AttributeRequest, hooks: JobHooks) -> AttributeResult:
-        return self.call("attribute", request, hooks)
 
 
 def worker_args(client: WorkerClient) -> list[str]:
@@ -186,8 +168,6 @@ def _answer(conn: Connection, backend: Any) -> None:
     message = conn.recv()
     kind = message.get("kind")
     try:
-        from attribution_viewer.live.backend import REQUEST_TYPES
-
         if kind not in REQUEST_TYPES:
             raise LiveModelError(f"unknown request kind {kind!r}")
         request = from_json(REQUEST_TYPES[kind], message.get("request"))
