@@ -93,7 +93,7 @@ def ui_round_trip(graph: Path, runs: int) -> list[float]:
 
     from selenium import webdriver
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.wait import WebDriverWait
 
     from attribution_viewer.headless import chrome_options
 
@@ -123,12 +123,19 @@ def ui_round_trip(graph: Path, runs: int) -> list[float]:
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#steer-panel summary"))
         driver.find_element(By.CSS_SELECTOR, "#steer-panel summary").click()
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#steer-features input[type=checkbox]"))
+        time.sleep(1.0)  # the rows may be rendered twice at page load (selection, then cluster state)
         driver.find_element(By.CSS_SELECTOR, "#steer-features input[type=checkbox]").click()
+        wait.until(
+            lambda d: d.find_element(By.CSS_SELECTOR, "#steer-features input[type=checkbox]").is_selected()
+        )
+        shown = (
+            "const m = document.querySelector('#steer-result .steer-mode'); return m ? m.dataset.job : '';"
+        )
         for run in range(runs + 1):  # the first run starts the model worker: not counted
-            driver.execute_script("document.querySelector('#steer-result').innerHTML = '';")
+            before = driver.execute_script(shown)
             start = time.perf_counter()
             driver.find_element(By.ID, "steer-run").click()
-            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#steer-result .steer-change-row"))
+            wait.until(lambda d, old=before: d.execute_script(shown) not in ("", old))
             if run:
                 times.append(time.perf_counter() - start)
             wait.until(lambda d: d.find_element(By.ID, "steer-run").is_enabled())
@@ -197,12 +204,11 @@ def main() -> int:
     backend = CircuitTracerBackend(spec_for(graph))
     with tempfile.TemporaryDirectory() as tmp:
         for g in graphs:
-            prompt = open_graph(g).metadata.extra.get("prompt")
-            if not isinstance(prompt, str):
-                continue
-            out = Path(tmp) / g.name
-            backend.attribute(AttributeRequest(prompt, str(out)), JobHooks())  # warm-up
-            result = backend.attribute(AttributeRequest(prompt, str(out)), JobHooks())
+            store = open_graph(g)
+            prompt = str(store.metadata.extra.get("prompt", g.stem))
+            request = AttributeRequest(prompt, str(Path(tmp) / g.name), token_ids=prompt_token_ids(store))
+            backend.attribute(request, JobHooks())  # warm-up
+            result = backend.attribute(request, JobHooks())
             print(f"| attribution of {prompt!r} ({result.n_features} features) | {result.seconds:.2f} s |")
 
     if not args.no_ui:

@@ -11,7 +11,8 @@ of the pinned nodes, the panel those of the features being steered.
 
 Element ids (stable):
 
-``steer-panel``          the panel (a ``<details>``)
+``steer-panel``          the panel (a ``<details>``, closed at first; ``steer-summary`` opens it:
+                         its rows follow the selection only while it is open)
 ``steer-source``         radio: features from the selection, the pinned nodes or a cluster
 ``steer-cluster``        dropdown: the cluster (from ``cluster-state``)
 ``steer-features``       one row per feature: ``{"type": "steer-ablate", "key": K}`` (checkbox)
@@ -99,6 +100,11 @@ def chosen_features(
         for k in dict.fromkeys(keys.get(source, []))
         if k in index and store.kind_of(index[k]) is NodeKind.FEATURE
     ]
+
+
+def is_open(summary_clicks: int | None) -> bool:
+    """Whether the panel (a ``<details>`` starting closed) is open after this many clicks on it."""
+    return bool((summary_clicks or 0) % 2)
 
 
 def scores_text(scores: GraphScores) -> str:
@@ -224,7 +230,11 @@ def steering_layout(live: LiveSetup | None) -> html.Details:
             ),
         ]
     return html.Details(
-        [html.Summary("Steer · check edges", className="steer-summary"), *stores, *body],
+        [
+            html.Summary("Steer · check edges", id="steer-summary", n_clicks=0, className="steer-summary"),
+            *stores,
+            *body,
+        ],
         id="steer-panel",
         className="steer-panel",
     )
@@ -282,7 +292,7 @@ def changes_figure(result: SteerResult) -> go.Figure:
     return figure
 
 
-def steer_result_view(result: SteerResult, prompt: str, label: str) -> list[Any]:
+def steer_result_view(result: SteerResult, prompt: str, label: str, job_id: str = "") -> list[Any]:
     rows = [
         html.Tr(
             [
@@ -317,7 +327,9 @@ def steer_result_view(result: SteerResult, prompt: str, label: str) -> list[Any]
             className="steer-table",
         ),
         html.Div(
-            f"Run mode: {result.freeze_mode} · {result.seconds:.2f} s", className="steer-note steer-mode"
+            f"Run mode: {result.freeze_mode} · {result.seconds:.2f} s",
+            className="steer-note steer-mode",
+            **_data(job=job_id),
         ),
     ]
 
@@ -369,8 +381,15 @@ def register_steering_callbacks(app: Dash, app_ctx: AppContext, live: LiveSetup 
     backend = live.backend
 
     def feature_rows(
-        source: str, cluster_id: str | None, selected: str | None, pinned: list[str] | None, clusters: Any
+        toggles: int,
+        source: str,
+        cluster_id: str | None,
+        selected: str | None,
+        pinned: list[str] | None,
+        clusters: Any,
     ) -> tuple[Any, Any, str]:
+        if not is_open(toggles):
+            raise PreventUpdate  # nothing to follow while the panel is closed
         state = validate_state(clusters, store.index_of).state
         options = [{"label": f"{c.name} ({len(c.nodes)})", "value": c.id} for c in state.clusters]
         nodes = _cluster_nodes(store, clusters, cluster_id)
@@ -413,6 +432,7 @@ def register_steering_callbacks(app: Dash, app_ctx: AppContext, live: LiveSetup 
         Output("steer-features", "children"),
         Output("steer-cluster", "options"),
         Output("steer-subgraph-scores", "children"),
+        Input("steer-summary", "n_clicks"),
         Input("steer-source", "value"),
         Input("steer-cluster", "value"),
         Input("selected-node", "data"),
@@ -420,7 +440,9 @@ def register_steering_callbacks(app: Dash, app_ctx: AppContext, live: LiveSetup 
         Input("cluster-state", "data"),
     )(feature_rows)
 
-    def edge_sources(selected: str | None) -> list[dict[str, str]]:
+    def edge_sources(toggles: int, selected: str | None) -> list[dict[str, str]]:
+        if not is_open(toggles):
+            raise PreventUpdate
         if not selected or selected not in store.index_of:
             return []
         try:
@@ -436,7 +458,11 @@ def register_steering_callbacks(app: Dash, app_ctx: AppContext, live: LiveSetup 
             for e in edges
         ]
 
-    app.callback(Output("edge-check-source", "options"), Input("selected-node", "data"))(edge_sources)
+    app.callback(
+        Output("edge-check-source", "options"),
+        Input("steer-summary", "n_clicks"),
+        Input("selected-node", "data"),
+    )(edge_sources)
 
     def build_request(
         _run: int,
@@ -581,7 +607,7 @@ def register_steering_callbacks(app: Dash, app_ctx: AppContext, live: LiveSetup 
         if outcome["kind"] == "steer":
             result = from_json(SteerResult, outcome["result"])
             return (
-                steer_result_view(result, visible_token(prompt), job.get("label", "")),
+                steer_result_view(result, visible_token(prompt), job.get("label", ""), outcome["job_id"]),
                 no_update,
                 new_history,
                 "",

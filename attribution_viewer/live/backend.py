@@ -241,7 +241,11 @@ class EdgeCheckResult:
 
 @dataclass(frozen=True)
 class AttributeRequest:
-    """circuit-tracer ``attribute`` settings; the graph is written to ``out_path`` (.pt)."""
+    """circuit-tracer ``attribute`` settings; the graph is written to ``out_path`` (.pt).
+
+    ``token_ids``, when given, are attributed instead of the tokenized ``prompt`` (to
+    redo a graph exactly: its prompt as text may not tokenize back to the same ids).
+    """
 
     prompt: str
     out_path: str
@@ -249,9 +253,10 @@ class AttributeRequest:
     desired_logit_prob: float = 0.95
     max_feature_nodes: int | None = 4096
     batch_size: int = 256
+    token_ids: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        if not self.prompt:
+        if not self.prompt and not self.token_ids:
             raise ValueError("attribute: expected a prompt")
         if not self.out_path.endswith(".pt"):
             raise ValueError(f"attribute: expected an output path ending in .pt, got {self.out_path!r}")

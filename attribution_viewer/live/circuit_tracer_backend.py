@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import resource
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,8 @@ from attribution_viewer.live.backend import (
 )
 
 log = logging.getLogger(__name__)
+
+BASELINES_KEPT = 32
 
 
 def apply_memory_cap(gigabytes: float) -> None:
@@ -85,6 +88,8 @@ class CircuitTracerBackend:
         self.spec = spec
         self._model = model
         self.load_seconds: float | None = None
+        # Unsteered continuations by request: a steering session reruns the same prompt.
+        self._baselines: OrderedDict[GenerateRequest, tuple[Continuation, torch.Tensor]] = OrderedDict()
 
     @property
     def model(self) -> Any:
@@ -160,10 +165,21 @@ class CircuitTracerBackend:
         pieces = tuple(self._token_str(t) for t in generated)
         return Continuation("".join(pieces), pieces, self._top(first, request.top_k)), first
 
+    def _baseline(self, tokens: torch.Tensor, request: GenerateRequest) -> tuple[Continuation, torch.Tensor]:
+        """The unsteered continuation of ``request`` (the last :data:`BASELINES_KEPT` are kept)."""
+        if request in self._baselines:
+            self._baselines.move_to_end(request)
+            return self._baselines[request]
+        found = self._continue(tokens, request, [], False)
+        self._baselines[request] = found
+        while len(self._baselines) > BASELINES_KEPT:
+            self._baselines.popitem(last=False)
+        return found
+
     # -- the protocol ---------------------------------------------------------------------
     def generate(self, request: GenerateRequest, hooks: JobHooks) -> Continuation:
         hooks.check()
-        return self._continue(self._tokens(request.token_ids), request, [], False)[0]
+        return self._baseline(self._tokens(request.token_ids), request)[0]
 
     def steer(self, request: SteerRequest, hooks: JobHooks) -> SteerResult:
         start = time.perf_counter()
@@ -180,7 +196,7 @@ class CircuitTracerBackend:
             ]
             interventions.append((ref.layer, where, ref.feature_idx, item.value))
         hooks.progress(0, 2, "default run")
-        baseline, before = self._continue(tokens, gen, [], False)
+        baseline, before = self._baseline(tokens, gen)
         hooks.check()
         hooks.progress(1, 2, "steered run")
         steered, after = self._continue(tokens, gen, interventions, request.freeze_attention)
@@ -244,7 +260,7 @@ class CircuitTracerBackend:
             raise LiveModelError(f"{out.parent}: expected an existing folder for the new graph")
         try:
             graph = attribute(
-                request.prompt,
+                list(request.token_ids) if request.token_ids else request.prompt,
                 model,
                 max_n_logits=request.max_n_logits,
                 desired_logit_prob=request.desired_logit_prob,

@@ -13,7 +13,8 @@ the worker when none answers. The worker:
 - sends ``{"progress": [done, total, what]}`` messages, then ``{"result": ...}`` or
   ``{"error": "one line"}``; a client that closes its connection (a cancelled job) stops
   the request at the next step;
-- exits when the server process that owns it is gone.
+- exits when the server process that owns it is gone;
+- writes its log to ``worker.log`` in the run folder.
 
 Run by the client as ``python -m attribution_viewer.live.worker --address SOCKET ...``;
 the key arrives on stdin (never on the command line).
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 
 SOCKET_NAME = "model.sock"
 START_LOCK = "start.lock"
+WORKER_LOG = "worker.log"
 START_TIMEOUT_S = 30.0
 OWNER_POLL_S = 2.0
 
@@ -101,7 +103,11 @@ class WorkerClient(ForwardingBackend):
     def _start(self) -> None:
         Path(self.address).unlink(missing_ok=True)
         command = [sys.executable, "-m", "attribution_viewer.live.worker", "--detach", *worker_args(self)]
-        launcher = subprocess.Popen(command, stdin=subprocess.PIPE, start_new_session=True)
+        # The worker logs to its own file: it must not hold this (short-lived) process's pipes.
+        with open(self.run_dir / WORKER_LOG, "ab") as log_file:
+            launcher = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=log_file, stderr=log_file, start_new_session=True
+            )
         assert launcher.stdin is not None
         launcher.stdin.write(self.authkey.hex().encode() + b"\n")
         launcher.stdin.close()
@@ -182,14 +188,21 @@ def _answer(conn: Connection, backend: Any) -> None:
         conn.send({"error": str(exc)})
 
 
+def _owner_alive(owner_pid: int) -> bool:
+    """Whether the owner still runs (a zombie, exited but not yet reaped, does not)."""
+    import psutil
+
+    try:
+        return psutil.Process(owner_pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def _exit_with_owner(owner_pid: int) -> None:
-    while True:
+    while _owner_alive(owner_pid):
         time.sleep(OWNER_POLL_S)
-        try:
-            os.kill(owner_pid, 0)
-        except ProcessLookupError:
-            log.info("server %d gone: model worker exits", owner_pid)
-            os._exit(0)
+    log.info("owner %d gone: model worker exits", owner_pid)
+    os._exit(0)
 
 
 def serve(address: str, authkey: bytes, spec: ModelSpec, owner_pid: int, memory_gb: float) -> None:
