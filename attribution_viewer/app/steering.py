@@ -67,7 +67,7 @@ from attribution_viewer.model import GraphStore, NodeKind, visible_token
 from attribution_viewer.scores import GraphScores, graph_scores
 
 HISTORY_MAX = 20
-JOB_POLL_MS = 150
+JOB_POLL_MS = 100
 SOURCES = [
     {"label": " selection", "value": "selection"},
     {"label": " pinned", "value": "pinned"},
