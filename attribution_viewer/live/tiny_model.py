@@ -68,6 +68,8 @@ POSITION_ROLES = (
     "the tens digit of the sum",
     "the units digit of the sum",
 )
+# Positions whose features the descriptions and frequencies cover (see feature_activations).
+FEATURE_POSITIONS = slice(1, SEQ_LEN - 1)
 FEATURE_INPUT_HOOK = "hook_resid_mid"
 FEATURE_OUTPUT_HOOK = "hook_mlp_out"
 # The prompts attributed into the shipped graphs: (file stem, prompt without <bos>).
@@ -256,7 +258,7 @@ def replacement_agreement(
     def swap(acts: torch.Tensor, hook: HookPoint) -> torch.Tensor:
         return transcoders.transcoders[hook.layer()](inputs[hook.layer()])
 
-    hooks: list[tuple[str, Callable[..., torch.Tensor | None]]] = []
+    hooks: list[tuple[str | Callable[..., bool], Callable[..., torch.Tensor | None]]] = []
     for layer in range(model.cfg.n_layers):
         hooks.append((f"blocks.{layer}.{FEATURE_INPUT_HOOK}", keep))
         hooks.append((f"blocks.{layer}.{FEATURE_OUTPUT_HOOK}", swap))
@@ -273,10 +275,24 @@ def _marked_text(row: Sequence[int], pos: int) -> str:
     return "".join(f"<<{ch}>>" if i == pos else ch for i, ch in enumerate(chars) if i > 0)
 
 
+def _pair(x: int, y: int) -> str:
+    return f"{min(x, y)} and {max(x, y)}"
+
+
 def _context_facts(a: int, b: int, pos: int) -> list[str]:
-    """Facts about one (example, position) a description may name when the top contexts share them."""
+    """Facts about one (example, position) a description may name when the top contexts share
+    them, most telling first."""
     total = f"{a + b:03d}"
     facts = [f"at {POSITION_ROLES[pos]}"]
+    if 6 <= pos <= 8:
+        facts.append(f"next digit {total[pos - 6]}")
+    if pos >= 5:
+        facts.append("units digits carry" if a % 10 + b % 10 >= 10 else "units digits do not carry")
+        facts.append(f"units digits {_pair(a % 10, b % 10)}")
+    if pos >= 4:
+        facts.append(f"tens digits {_pair(a // 10, b // 10)}")
+    if pos >= 5:
+        facts.append(f"tens digits sum to {a // 10 + b // 10}")
     if pos >= 1:
         facts.append(f"first number's tens digit {a // 10}")
     if pos >= 2:
@@ -285,11 +301,19 @@ def _context_facts(a: int, b: int, pos: int) -> list[str]:
         facts.append(f"second number's tens digit {b // 10}")
     if pos >= 5:
         facts.append(f"second number's units digit {b % 10}")
-        facts.append("units digits carry" if a % 10 + b % 10 >= 10 else "units digits do not carry")
-        facts.append(f"tens digits sum to {a // 10 + b // 10}")
-    if 6 <= pos <= 8:
-        facts.append(f"next digit {total[pos - 6]}")
     return facts
+
+
+@torch.no_grad()
+def feature_activations(
+    model: HookedTransformer, transcoder: SingleLayerTranscoder, tokens: torch.Tensor
+) -> torch.Tensor:
+    """Transcoder activations [rows, position, feature] at :data:`FEATURE_POSITIONS`: every
+    position but <bos> (zeroed by circuit-tracer) and the last character (no trained output
+    reads it)."""
+    hook = f"blocks.{transcoder.layer_idx}.{FEATURE_INPUT_HOOK}"
+    _, cache = model.run_with_cache(tokens, names_filter=hook)
+    return transcoder.encode(cache[hook][:, FEATURE_POSITIONS])
 
 
 def describe(contexts: Sequence[tuple[int, int, int]], share: float = 0.8) -> tuple[str, str]:
@@ -305,7 +329,8 @@ def describe(contexts: Sequence[tuple[int, int, int]], share: float = 0.8) -> tu
         where = ["at " + " / ".join(POSITION_ROLES[p] for p, _ in top_pos)]
     description = where[0] + (": " + ", ".join(what[:3]) if what else "")
     explanation = (
-        f"Derived from the {len(contexts)} strongest activations over all 10,000 sums: "
+        f"Derived from the {len(contexts)} strongest activations over all 10,000 sums "
+        "(one per sum, any position but <bos> and the last): "
         f"facts shared by at least {share:.0%} of them: " + ("; ".join(shared) if shared else "none")
     )
     return description, explanation
@@ -321,13 +346,11 @@ def write_autointerp(
 ) -> dict[str, list[float]]:
     """Write ``out_dir/features/layer{L}/feature_{idx}_complete.json`` for every live feature and
     ``out_dir/feature_frequency.json``; return the frequencies."""
-    n_rows, seq = tokens.shape
     frequencies: dict[str, list[float]] = {}
     unembed = model.W_U  # [d_model, vocab]
     for layer, transcoder in enumerate(transcoders.transcoders):
         assert isinstance(transcoder, SingleLayerTranscoder)
-        x, _ = mlp_io(model, tokens, layer)
-        acts = transcoder.encode(x).reshape(n_rows, seq - 1, -1)  # positions 1..seq-1
+        acts = feature_activations(model, transcoder, tokens)
         fired = acts > 0
         frequencies[str(layer)] = [round(float(f), 6) for f in fired.float().mean((0, 1))]
         direct = transcoder.W_dec @ unembed  # [d_tc, vocab]: direct effect on the logits

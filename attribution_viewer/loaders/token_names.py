@@ -37,7 +37,10 @@ def resolve_tokenizer(spec: str | Path) -> Path:
         raise GraphFormatError(local, TOKENIZER_FILE, "a tokenizer folder holding tokenizer.json")
     from huggingface_hub import try_to_load_from_cache
 
-    cached = try_to_load_from_cache(str(spec), TOKENIZER_FILE)
+    try:
+        cached = try_to_load_from_cache(str(spec), TOKENIZER_FILE)
+    except ValueError:  # not a valid model name either (e.g. a path that does not exist)
+        cached = None
     if not isinstance(cached, str):
         raise GraphFormatError(
             str(spec),
