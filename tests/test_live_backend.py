@@ -258,3 +258,21 @@ def test_l9_the_server_never_imports_torch(bundle: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+SHIPPED = PROJECT_ROOT / "data" / "tiny-addition" / "sum-37-45-tens.pt"
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped tiny model is not in data/")
+def test_l10_shipped_model_edges_match_its_graph() -> None:
+    """The shipped graph's 20 strongest feature inputs of its top logit, measured on its model."""
+    store = open_graph(SHIPPED)
+    spec = model_spec(Settings(), SHIPPED)
+    assert spec is not None
+    edges = strongest_input_edges(store, "L:0", 20)
+    assert len(edges) == 20
+    result = CircuitTracerBackend(spec).check_edges(
+        EdgeCheckRequest(prompt_token_ids(store), edges), JobHooks()
+    )
+    for measure in result.edges:
+        assert measure.measured == pytest.approx(measure.graph_weight, abs=1e-4), measure
