@@ -98,7 +98,7 @@ def test_st1_steer_check_edges_and_scores_with_diskcache(dash_duo: Any, bundle: 
     for edge in edges:
         assert float(edge["measured"]) == pytest.approx(float(edge["weight"]), abs=1e-4)
 
-    assert text_of(dash_duo, "#graph-scores").startswith("graph replacement 0.")
+    assert text_of(dash_duo, "#graph-scores").startswith("graph repl 0.")
     history = dash_duo.driver.execute_script(ROWS, ".steer-history-item")
     assert len(history) == 2  # the steering run and the edge check, re-runnable
     assert_no_console_errors(dash_duo)

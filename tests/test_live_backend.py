@@ -179,7 +179,7 @@ def test_l5_no_model_is_a_clear_message_and_the_app_works() -> None:
     app = create_app(settings)
     page = str(app.layout())  # pyright: ignore[reportCallIssue]
     assert NO_MODEL_MESSAGE in page
-    assert "graph-scores" in page and "replacement" in page
+    assert "graph-scores" in page and "graph repl 0." in page
     assert "steer-run" not in page
 
 

@@ -41,4 +41,4 @@ def test_sp2_edge_checks_take_feature_inputs_strongest_first() -> None:
 def test_sp3_scores_text() -> None:
     store = build_tiny_store()
     text = scores_text(graph_scores(store))
-    assert text.startswith("replacement 0.") and "completeness" in text
+    assert text.startswith("repl 0.") and " · compl " in text

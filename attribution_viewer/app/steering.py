@@ -108,7 +108,8 @@ def is_open(summary_clicks: int | None) -> bool:
 
 
 def scores_text(scores: GraphScores) -> str:
-    return f"replacement {scores.replacement:.3f} · completeness {scores.completeness:.3f}"
+    """``repl 0.736 · compl 0.916``: replacement and completeness scores, short for the top bar."""
+    return f"repl {scores.replacement:.3f} · compl {scores.completeness:.3f}"
 
 
 def _cluster_nodes(store: GraphStore, cluster_state: Any, cluster_id: str | None) -> list[str]:
@@ -246,7 +247,8 @@ def graph_scores_span(app_ctx: AppContext) -> html.Span:
         "graph " + scores_text(app_ctx.scores),
         id="graph-scores",
         className="graph-scores",
-        title="circuit-tracer's replacement and completeness scores (from the graph alone)",
+        title="circuit-tracer's replacement (repl) and completeness (compl) scores, from the graph alone: "
+        "the whole graph, then the pinned nodes",
     )
 
 
