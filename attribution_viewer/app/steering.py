@@ -241,10 +241,18 @@ def steering_layout(live: LiveSetup | None) -> html.Details:
     )
 
 
+def whole_graph_scores(app_ctx: AppContext) -> str:
+    """``graph repl ... · compl ...``, or why the scores cannot be computed (a cyclic graph)."""
+    try:
+        return "graph " + scores_text(app_ctx.scores)
+    except (RuntimeError, ValueError) as exc:
+        return f"scores unavailable: {exc}"
+
+
 def graph_scores_span(app_ctx: AppContext) -> html.Span:
     """The top bar's scores (the whole graph now; the pinned nodes are added by a callback)."""
     return html.Span(
-        "graph " + scores_text(app_ctx.scores),
+        whole_graph_scores(app_ctx),
         id="graph-scores",
         className="graph-scores",
         title="circuit-tracer's replacement (repl) and completeness (compl) scores, from the graph alone: "
@@ -368,9 +376,9 @@ def register_steering_callbacks(app: Dash, app_ctx: AppContext, live: LiveSetup 
     store = app_ctx.store
 
     def pinned_scores(pinned: list[str] | None) -> str:
-        text = "graph " + scores_text(app_ctx.scores)
+        text = whole_graph_scores(app_ctx)
         features = chosen_features(store, "pinned", None, pinned or [], [])
-        if features:
+        if features and text.startswith("graph "):
             sub = graph_scores(store, [store.index_of[k] for k in features])
             text += f" | pinned ({sub.n_features}) " + scores_text(sub)
         return text
