@@ -119,6 +119,9 @@ def test_l2_steering_follows_the_graph(store: GraphStore, backend: CircuitTracer
     assert (change.after - change.before) * edge.graph_weight < 0
     assert change.before == pytest.approx(store.logits[0].probability, abs=1e-5)
     assert "attention patterns frozen" in ablated.freeze_mode
+    # Generation stops at the model's context length (32 positions, 7 in the prompt).
+    long = backend.generate(GenerateRequest(ids, n_tokens=100), JobHooks())
+    assert len(long.tokens) == 32 - len(ids)
     # Results cross process boundaries as JSON.
     assert from_json(SteerResult, json.loads(json.dumps(to_json(ablated)))) == ablated
 

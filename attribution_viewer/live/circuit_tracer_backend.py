@@ -112,10 +112,12 @@ class CircuitTracerBackend:
 
     # -- helpers ------------------------------------------------------------------------
     def _tokens(self, token_ids: tuple[int, ...]) -> torch.Tensor:
-        vocab = int(self.model.cfg.d_vocab)
+        vocab, n_ctx = int(self.model.cfg.d_vocab), int(self.model.cfg.n_ctx)
         bad = [t for t in token_ids if not 0 <= t < vocab]
         if bad:
             raise LiveModelError(f"token id {bad[0]} is outside the model's vocabulary (0..{vocab - 1})")
+        if len(token_ids) > n_ctx:
+            raise LiveModelError(f"the prompt has {len(token_ids)} tokens, the model's context {n_ctx}")
         return torch.tensor(token_ids, dtype=torch.long)
 
     def _token_str(self, token_id: int) -> str:
@@ -144,7 +146,9 @@ class CircuitTracerBackend:
         sequence = tokens
         first: torch.Tensor | None = None
         generated: list[int] = []
-        for step in range(max(request.n_tokens, 1)):
+        # Generation stops at the model's context length (positions past it do not exist).
+        n_tokens = min(request.n_tokens, int(model.cfg.n_ctx) - int(tokens.shape[0]))
+        for step in range(max(n_tokens, 1)):
             with torch.no_grad():
                 logits, _ = model.feature_intervention(
                     sequence, interventions, freeze_attention=freeze, return_activations=False
@@ -152,7 +156,7 @@ class CircuitTracerBackend:
             last = logits[0, -1].double()
             if first is None:
                 first = last
-            if step >= request.n_tokens:
+            if step >= n_tokens:
                 break
             if request.temperature > 0:
                 probs = torch.softmax(last / request.temperature, dim=-1)
