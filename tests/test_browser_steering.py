@@ -155,3 +155,25 @@ def test_st2_the_same_steering_through_celery_and_redis(
     assert time.perf_counter() - started < JOB_TIMEOUT
     assert_same(rows, expected_changes(bundle, key))
     assert_no_console_errors(dash_duo)
+
+
+def test_st3_cancel_stops_a_job_and_the_next_run_works(dash_duo: Any, bundle: Path) -> None:
+    """Cancelled during the cold start (worker start + model load take seconds), a run shows
+    nothing; the buttons come back and the next run answers (the model worker survived)."""
+    app = create_app(Settings(graph_path=bundle))
+    store = app.server.config["attribution_viewer_context"].store
+    key = strongest_input_edges(store, "L:0", 1)[0].source_key
+    dash_duo.start_server(app)
+    wait_for_graph(dash_duo)
+    dash_duo.find_element("#steer-panel summary").click()
+    click_node(dash_duo, store.index_of[key])
+    dash_duo.wait_for_element("#steer-features input[type=checkbox]", timeout=10)
+    dash_duo.find_element("#steer-run").click()
+    wait_until(lambda: dash_duo.find_element("#steer-cancel").is_enabled(), message="job running")
+    dash_duo.find_element("#steer-cancel").click()
+    wait_until(lambda: dash_duo.find_element("#steer-run").is_enabled(), timeout=20, message="run enabled")
+    time.sleep(3.0)  # longer than the poll interval: a result that was still coming would be here
+    assert dash_duo.driver.execute_script(ROWS, "#steer-result .steer-change-row") == []
+    dash_duo.find_element("#steer-run").click()
+    dash_duo.wait_for_element("#steer-result .steer-change-row", timeout=JOB_TIMEOUT)
+    assert_no_console_errors(dash_duo)
