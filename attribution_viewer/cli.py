@@ -18,7 +18,18 @@ from collections.abc import Sequence
 from attribution_viewer.errors import ExportError, GraphFormatError, MissingDependencyError
 from attribution_viewer.limits import MAX_GRAPH_BYTES
 
-COMMANDS = ("inspect", "convert", "cluster", "export", "autointerp")
+COMMANDS = (
+    "inspect",
+    "convert",
+    "cluster",
+    "export",
+    "autointerp",
+    "scores",
+    "steer",
+    "check_edges",
+    "attribute",
+    "worker",
+)
 EXIT_BAD_INPUT = 2
 
 

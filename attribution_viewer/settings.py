@@ -88,6 +88,22 @@ class Settings:
     allowed_hosts: tuple[str, ...] = limits.LOCAL_HOSTS
     # Worker threads of the production server (waitress).
     server_threads: int = 8
+    # -- live model (steering, edge checks, new graphs; see attribution_viewer/live) --------
+    # The model and its transcoders: a local folder each (a bundle, see live/bundle.py, whose
+    # tokenizer is the `tokenizer` setting or the manifest's) or names circuit-tracer resolves
+    # (e.g. "google/gemma-2-2b" + "gemma"). None: the graph's manifest companions; no model
+    # at all: the live features are off.
+    model: str | None = None
+    transcoders: str | None = None
+    # circuit-tracer backend: "transformerlens" or "nnsight" (needs the `live` extra's nnsight).
+    model_backend: str = "transformerlens"
+    # Where jobs run: "diskcache" (one machine: a model worker process started on first use)
+    # or "celery" (Celery workers fed through Redis at redis_url; each worker holds the model).
+    jobs: str = "diskcache"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # Address-space cap of the process holding the model, in GB (0: none). Attribution of a
+    # prompt with many active features can take 20+ GB; over the cap a job fails cleanly.
+    job_memory_gb: float = 16.0
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -117,6 +133,18 @@ class Settings:
             )
         if self.server_threads < 1:
             raise ValueError(f"settings.server_threads: expected >= 1, got {self.server_threads}")
+        if self.model_backend not in ("transformerlens", "nnsight"):
+            raise ValueError(
+                f"settings.model_backend: expected transformerlens or nnsight, got {self.model_backend!r}"
+            )
+        if self.jobs not in ("diskcache", "celery"):
+            raise ValueError(f"settings.jobs: expected diskcache or celery, got {self.jobs!r}")
+        if not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"settings.redis_url: expected a redis:// URL, got {self.redis_url!r}")
+        if self.job_memory_gb < 0:
+            raise ValueError(f"settings.job_memory_gb: expected >= 0 (0 = no cap), got {self.job_memory_gb}")
+        if (self.model is None) != (self.transcoders is None):
+            raise ValueError("settings.model / settings.transcoders: expected both or neither")
 
     @property
     def resolved_frequency_path(self) -> Path | None:
@@ -156,8 +184,10 @@ def _convert(name: str, raw: Any, source: str) -> Any:
             return int(text)
         if field_type == "float":
             return float(text)
+        if "None" in field_type and text.lower() in {"", "none"}:
+            return None
         if "Path" in field_type:
-            return None if text.lower() in {"", "none"} and "None" in field_type else Path(text)
+            return Path(text)
         if field_type.startswith("tuple"):
             return tuple(part.strip() for part in text.split(",") if part.strip())
         return text

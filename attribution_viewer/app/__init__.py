@@ -16,11 +16,12 @@ from typing import Any
 import flask
 from dash import Dash
 
-from attribution_viewer.app import cluster_panel, export_menu, graph_view, node_panel, page, top_bar
+from attribution_viewer.app import cluster_panel, export_menu, graph_view, node_panel, page, steering, top_bar
 from attribution_viewer.app.bundle import ASSETS_DIR, BASIC_BUNDLE
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.page import build_page
 from attribution_viewer.companions import bind_companions, graph_tokenizer
+from attribution_viewer.live.jobs import live_setup
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore
 from attribution_viewer.settings import Settings
@@ -36,6 +37,7 @@ UNITS: tuple[Callable[[Dash, AppContext], None], ...] = (
     node_panel.register,
     cluster_panel.register,
     export_menu.register,
+    steering.register,
 )
 
 
@@ -80,7 +82,9 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
     source = graph.metadata.source_path or settings.graph_path
     if source:
         settings = bind_companions(settings, Path(source))
-    ctx = AppContext(settings=settings, store=graph)
+    # Live model (steering, edge checks): None when no model is configured.
+    live = live_setup(settings, Path(source) if source else None)
+    ctx = AppContext(settings=settings, store=graph, live=live)
     small_plotly = BASIC_BUNDLE.exists()
     if not small_plotly:
         log.info("plotly.js basic bundle not found (%s): serving the full bundle", BASIC_BUNDLE)
@@ -91,6 +95,7 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
         title=f"{ctx.graph_id} · attribution-viewer",
         suppress_callback_exceptions=True,
         update_title="",
+        background_callback_manager=live.manager if live else None,
     )
     app.layout = lambda: build_page(ctx, page_query())
     for register in UNITS:

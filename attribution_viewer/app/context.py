@@ -25,9 +25,11 @@ from attribution_viewer.autointerp import (
 )
 from attribution_viewer.clustering.texts import node_texts
 from attribution_viewer.errors import GraphFormatError
+from attribution_viewer.live.jobs import LiveSetup
 from attribution_viewer.lru import LRU
 from attribution_viewer.model import GraphStore, NodeKind
 from attribution_viewer.scene import Scene, build_scene
+from attribution_viewer.scores import GraphScores, graph_scores
 from attribution_viewer.settings import Settings
 from attribution_viewer.view import ViewState
 
@@ -58,6 +60,8 @@ class AppContext:
 
     settings: Settings
     store: GraphStore
+    # The live model's job wiring (None: no model configured; see attribution_viewer.live.jobs).
+    live: LiveSetup | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _scenes: LRU[tuple[object, ...], Scene] = field(default_factory=lambda: LRU(SCENES_KEPT), repr=False)
 
@@ -65,6 +69,11 @@ class AppContext:
     def graph_id(self) -> str:
         """Identifier of the graph in URLs: the slug, else the file name."""
         return self.store.metadata.slug or Path(self.store.metadata.source_path).name or "graph"
+
+    @cached_property
+    def scores(self) -> GraphScores:
+        """Replacement and completeness scores of the whole graph (computed once, on first use)."""
+        return graph_scores(self.store)
 
     @cached_property
     def descriptions(self) -> DescriptionSource | None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 
-from attribution_viewer.app import cluster_panel, export_menu, graph_view, ids, node_panel, top_bar
+from attribution_viewer.app import cluster_panel, export_menu, graph_view, ids, node_panel, steering, top_bar
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls, view_dependencies
 from attribution_viewer.view import ViewState, default_prune_threshold, state_from_query, state_to_query
@@ -53,13 +53,17 @@ def build_page(app_ctx: AppContext, query: str) -> html.Div:
             dcc.Store(id=ids.SELECTED, data=view.selected),
             dcc.Store(id=ids.PINNED, data=list(view.pinned)),
             dcc.Store(id=ids.LABELS, data=dict(view.labels)),
-            top_bar.layout(app_ctx, view, menus=[export_menu.layout()]),
+            top_bar.layout(app_ctx, view, menus=[steering.graph_scores_span(app_ctx), export_menu.layout()]),
             html.Div(notices, id=ids.NOTICES, className="notices"),
             html.Main(
                 [
                     graph_view.layout(app_ctx),
                     html.Aside(
-                        [node_panel.layout(), cluster_panel.layout(app_ctx.settings, restored.clusters)],
+                        [
+                            node_panel.layout(),
+                            steering.steering_layout(app_ctx.live),
+                            cluster_panel.layout(app_ctx.settings, restored.clusters),
+                        ],
                         className="side",
                     ),
                 ],

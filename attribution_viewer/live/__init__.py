@@ -1,1 +1,7 @@
-"""Live model code (torch, circuit-tracer): bundles and the tiny model. Never imported by the web server."""
+"""Live model code.
+
+Torch-free, imported by the web server: ``backend`` (requests, results, the
+InterventionBackend protocol), ``graph_requests`` and ``jobs``. With torch and
+circuit-tracer, run only in model workers, Celery workers, scripts and the command line:
+``bundle``, ``tiny_model``, ``circuit_tracer_backend`` and the serving half of ``worker``.
+"""
