@@ -152,27 +152,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_paths(settings)
         check_port(settings.host, settings.port)
         started = time.monotonic()
-        # Say what takes time only when it does (errors within the first second stay one line).
-        progress = threading.Timer(
-            1.0, log.info, ("opening %s (a .pt graph is converted once) ...", settings.graph_path)
+        # A .pt graph is converted in a child process that starts now, while Dash is imported.
+        finish_opening = begin_open_graph(
+            settings.graph_path,
+            torch_in_subprocess=True,
+            cache_dir=settings.conversion_cache_dir,
+            tokenizer=graph_tokenizer(settings, settings.graph_path),
+            max_bytes=settings.max_graph_bytes,
         )
-        progress.start()
+        # Only a .pt conversion takes seconds: say so when it does (and only then, so that
+        # a bad file of another format stays a one-line error).
+        progress = threading.Timer(
+            1.0,
+            log.info,
+            ("opening %s (a .pt graph is converted once, then cached) ...", settings.graph_path),
+        )
+        if settings.graph_path.suffix in (".pt", ".pth"):
+            progress.start()
         try:
-            # A .pt graph is converted in a child process that starts now, while Dash is imported.
-            finish_opening = begin_open_graph(
-                settings.graph_path,
-                torch_in_subprocess=True,
-                cache_dir=settings.conversion_cache_dir,
-                tokenizer=graph_tokenizer(settings, settings.graph_path),
-                max_bytes=settings.max_graph_bytes,
-            )
             from attribution_viewer.app import create_app
 
             store = finish_opening()
         finally:
             progress.cancel()
-        log.info("opened %s in %.1f s", settings.graph_path, time.monotonic() - started)
         app = create_app(settings, store)
+        log.info("opened %s in %.1f s", settings.graph_path, time.monotonic() - started)
     except (GraphFormatError, MissingDependencyError, ValueError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
