@@ -106,7 +106,7 @@ def test_cp4_list_and_graph() -> None:
     ]
     assert rows[1].className == "cluster-item active"
     overview = cluster_overview(ctx.store, state)
-    assert overview.x.tolist() == [0.5, 6.5] and overview.y.tolist() == [1.5, 1.5]
+    assert overview.x.tolist() == [0.0, 6.0] and overview.y.tolist() == [1.5, 1.5]
     assert overview.flows == ()  # the two sub-circuits do not touch
     linked = ClusterState(
         (ClusterEntry("c1", "a", "", "#112233", keys[:2]), ClusterEntry("c2", "b", "", "#445566", keys[2:4]))
