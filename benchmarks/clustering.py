@@ -41,7 +41,7 @@ from attribution_viewer.clustering import (
 )
 from attribution_viewer.clustering.texts import node_texts
 from attribution_viewer.loaders import open_graph
-from attribution_viewer.model import GraphStore, NodeKind
+from attribution_viewer.model import GraphStore
 from attribution_viewer.synthetic import feature_theme, make_synthetic_graph, write_synthetic_autointerp
 
 REAL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "real_graphs"
@@ -119,9 +119,15 @@ class Labelled(NamedTuple):
 
 
 LABELLED = (
-    Labelled("clt_b_mask__category_20_de.pt", REAL_DIR / "clusters_v2__category_20_de.json", "original app's users"),
+    Labelled(
+        "clt_b_mask__category_20_de.pt", REAL_DIR / "clusters_v2__category_20_de.json", "original app's users"
+    ),
     Labelled("np_schema1__meow-clt.json", LABEL_DIR / "np_schema1__meow-clt.json", "benchmarks/labels"),
-    Labelled("np_schema1__the-opposite-of.json", LABEL_DIR / "np_schema1__the-opposite-of.json", "benchmarks/labels"),
+    Labelled(
+        "np_schema1__the-opposite-of.json",
+        LABEL_DIR / "np_schema1__the-opposite-of.json",
+        "benchmarks/labels",
+    ),
 )
 
 
@@ -154,7 +160,9 @@ def agreement(item: Labelled) -> list[tuple[str, float]]:
         result = cluster_features(store, texts=texts if has_text else None, **kwargs)  # type: ignore[arg-type]
         member_of = {i: j for j, c in enumerate(result.clusters) for i in c.members}
         args = ", ".join(f"{k} {v}" for k, v in kwargs.items())
-        return f"ours ({args}; {len(result.clusters)} clusters)", score(lambda i: member_of.get(i, ("alone", i)))
+        return f"ours ({args}; {len(result.clusters)} clusters)", score(
+            lambda i: member_of.get(i, ("alone", i))
+        )
 
     print(
         f"{item.graph}: {len(candidates)} features, {len(labelled)} hand-labelled in "
@@ -167,7 +175,9 @@ def agreement(item: Labelled) -> list[tuple[str, float]]:
         cut_labels = capped_labels(store, candidates, fn)
         rows.append((f"baseline: {name}, cut to {CAP}", score(cut_labels.__getitem__)))
     random_labels = np.random.default_rng(0).integers(0, len(hand.clusters), store.n_nodes)
-    rows.append((f"baseline: random ({len(hand.clusters)} groups, seed 0)", score(lambda i: int(random_labels[i]))))
+    rows.append(
+        (f"baseline: random ({len(hand.clusters)} groups, seed 0)", score(lambda i: int(random_labels[i])))
+    )
     cut = capped_labels(store, labelled, truth.__getitem__)
     rows.append((f"ceiling: hand clusters cut to {CAP}", score(cut.__getitem__)))
     return rows
@@ -184,8 +194,10 @@ def agreement_table() -> None:
         best_capped = max(v for name, v in rows if name.startswith("baseline") and "cut to" in name)
         for name, value in rows:
             print(f"  {name:<{width}}  ARI {value:6.3f}")
-        print(f"  ours (cap {CAP}) - best baseline: {rows[0][1] - best:+.3f}; - best baseline cut to {CAP}: "
-              f"{rows[0][1] - best_capped:+.3f}")
+        print(
+            f"  ours (cap {CAP}) - best baseline: {rows[0][1] - best:+.3f}; - best baseline cut to {CAP}: "
+            f"{rows[0][1] - best_capped:+.3f}"
+        )
         print()
 
 

@@ -9,7 +9,12 @@ import pytest
 from test_clustering_core import build_store, two_circuits
 
 from attribution_viewer.clustering import name_groups
-from attribution_viewer.clustering.naming import distinctive_terms, logit_influence, typical_texts, unique_name
+from attribution_viewer.clustering.naming import (
+    distinctive_terms,
+    logit_influence,
+    typical_texts,
+    unique_name,
+)
 
 
 def test_cn1_ctfidf_scores_hand_worked() -> None:
@@ -66,7 +71,10 @@ def test_cn4_structural_names_without_descriptions() -> None:
     )
     assert names[1].name == "'Dallas' + '·is' L0-2 → '·Texas'"
     # f3 suppresses the logit (half its input, negative)
-    assert names[2] == ("'·in' L0 ⊣ '·Texas'", "1 feature on '·in' (position 2), layer 0; suppresses '·Texas' most (influence -0.50)")
+    assert names[2] == (
+        "'·in' L0 ⊣ '·Texas'",
+        "1 feature on '·in' (position 2), layer 0; suppresses '·Texas' most (influence -0.50)",
+    )
     # three token strings: first..last; +1.5 - 0.5
     assert names[3].name == "'Dallas'..'·in' L0-2 → '·Texas'"
     # no path to a logit: no arrow, no output

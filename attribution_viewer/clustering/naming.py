@@ -197,7 +197,9 @@ def name_groups(
         parts = structure(store, group, influence)
         named = [t for t, _ in group_terms[:N_NAME_TERMS]]
         name = unique_name(" / ".join(named) if named else structural_name(parts), used)
-        typical = typical_texts([texts[i] for i in group], group_terms, N_TYPICAL) if texts is not None else []
+        typical = (
+            typical_texts([texts[i] for i in group], group_terms, N_TYPICAL) if texts is not None else []
+        )
         n_features = sum(1 for i in group if store.kind_of(i) is NodeKind.FEATURE)
         out.append(GroupName(name, describe(parts, n_features, typical)))
     return out

@@ -20,18 +20,44 @@ HERE = Path(__file__).resolve().parent
 
 # meow-clt: "If dog is to bark, then cat is to" -> ' meow'. Explicit node keys.
 MEOW: dict[str, list[str]] = {
-    "'bark' (token)": ["F:0:5:49610", "F:0:5:95475", "F:1:5:52044", "F:1:5:57794", "F:1:5:72774", "F:2:5:20752"],
+    "'bark' (token)": [
+        "F:0:5:49610",
+        "F:0:5:95475",
+        "F:1:5:52044",
+        "F:1:5:57794",
+        "F:1:5:72774",
+        "F:2:5:20752",
+    ],
     "'cat' (token)": [
-        "F:0:8:14258", "F:0:8:23304", "F:0:8:95475", "F:1:8:12928", "F:1:8:57794",
-        "F:4:8:9496", "F:4:8:55499", "F:5:8:12573",
+        "F:0:8:14258",
+        "F:0:8:23304",
+        "F:0:8:95475",
+        "F:1:8:12928",
+        "F:1:8:57794",
+        "F:4:8:9496",
+        "F:4:8:55499",
+        "F:5:8:12573",
     ],
     "cat concept -> 'meow'": [
-        "F:16:8:18340", "F:18:8:55689", "F:18:10:55689", "F:18:10:62010", "F:19:10:31665",
-        "F:22:10:79694", "F:22:10:40022", "F:19:10:74778",
+        "F:16:8:18340",
+        "F:18:8:55689",
+        "F:18:10:55689",
+        "F:18:10:62010",
+        "F:19:10:31665",
+        "F:22:10:79694",
+        "F:22:10:40022",
+        "F:19:10:74778",
     ],
     "'to' (token)": [
-        "F:0:10:18753", "F:0:10:39122", "F:0:10:40780", "F:0:10:93533", "F:0:10:96631",
-        "F:1:10:12928", "F:1:10:52044", "F:1:10:57794", "F:1:10:72774",
+        "F:0:10:18753",
+        "F:0:10:39122",
+        "F:0:10:40780",
+        "F:0:10:93533",
+        "F:0:10:96631",
+        "F:1:10:12928",
+        "F:1:10:52044",
+        "F:1:10:57794",
+        "F:1:10:72774",
     ],
     "sounds / noises": ["F:17:10:37994", "F:18:10:2068", "F:18:10:51775", "F:21:10:9163"],
     "code / text genre (late)": ["F:20:10:90081", "F:22:10:59138"],
@@ -58,7 +84,13 @@ OPPOSITE_CELLS: dict[str, list[tuple[int, int, int]]] = {
 OPPOSITE_MOVED: dict[str, list[str]] = {
     # the same latents at ' is' and the last quote, fed by the closing-quote hub 6:6:2580
     "'is' -> answer, mid layers": [
-        "F:6:6:2580", "F:7:7:94036", "F:7:8:94036", "F:8:7:88237", "F:9:7:53080", "F:9:8:53080", "F:9:8:46198",
+        "F:6:6:2580",
+        "F:7:7:94036",
+        "F:7:8:94036",
+        "F:8:7:88237",
+        "F:9:7:53080",
+        "F:9:8:53080",
+        "F:9:8:46198",
     ],
 }
 
@@ -68,7 +100,13 @@ def cluster_file(graph: str, groups: dict[str, list[str]]) -> str:
         {"id": f"h{i + 1}", "name": name, "description": "hand label", "color": "#888888", "nodes": keys}
         for i, (name, keys) in enumerate(groups.items())
     ]
-    doc = {"format": "attribution-viewer-clusters", "version": 1, "graph": graph, "clusters": clusters, "active": []}
+    doc = {
+        "format": "attribution-viewer-clusters",
+        "version": 1,
+        "graph": graph,
+        "clusters": clusters,
+        "active": [],
+    }
     return json.dumps(doc, indent=1) + "\n"
 
 
