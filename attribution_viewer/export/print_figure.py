@@ -22,12 +22,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
-import scipy.sparse as sp
 
+from attribution_viewer.clustering.overview import cluster_overview, strongest_flows
 from attribution_viewer.edges import edge_batches, edge_widths
 from attribution_viewer.figures import KIND_SIZE, ClusterHighlight, column_shapes, selected_edge_selection
 from attribution_viewer.layout import COLUMN_GAP, GraphLayout, layer_tick_labels, widen_columns
-from attribution_viewer.model import EMBEDDING_LAYER, GraphStore, NodeKind, escape_markup, visible_token
+from attribution_viewer.model import GraphStore, NodeKind, escape_markup, visible_token
 from attribution_viewer.style import (
     EDGE_COLORS,
     EDGE_SIGN_LABELS,
@@ -53,6 +53,9 @@ LOGIT_SHARE = 0.5  # horizontal logit labels only when they fit in this share of
 PRINT_EDGE_WIDTH = (0.25, 1.6)
 PRINT_EDGE_OPACITY = (0.15, 0.75)
 FADED_EDGE_FACTOR = 0.35  # opacity of the other edges while a node is selected
+MAX_CLUSTER_NAME_CHARS = 28  # cluster names beside their marker are cut here (full name on hover)
+FADED_CLUSTER_OPACITY = 0.45  # clusters of the interactive cluster graph that are not highlighted
+FADED_TEXT_COLOR = "#777777"
 
 
 @dataclass(frozen=True)
@@ -571,34 +574,6 @@ def _top_annotations(
 # -- cluster graph ----------------------------------------------------------------------
 
 
-def cluster_weights(store: GraphStore, clusters: Sequence[ClusterHighlight]) -> np.ndarray:
-    """``W[a, b]``: summed attribution of the edges from cluster ``a``'s members to ``b``'s.
-
-    Mask-only graphs sum the mask (edge counts). The diagonal (edges inside a cluster) is
-    kept; the figure ignores it.
-    """
-    n, k = store.n_nodes, len(clusters)
-    rows = [i for c in clusters for i in c.members]
-    cols = [j for j, c in enumerate(clusters) for _ in c.members]
-    membership = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, k))
-    adjacency = sp.csr_matrix(store.adjacency, dtype=np.float64)
-    return np.asarray((membership.T @ adjacency @ membership).todense())
-
-
-def cluster_positions(
-    store: GraphStore, clusters: Sequence[ClusterHighlight]
-) -> tuple[np.ndarray, np.ndarray]:
-    """(x, y) of each cluster: the mean token position and mean layer row of its members."""
-    nodes = store.nodes
-    x = np.array(
-        [nodes.pos[list(c.members)].mean() if c.members else np.nan for c in clusters], dtype=np.float64
-    )
-    rows = [
-        (nodes.layer[list(c.members)] - EMBEDDING_LAYER).mean() if c.members else np.nan for c in clusters
-    ]
-    return x, np.asarray(rows, dtype=np.float64)
-
-
 class LabelPlacement(NamedTuple):
     """Where cluster markers and names go: y in px (x is kept) and the side of the name."""
 
@@ -667,41 +642,68 @@ def _attribution_label(sign: int) -> str:
     return {1: "Positive attribution", -1: "Negative attribution", 0: "Edges (count)"}[sign]
 
 
-def build_cluster_print_figure(
+class ClusterNode(NamedTuple):
+    """One cluster of the cluster-level figure (``id`` comes back in click events)."""
+
+    id: str
+    name: str
+    description: str
+    color: str
+    members: tuple[int, ...]
+    active: bool = True
+
+
+def short_name(name: str, limit: int = MAX_CLUSTER_NAME_CHARS) -> str:
+    """A cluster name cut to ``limit`` characters with an ellipsis."""
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def cluster_figure(
     store: GraphStore,
-    clusters: Sequence[ClusterHighlight],
+    clusters: Sequence[ClusterNode],
     options: PrintOptions,
     *,
+    interactive: bool = False,
     max_arrows: int = 40,
     min_fraction: float = 0.02,
 ) -> go.Figure:
-    """One node per cluster, arrows for the summed attribution between clusters.
+    """The cluster-level graph: one node per cluster, arrows for the attribution between them.
 
-    Clusters sit at the mean (position, layer) of their members and are named beside
-    their marker; arrows are coloured by the sign of the summed attribution and as wide as
-    its magnitude relative to the strongest one. Only the ``max_arrows`` strongest arrows
+    Laid out like the main graph: token columns (the prompt tokens under them) and layer
+    rows (Emb, L0.., Logit); a cluster sits at the mean position and layer row of its
+    members (:func:`~attribution_viewer.clustering.overview.cluster_overview`). Every
+    cluster is named beside its marker ("name (size)", cut with an ellipsis past
+    ``MAX_CLUSTER_NAME_CHARS``; the full name and description on hover), placed so that no
+    two names overlap (:func:`place_labelled_markers`, on an ``options.width x
+    options.height`` page). Arrows are coloured by the sign of the summed attribution and
+    as wide as its magnitude relative to the strongest; only the ``max_arrows`` strongest
     of at least ``min_fraction`` of the strongest are drawn.
+
+    ``interactive``: the figure of the cluster panel: no legend, sized by its container
+    (the placement assumes ``options``' size), clusters not ``active`` faded, markers
+    carrying the cluster ids (``customdata``) for clicks. Otherwise a print figure.
     """
     fs = options.font_size
     n_rows = store.n_layers + 2
-    row_labels = layer_tick_labels(store.n_layers)
     tokens = [short_token(t) for t in store.prompt_tokens]
     n_pos = max(len(tokens), 1)
     provisional = _frame(options, 0.0, 0.0, 0.0)
     token_fit = token_label_fit(tokens, provisional.plot_width, fs)
     x_axis = _token_axis(tokens, np.arange(len(tokens), dtype=np.float64), token_fit, fs)
-    legend = legend_geometry([_attribution_label(s) for s in _signs(store)], options.width - fs, fs)
+    signs = () if interactive else _signs(store)
+    legend = legend_geometry([_attribution_label(s) for s in signs], options.width - fs, fs)
     frame = _frame(options, token_fit.height_px, legend.height, fs)
     px_y = frame.plot_height / (n_rows - 1 + 1.4)
 
-    x, y = cluster_positions(store, clusters)
+    overview = cluster_overview(store, [c.members for c in clusters])
+    x = overview.x
     size = float(np.clip(fs * 1.4, 6.0, 24.0))
-    names = [f"{c.name} ({len(c.members)})" for c in clusters]
+    names = [f"{short_name(c.name)} ({len(c.members)})" for c in clusters]
     x_range = (-0.6, n_pos - 0.4)
     px_x = frame.plot_width / (x_range[1] - x_range[0])
     placement = place_labelled_markers(
         (x - x_range[0]) * px_x,
-        (y + 0.7) * px_y,
+        (overview.row + 0.7) * px_y,
         np.array([text_width(t, fs) for t in names]),
         size,
         fs * 1.35,
@@ -709,41 +711,36 @@ def build_cluster_print_figure(
         frame.plot_height,
     )
     y = placement.y / px_y - 0.7
-    weights = cluster_weights(store, clusters)
-    np.fill_diagonal(weights, 0.0)
-    magnitude = np.abs(weights)
-    strongest = float(magnitude.max()) if magnitude.size else 0.0
-
+    flows = strongest_flows(overview.weights, max_flows=max_arrows, min_fraction=min_fraction)
+    strongest = abs(flows[0].weight) if flows else 1.0
     annotations: list[dict[str, Any]] = []
-    if strongest > 0:
-        flat = np.argsort(-magnitude, axis=None, kind="stable")[:max_arrows]
-        for a, b in zip(*np.unravel_index(flat, magnitude.shape), strict=True):
-            w = float(weights[a, b])
-            if abs(w) < min_fraction * strongest or np.isnan(x[a]) or np.isnan(x[b]):
-                continue
-            sign = int(np.sign(w)) if store.weighted else 0
-            annotations.append(
-                {
-                    "x": float(x[b]),
-                    "y": float(y[b]),
-                    "ax": float(x[a]),
-                    "ay": float(y[a]),
-                    "xref": "x",
-                    "yref": "y",
-                    "axref": "x",
-                    "ayref": "y",
-                    "showarrow": True,
-                    "text": "",
-                    "arrowhead": 2,
-                    "arrowsize": 0.8,
-                    "arrowwidth": round(0.6 + 3.0 * abs(w) / strongest, 2),
-                    "arrowcolor": EDGE_COLORS[sign],
-                    "opacity": 0.85,
-                    "standoff": size / 2 + 1,
-                    "startstandoff": size / 2 + 1,
-                }
-            )
-    placed = ~np.isnan(x)
+    for flow in flows:
+        a, b, w = flow
+        sign = int(np.sign(w)) if store.weighted else 0
+        annotations.append(
+            {
+                "x": float(x[b]),
+                "y": float(y[b]),
+                "ax": float(x[a]),
+                "ay": float(y[a]),
+                "xref": "x",
+                "yref": "y",
+                "axref": "x",
+                "ayref": "y",
+                "showarrow": True,
+                "text": "",
+                "arrowhead": 2,
+                "arrowsize": 0.8,
+                "arrowwidth": round(0.6 + 3.0 * abs(w) / strongest, 2),
+                "arrowcolor": EDGE_COLORS[sign],
+                "opacity": 0.85,
+                "standoff": size / 2 + 1,
+                "startstandoff": size / 2 + 1,
+            }
+        )
+    placed = np.flatnonzero(~np.isnan(x))
+    shown = [clusters[i] for i in placed.tolist()]
+    hover = [f"<b>{escape_markup(c.name)}</b><br>{escape_markup(c.description)}" for c in shown]
     traces: list[go.Scatter] = [
         go.Scatter(
             x=np.round(x[placed], 3),
@@ -751,32 +748,61 @@ def build_cluster_print_figure(
             mode="markers",
             marker={
                 "size": size,
-                "color": [c.color for c, ok in zip(clusters, placed, strict=True) if ok],
-                "line": {"width": 0.6, "color": NODE_LINE_COLOR},
+                "color": [c.color for c in shown],
+                "opacity": [1.0 if c.active else FADED_CLUSTER_OPACITY for c in shown],
+                "line": {
+                    "width": [1.8 if c.active and interactive else 0.6 for c in shown],
+                    "color": NODE_LINE_COLOR,
+                },
             },
-            hoverinfo="skip",
+            customdata=[c.id for c in shown],
+            hovertext=hover,
+            hoverinfo="text" if interactive else "skip",
             showlegend=False,
             cliponaxis=False,
         )
     ]
-    for i in np.flatnonzero(placed).tolist():
+    for k, (i, cluster) in enumerate(zip(placed.tolist(), shown, strict=True)):
         right = bool(placement.right[i])
         annotations.append(
             {
                 "x": round(float(x[i]), 3),
                 "y": round(float(y[i]), 3),
-                "text": names[i],
+                "text": escape_markup(names[i]),
+                "hovertext": hover[k] if interactive else None,
                 "showarrow": False,
                 "xanchor": "left" if right else "right",
                 "xshift": (1 if right else -1) * (size / 2 + 3),
-                "font": {"size": fs},
+                "font": {"size": fs, "color": TEXT_COLOR if cluster.active else FADED_TEXT_COLOR},
             }
         )
-    traces += [_legend_line(_attribution_label(sign), EDGE_COLORS[sign], 2.0) for sign in _signs(store)]
-    fig = go.Figure(data=traces, layout=_base_layout(options, frame, legend))
+    traces += [_legend_line(_attribution_label(s), EDGE_COLORS[s], 2.0) for s in signs]
+    layout = _base_layout(options, frame, legend)
+    if interactive:
+        layout.update(
+            width=None,
+            height=None,
+            autosize=True,
+            showlegend=False,
+            hovermode="closest",
+            dragmode=False,
+            clickmode="event",
+        )
+    fig = go.Figure(data=traces, layout=layout)
     fig.update_layout(
-        xaxis={**x_axis, "range": list(x_range)},
-        yaxis=_layer_axis(n_rows, row_labels, frame.plot_height, fs),
+        xaxis={**x_axis, "range": list(x_range), "fixedrange": interactive},
+        yaxis={
+            **_layer_axis(n_rows, layer_tick_labels(store.n_layers), frame.plot_height, fs),
+            "fixedrange": interactive,
+        },
         annotations=annotations,
     )
     return fig
+
+
+def build_cluster_print_figure(
+    store: GraphStore, clusters: Sequence[ClusterHighlight], options: PrintOptions
+) -> go.Figure:
+    """The exported cluster figure of the highlighted clusters (see :func:`cluster_figure`)."""
+    nodes = [ClusterNode(str(j), c.name, "", c.color, c.members) for j, c in enumerate(clusters)]
+    return cluster_figure(store, nodes, options)
