@@ -38,6 +38,7 @@ from attribution_viewer.figures import (
     ClusterHighlight,
     base_edge_layer,
     cluster_marker_size,
+    cluster_names,
     column_shapes,
     counts_text,
     node_marker_size,
@@ -114,9 +115,10 @@ def register_graph_callbacks(app: Dash, app_ctx: AppContext) -> None:
         if wanted == shown:
             return no_update, wanted
         controls = ViewControls(*values[: len(VIEW_CONTROLS)])
-        _, _, overlays = compose(app_ctx, controls, clusters, [])
+        _, scene, overlays = compose(app_ctx, controls, clusters, [])
         patch = Patch()
         patch["data"][CLUSTER_TRACE] = overlays.changed_traces({"cluster-state"})[CLUSTER_TRACE]
+        patch["layout"]["annotations"] = cluster_names(scene.layout, scene.visible, clusters)  # issue #12
         return patch, wanted
 
     app.callback(
