@@ -135,3 +135,20 @@ def test_cp5_layout_and_callbacks_register() -> None:
         assert needed in outputs
     layout_json = json.dumps(app.layout, cls=PlotlyJSONEncoder)
     assert '"storage_type": "local"' in layout_json and '"value": 12' in layout_json
+
+
+def test_cp6_changing_the_cap_reclusters_in_place() -> None:
+    ctx = make_ctx()
+    keys = ctx.store.keys
+    first = apply_action(ctx, "cluster-run", ClusterState(), inputs(max_size=12)).state
+    assert first is not None and [len(c.nodes) for c in first.clusters] == [4, 4]
+    mine = apply_action(ctx, "cluster-rename", first, inputs(target="c2", name="mine")).state
+    assert mine is not None
+    # a new cap (the input's own change fires the action): the edited cluster is kept
+    smaller = apply_action(ctx, "cluster-max-size", mine, inputs(max_size=2))
+    assert smaller.state is not None
+    assert smaller.state.clusters[0] == mine.get("c2") and smaller.state.clusters[0].nodes == keys[4:8]
+    assert [c.nodes for c in smaller.state.clusters[1:]] == [keys[1:3]]  # the chain's middle pair
+    assert smaller.message == "1 clusters (≤ 2), 2 unclustered; 1 edited cluster(s) kept"
+    fewer = apply_action(ctx, "cluster-n", mine, inputs(n_clusters=1, max_size=12)).state
+    assert fewer is not None and [c.name for c in fewer.clusters] == ["mine", "'a' L0-3 → 'X'"]

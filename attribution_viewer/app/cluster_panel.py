@@ -48,16 +48,18 @@ from attribution_viewer.clustering import (
     add_nodes,
     cluster_features,
     create_cluster,
+    default_candidates,
     delete_cluster,
     dump_state,
     import_supernodes,
     load_cluster_file,
+    manual_nodes,
     merge_clusters,
+    recluster,
     recolor_cluster,
     remove_nodes,
     rename_cluster,
     split_cluster,
-    state_from_result,
     toggle_active,
     validate_state,
 )
@@ -116,6 +118,7 @@ def cluster_panel_layout(settings: Settings) -> html.Div:
                             dcc.Input(
                                 id="cluster-n",
                                 type="number",
+                                debounce=True,
                                 min=1,
                                 step=1,
                                 placeholder="auto",
@@ -131,6 +134,7 @@ def cluster_panel_layout(settings: Settings) -> html.Div:
                             dcc.Input(
                                 id="cluster-max-size",
                                 type="number",
+                                debounce=True,
                                 min=2,
                                 step=1,
                                 value=settings.cluster_max_size,
@@ -269,10 +273,15 @@ def run_clustering(
     n_clusters: int | None,
     max_size: int | None,
     read_descriptions: bool = True,
+    state: ClusterState | None = None,
 ) -> ActionResult:
+    """Cluster again in place: the manually edited clusters of ``state`` stay as they are."""
     size = int(max_size) if max_size else ctx.settings.cluster_max_size
     if size < 2:
         return ActionResult(None, "size cap must be at least 2")
+    state = state or ClusterState()
+    keep = manual_nodes(state)
+    keys = ctx.store.keys
     result = cluster_features(
         ctx.store,
         texts=feature_texts(ctx, read_descriptions),
@@ -280,10 +289,13 @@ def run_clustering(
         n_clusters=int(n_clusters) if n_clusters else None,
         method=method or "auto",
         seed=ctx.settings.cluster_seed,
+        nodes=[int(i) for i in default_candidates(ctx.store) if keys[i] not in keep],
     )
-    state = state_from_result(result, ctx.store.keys)
+    kept = sum(c.manual for c in state.clusters)
     return ActionResult(
-        state, f"{len(result.clusters)} clusters (≤ {size}), {len(result.unclustered)} unclustered"
+        recluster(state, result, keys),
+        f"{len(result.clusters)} clusters (≤ {size}), {len(result.unclustered)} unclustered"
+        + (f"; {kept} edited cluster(s) kept" if kept else ""),
     )
 
 
@@ -306,8 +318,8 @@ class ActionInputs(NamedTuple):
 def _edit(ctx: AppContext, action: str, state: ClusterState, inputs: ActionInputs) -> ActionResult:
     """The actions that need no target cluster, then those that do."""
     store = ctx.store
-    if action == "cluster-run":
-        return run_clustering(ctx, inputs.method, inputs.n_clusters, inputs.max_size)
+    if action in ("cluster-run", "cluster-n", "cluster-max-size"):
+        return run_clustering(ctx, inputs.method, inputs.n_clusters, inputs.max_size, state=state)
     if action == "cluster-create":
         nodes = list(inputs.pinned) or ([inputs.selected] if inputs.selected else [])
         if not nodes:
@@ -497,8 +509,8 @@ def register_cluster_callbacks(app: Dash, ctx: AppContext) -> None:
         Input("url-clusters", "data"),
         State("cluster-state", "data"),
         State("cluster-method", "value"),
-        State("cluster-n", "value"),
-        State("cluster-max-size", "value"),
+        Input("cluster-n", "value"),  # changing the number or the cap re-clusters in place
+        Input("cluster-max-size", "value"),
         State("cluster-target", "value"),
         State("cluster-merge-with", "value"),
         State("cluster-name-input", "value"),
