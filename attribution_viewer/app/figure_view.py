@@ -25,8 +25,8 @@ from attribution_viewer.view import ViewState
 
 
 def clusters_key(clusters: list[ClusterHighlight]) -> str:
-    """What the figure's cluster trace shows, as a string (to skip redrawing the same)."""
-    return json.dumps([[c.color, list(c.members)] for c in clusters])
+    """What the figure's cluster trace and names show, as a string (to skip redrawing the same)."""
+    return json.dumps([[c.name, c.color, list(c.members)] for c in clusters])
 
 
 def compose(
