@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 from test_clustering_core import two_circuits
 
-from attribution_viewer.clustering.labels import MAX_NAME_CHARS, NamedGroup, cluster_name_annotations
+from attribution_viewer.clustering.labels import (
+    MAX_NAME_CHARS,
+    NamedGroup,
+    cluster_name_annotations,
+    readable_color,
+)
 from attribution_viewer.figures import ClusterHighlight, cluster_names
 from attribution_viewer.layout import compute_layout
 
@@ -53,3 +58,10 @@ def test_clb3_main_figure_names_only_visible_members() -> None:
     assert [n["text"] for n in notes] == ["left", "right"]
     visible[[4, 5]] = False
     assert [n["text"] for n in cluster_names(layout, visible, clusters)] == ["left"]
+
+
+def test_clb4_light_colours_darkened_for_text() -> None:
+    assert readable_color("#e6194b") == "#e6194b"  # dark enough: unchanged
+    # white has luminance 1: scaled to 0.55 -> 0.55 * 255 = 140.25 -> 8c
+    assert readable_color("#ffffff") == "#8c8c8c"
+    assert readable_color("rgb(1,2,3)") == "rgb(1,2,3)"

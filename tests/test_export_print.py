@@ -72,8 +72,15 @@ def test_ep4_labelled_markers_never_overlap() -> None:
         200.0,
         200.0,
     )
-    np.testing.assert_array_equal(placed.y, [50.0, 74.0, 150.0])
-    np.testing.assert_array_equal(placed.right, [True, True, False])  # the last one's name goes left
+    # two markers on one spot: the second name goes left; the last one's would leave the plot
+    np.testing.assert_array_equal(placed.y, [50.0, 50.0, 150.0])
+    np.testing.assert_array_equal(placed.right, [True, False, False])
+    # four on one spot: right, left, then one line up on the right (a name never covers a marker)
+    four = place_labelled_markers(
+        np.full(4, 100.0), np.full(4, 100.0), np.full(4, 40.0), 10.0, 12.0, 200.0, 200.0
+    )
+    np.testing.assert_array_equal(four.y, [100.0, 100.0, 112.0, 112.0])
+    np.testing.assert_array_equal(four.right, [True, False, True, False])
 
 
 def test_ep5_print_options_validate_and_presets() -> None:

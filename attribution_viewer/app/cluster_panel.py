@@ -77,7 +77,9 @@ METHOD_LABELS: dict[str, str] = {
 }
 
 
-CLUSTER_GRAPH_PAGE = PrintOptions(width=460, height=300, font_size=11.0)  # names placed for this panel size
+CLUSTER_GRAPH_WIDTH = 440  # px the cluster graph's name placement assumes (the panel is at least this wide
+# from a 1375 px window; a wider panel only spreads the clusters apart)
+CLUSTER_GRAPH_LINE = 16  # px of height per cluster, so that every name finds a free line
 MAX_LISTED = 60  # clusters drawn in the list and the cluster graph
 
 
@@ -424,7 +426,9 @@ def cluster_graph_figure(ctx: AppContext, state: ClusterState) -> go.Figure:
         for c in state.clusters
         for members in [tuple(index_of[k] for k in c.nodes if k in index_of)]
     ]
-    return cluster_figure(ctx.store, nodes, CLUSTER_GRAPH_PAGE, interactive=True)
+    height = int(min(max(260, 70 + CLUSTER_GRAPH_LINE * len(nodes)), 1200))  # the panel scrolls
+    page = PrintOptions(width=CLUSTER_GRAPH_WIDTH, height=height, font_size=10.0)
+    return cluster_figure(ctx.store, nodes, page, interactive=True)
 
 
 # -- callbacks ---------------------------------------------------------------------------

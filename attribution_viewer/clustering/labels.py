@@ -6,7 +6,8 @@ backing so it stays legible over edges. Candidate spots are tried in order: righ
 box at its top, left of it, above it, below it, then the same spots one text line further
 up or down (up to ``MAX_SHIFT_LINES``); the first spot whose text box overlaps no name
 placed before (and stays inside the plot) wins. Names longer than ``MAX_NAME_CHARS`` are
-cut with an ellipsis; the full name shows on hover.
+cut with an ellipsis; the full name shows on hover. Light colours are darkened for the
+text (:func:`readable_color`); the border keeps the cluster's own colour.
 
 The interactive figure sizes itself in the browser, so the pixel scale is an assumption
 (``plot_px``, the plot area of the default window); at other sizes the labels keep their
@@ -43,6 +44,19 @@ Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in px (y up)
 
 def _overlaps(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def readable_color(color: str, max_luminance: float = 0.55) -> str:
+    """``#rrggbb`` darkened (towards black, same hue) until its luminance is at most
+    ``max_luminance``, so that text in it reads on white; other strings unchanged."""
+    if len(color) != 7 or not color.startswith("#"):
+        return color
+    rgb = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    luminance = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
+    if luminance <= max_luminance:
+        return color
+    scale = max_luminance / luminance
+    return "#" + "".join(f"{round(c * scale * 255):02x}" for c in rgb)
 
 
 def short_label(name: str, limit: int = MAX_NAME_CHARS) -> str:
@@ -105,7 +119,7 @@ def cluster_name_annotations(
                 "text": escape_markup(text),
                 "hovertext": escape_markup(group.name),
                 "showarrow": False,
-                "font": {"size": font_size, "color": group.color},
+                "font": {"size": font_size, "color": readable_color(group.color)},
                 "bgcolor": "rgba(255,255,255,0.85)",
                 "bordercolor": group.color,
                 "borderwidth": 1,

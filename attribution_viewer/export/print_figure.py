@@ -56,6 +56,7 @@ FADED_EDGE_FACTOR = 0.35  # opacity of the other edges while a node is selected
 MAX_CLUSTER_NAME_CHARS = 28  # cluster names beside their marker are cut here (full name on hover)
 FADED_CLUSTER_OPACITY = 0.45  # clusters of the interactive cluster graph that are not highlighted
 FADED_TEXT_COLOR = "#777777"
+LEADER_COLOR = "#9a9a9a"  # line from a cluster to its name when the name sits off its row
 
 
 @dataclass(frozen=True)
@@ -575,7 +576,7 @@ def _top_annotations(
 
 
 class LabelPlacement(NamedTuple):
-    """Where cluster markers and names go: y in px (x is kept) and the side of the name."""
+    """Where the names of fixed markers go: y in px and the side (right of the marker or not)."""
 
     y: np.ndarray
     right: np.ndarray
@@ -590,21 +591,23 @@ def place_labelled_markers(
     width: float,
     height: float,
 ) -> LabelPlacement:
-    """Greedy placement of markers with a name beside them so no two boxes overlap.
+    """Greedy placement of names beside markers so that no two names overlap and no name
+    covers a marker. The markers stay where they are.
 
-    Coordinates are plot pixels (y up). Markers are taken bottom to top; each keeps its x
-    and takes the first free spot among: name right, name left, then the same one line up,
-    one line down, two lines up, ... (at most 40 lines away), preferring spots where the
-    name stays within ``width``; failing all that it stays put.
+    Coordinates are plot pixels (y up). Names are taken by marker, bottom to top; each
+    takes the first free spot among: right of its marker, left of it, then the same one
+    line up, one line down, two lines up, ... (at most 40 lines away), preferring spots
+    within the plot; failing all that it goes right of its marker, on its row.
     """
     out_y = y.astype(np.float64).copy()
     right = np.ones(x.size, dtype=bool)
+    valid = ~np.isnan(x)
+    half_m, half_h = marker_px / 2.0, line_px / 2.0
+    markers = [(x[i] - half_m, y[i] - half_m, x[i] + half_m, y[i] + half_m) for i in np.flatnonzero(valid)]
     boxes: list[tuple[float, float, float, float]] = []
-    half_h = max(marker_px, line_px) / 2.0 + 1.5
     for i in np.lexsort((np.arange(x.size), x, y)).tolist():
-        if np.isnan(x[i]):
+        if not valid[i]:
             continue
-        reach = marker_px / 2.0 + 3.0 + float(label_px[i])
         chosen: tuple[float, bool, tuple[float, float, float, float]] | None = None
         for must_fit in (True, False):  # second pass: names may run past the plot's sides
             for step in range(81):
@@ -612,10 +615,15 @@ def place_labelled_markers(
                 if not half_h <= cy <= height - half_h and step:
                     continue
                 for side in (True, False):
-                    x0 = float(x[i]) - (marker_px / 2.0 if side else reach)
-                    box = (x0, cy - half_h, x0 + reach + marker_px / 2.0, cy + half_h)
+                    x0 = (
+                        float(x[i]) + half_m + 3.0
+                        if side
+                        else float(x[i]) - half_m - 3.0 - float(label_px[i])
+                    )
+                    box = (x0, cy - half_h, x0 + float(label_px[i]), cy + half_h)
                     inside = box[0] >= -2.0 and box[2] <= width + 2.0
-                    if (inside or not must_fit) and not any(_overlap(box, other) for other in boxes):
+                    free = not any(_overlap(box, other) for other in (*boxes, *markers))
+                    if (inside or not must_fit) and free:
                         chosen = (cy, side, box)
                         break
                 if chosen is not None:
@@ -623,8 +631,8 @@ def place_labelled_markers(
             if chosen is not None:
                 break
         if chosen is None:
-            x0, y0 = float(x[i]) - marker_px / 2.0, float(y[i])
-            chosen = (y0, True, (x0, y0 - half_h, x0 + reach, y0 + half_h))
+            x0, y0 = float(x[i]) + half_m + 3.0, float(y[i])
+            chosen = (y0, True, (x0, y0 - half_h, x0 + float(label_px[i]), y0 + half_h))
         out_y[i], right[i] = chosen[0], chosen[1]
         boxes.append(chosen[2])
     return LabelPlacement(out_y, right)
@@ -679,9 +687,10 @@ def cluster_figure(
     as wide as its magnitude relative to the strongest; only the ``max_arrows`` strongest
     of at least ``min_fraction`` of the strongest are drawn.
 
-    ``interactive``: the figure of the cluster panel: no legend, sized by its container
-    (the placement assumes ``options``' size), clusters not ``active`` faded, markers
-    carrying the cluster ids (``customdata``) for clicks. Otherwise a print figure.
+    ``interactive``: the figure of the cluster panel: no legend, ``options.height`` high and
+    as wide as its container (the placement assumes ``options.width``: wider only spreads
+    the markers apart), clusters not ``active`` faded, markers carrying the cluster ids
+    (``customdata``) for clicks. Otherwise a print figure.
     """
     fs = options.font_size
     n_rows = store.n_layers + 2
@@ -710,7 +719,8 @@ def cluster_figure(
         frame.plot_width,
         frame.plot_height,
     )
-    y = placement.y / px_y - 0.7
+    y = overview.row
+    name_y = placement.y / px_y - 0.7
     flows = strongest_flows(overview.weights, max_flows=max_arrows, min_fraction=min_fraction)
     strongest = abs(flows[0].weight) if flows else 1.0
     annotations: list[dict[str, Any]] = []
@@ -741,6 +751,8 @@ def cluster_figure(
     placed = np.flatnonzero(~np.isnan(x))
     shown = [clusters[i] for i in placed.tolist()]
     hover = [f"<b>{escape_markup(c.name)}</b><br>{escape_markup(c.description)}" for c in shown]
+    moved = [i for i in placed.tolist() if abs(name_y[i] - y[i]) * px_y > 0.5]
+    side = np.where(placement.right, 1.0, -1.0) * (size / 2 + 3) / px_x
     traces: list[go.Scatter] = [
         go.Scatter(
             x=np.round(x[placed], 3),
@@ -760,14 +772,22 @@ def cluster_figure(
             hoverinfo="text" if interactive else "skip",
             showlegend=False,
             cliponaxis=False,
-        )
+        ),
+        go.Scatter(  # leaders from a marker to its name when the name had to move off its row
+            x=[v for i in moved for v in (float(x[i]), float(x[i] + side[i]), None)],
+            y=[v for i in moved for v in (float(y[i]), float(name_y[i]), None)],
+            mode="lines",
+            line={"color": LEADER_COLOR, "width": 0.6},
+            hoverinfo="skip",
+            showlegend=False,
+        ),
     ]
     for k, (i, cluster) in enumerate(zip(placed.tolist(), shown, strict=True)):
         right = bool(placement.right[i])
         annotations.append(
             {
                 "x": round(float(x[i]), 3),
-                "y": round(float(y[i]), 3),
+                "y": round(float(name_y[i]), 3),
                 "text": escape_markup(names[i]),
                 "hovertext": hover[k] if interactive else None,
                 "showarrow": False,
@@ -781,7 +801,6 @@ def cluster_figure(
     if interactive:
         layout.update(
             width=None,
-            height=None,
             autosize=True,
             showlegend=False,
             hovermode="closest",
