@@ -11,9 +11,9 @@ import plotly.graph_objects as go
 import pytest
 from test_layout import tiny_store
 
+from attribution_viewer.clustering.labels import MAX_NAME_CHARS, short_label
 from attribution_viewer.clustering.overview import cluster_overview
 from attribution_viewer.export.print_figure import (
-    MAX_CLUSTER_NAME_CHARS,
     ClusterNode,
     PrintOptions,
     PrintView,
@@ -23,7 +23,6 @@ from attribution_viewer.export.print_figure import (
     fit_columns,
     legend_geometry,
     place_labelled_markers,
-    short_name,
     token_label_fit,
 )
 from attribution_viewer.figures import ClusterHighlight
@@ -182,8 +181,8 @@ def test_ep12_cluster_figure_names_every_cluster_without_overlap() -> None:
     options = PrintOptions(width=460, height=300, font_size=11.0)
     fig = cluster_figure(store, nodes, options, interactive=True)
     notes = [a for a in fig.layout.annotations if not a.showarrow]
-    assert [a.text for a in notes] == [short_name(long) + " (2)", *(f"cluster {j} (2)" for j in range(1, 6))]
-    assert short_name(long) == long[: MAX_CLUSTER_NAME_CHARS - 1] + "…"
+    assert [a.text for a in notes] == [short_label(long) + " (2)", *(f"cluster {j} (2)" for j in range(1, 6))]
+    assert short_label(long) == long[: MAX_NAME_CHARS - 1] + "…"
     assert notes[0].hovertext == f"<b>{long}</b><br>about 0"  # the full name on hover
     assert notes[2].font.color != notes[1].font.color  # not highlighted: faded
     assert list(traces(fig)[0].customdata) == [f"c{j}" for j in range(6)]

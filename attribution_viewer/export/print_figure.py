@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import plotly.graph_objects as go
 
+from attribution_viewer.clustering.labels import short_label
 from attribution_viewer.clustering.overview import cluster_overview, strongest_flows
 from attribution_viewer.edges import edge_batches, edge_widths
 from attribution_viewer.figures import KIND_SIZE, ClusterHighlight, column_shapes, selected_edge_selection
@@ -53,7 +54,6 @@ LOGIT_SHARE = 0.5  # horizontal logit labels only when they fit in this share of
 PRINT_EDGE_WIDTH = (0.25, 1.6)
 PRINT_EDGE_OPACITY = (0.15, 0.75)
 FADED_EDGE_FACTOR = 0.35  # opacity of the other edges while a node is selected
-MAX_CLUSTER_NAME_CHARS = 28  # cluster names beside their marker are cut here (full name on hover)
 FADED_CLUSTER_OPACITY = 0.45  # clusters of the interactive cluster graph that are not highlighted
 FADED_TEXT_COLOR = "#777777"
 LEADER_COLOR = "#9a9a9a"  # line from a cluster to its name when the name sits off its row
@@ -234,7 +234,7 @@ def legend_geometry(entries: Sequence[str], width: float, font_size: float) -> L
 
 def legend_name(name: str) -> str:
     """A legend entry's text, cut to ``MAX_LEGEND_CHARS``."""
-    return name if len(name) <= MAX_LEGEND_CHARS else name[: MAX_LEGEND_CHARS - 1] + "…"
+    return short_label(name, MAX_LEGEND_CHARS)
 
 
 def _base_layout(options: PrintOptions, frame: _Frame, legend: LegendGeometry) -> dict[str, Any]:
@@ -661,11 +661,6 @@ class ClusterNode(NamedTuple):
     active: bool = True
 
 
-def short_name(name: str, limit: int = MAX_CLUSTER_NAME_CHARS) -> str:
-    """A cluster name cut to ``limit`` characters with an ellipsis."""
-    return name if len(name) <= limit else name[: limit - 1] + "…"
-
-
 def cluster_figure(
     store: GraphStore,
     clusters: Sequence[ClusterNode],
@@ -681,7 +676,7 @@ def cluster_figure(
     rows (Emb, L0.., Logit); a cluster sits at the mean position and layer row of its
     members (:func:`~attribution_viewer.clustering.overview.cluster_overview`). Every
     cluster is named beside its marker ("name (size)", cut with an ellipsis past
-    ``MAX_CLUSTER_NAME_CHARS``; the full name and description on hover), placed so that no
+    ``MAX_NAME_CHARS``; the full name and description on hover), placed so that no
     two names overlap (:func:`place_labelled_markers`, on an ``options.width x
     options.height`` page). Arrows are coloured by the sign of the summed attribution and
     as wide as its magnitude relative to the strongest; only the ``max_arrows`` strongest
@@ -707,7 +702,7 @@ def cluster_figure(
     overview = cluster_overview(store, [c.members for c in clusters])
     x = overview.x
     size = float(np.clip(fs * 1.4, 6.0, 24.0))
-    names = [f"{short_name(c.name)} ({len(c.members)})" for c in clusters]
+    names = [f"{short_label(c.name)} ({len(c.members)})" for c in clusters]
     x_range = (-0.6, n_pos - 0.4)
     px_x = frame.plot_width / (x_range[1] - x_range[0])
     placement = place_labelled_markers(
