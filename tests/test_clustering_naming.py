@@ -102,3 +102,9 @@ def test_cn6_logit_influence_sums_paths() -> None:
     infl = logit_influence(store)
     assert infl[:, 0].tolist() == pytest.approx([0.25 + 1.0 * 0.75, 0.75, 0.0])
     assert np.all(infl >= 0)
+
+
+def test_cn8_typical_texts_distinct_as_shown() -> None:
+    # two texts equal in their first 39 characters show once
+    same = "x" * 39
+    assert typical_texts([same + "a tail", same + "b tail", "cat"], [("cat", 1.0)], 3) == ["cat", same + "…"]

@@ -27,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from attribution_viewer.clustering.labels import short_label
 from attribution_viewer.clustering.similarity import normalised_adjacency
 from attribution_viewer.model import GraphStore, NodeKind, visible_token
 
@@ -143,7 +144,8 @@ def structural_name(parts: Structure) -> str:
 
 
 def typical_texts(texts: Sequence[str], terms: Sequence[tuple[str, float]], n: int) -> list[str]:
-    """Up to ``n`` distinct texts sharing most of the group's term scores, best first."""
+    """Up to ``n`` texts sharing most of the group's term scores, best first, distinct as shown
+    (cut to ``MAX_TYPICAL_CHARS``)."""
     score = dict(terms)
     ranked: dict[str, float] = {}
     for text in texts:
@@ -151,8 +153,12 @@ def typical_texts(texts: Sequence[str], terms: Sequence[tuple[str, float]], n: i
         if clean and clean not in ranked:
             words = {w.lower() for w in re.findall(r"[^\W\d_]{2,}", clean)}
             ranked[clean] = sum(score.get(w, 0.0) for w in words)
-    best = sorted(ranked, key=lambda t: (-ranked[t], len(t), t))[:n]
-    return [t if len(t) <= MAX_TYPICAL_CHARS else t[: MAX_TYPICAL_CHARS - 1] + "…" for t in best]
+    shown: list[str] = []
+    for text in sorted(ranked, key=lambda t: (-ranked[t], len(t), t)):
+        short = short_label(text, MAX_TYPICAL_CHARS)
+        if short not in shown:
+            shown.append(short)
+    return shown[:n]
 
 
 def describe(parts: Structure, n_features: int, typical: Sequence[str]) -> str:
