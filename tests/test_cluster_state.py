@@ -191,12 +191,13 @@ def test_cs11_import_original_v2_real_file() -> None:
     assert (first.name, first.description, first.color) == ("Cluster 1", "sport/team", "#34d399")
     assert first.nodes[0] == "F:0:1:20283"
     assert state.active == ("da45c7f6-3f40-4180-8972-a4ad5af889aa",)
+    assert all(c.manual for c in state.clusters)  # drawn by hand: a re-clustering keeps them
 
 
 def test_cs12_supernodes_from_store_and_neuronpedia_json(tmp_path) -> None:
     store = two_circuits()
     state = import_supernodes([("first", store.keys[:2]), ("empty", ()), ("ghost", ("F:9:9:9",))], store)
-    assert [(c.name, c.nodes) for c in state.state.clusters] == [("first", store.keys[:2])]
+    assert [(c.name, c.nodes, c.manual) for c in state.state.clusters] == [("first", store.keys[:2], True)]
     assert state.warnings  # the ghost node was dropped
 
     path = real_graph("np_schema1__meow-clt.json")
