@@ -80,3 +80,9 @@ def bind_companions(settings: Settings, graph_path: Path) -> Settings:
         autointerp_dir=found.autointerp,
         frequency_path=settings.frequency_path or found.frequencies,
     )
+
+
+def graph_tokenizer(settings: Settings, graph_path: Path) -> str | Path | None:
+    """The tokenizer that names ``graph_path``'s tokens: the ``tokenizer`` setting, else the
+    manifest's, else None."""
+    return settings.tokenizer or find_companions(graph_path).tokenizer

@@ -8,16 +8,13 @@ every edge at :data:`MASK_WIDTH`.
 
 :func:`edge_batches` groups the selected edges by sign and width bucket and flattens
 each group into one ``x`` / ``y`` polyline with NaN separators (source, target, NaN per
-edge), ready for one plotly line trace per batch. :func:`encode_edge_layer` packs batches
-for the browser's canvas edge layer instead: node positions once, then (source, target)
-node-index pairs batch after batch, as little-endian base64 arrays.
+edge), ready for one plotly line trace per batch (the print figure); the browser's canvas
+gets the same batches packed by :mod:`attribution_viewer.canvas`.
 """
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -148,49 +145,3 @@ def edge_batches(
             )
         )
     return batches
-
-
-def base64_array(array: np.ndarray) -> str:
-    """The bytes of ``array`` (give it an explicit little-endian dtype), base64-encoded."""
-    return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii")
-
-
-def encode_edge_ends(
-    n_nodes: int, batches: Sequence[EdgeBatch], colors: Mapping[int, str], opacity_factor: float = 1.0
-) -> dict[str, Any]:
-    """The edges of ``batches`` for the canvas: ``ends``, (source, target) pairs of node
-    indices, uint16 when there are fewer than 65,536 nodes (``index_bytes`` 2) else uint32
-    (4), batch after batch, little-endian, base64; ``batches``: colour, width, opacity (times
-    ``opacity_factor``, at most 1) and edge count of each, drawn in order."""
-    index_type = np.dtype("<u2") if n_nodes < 2**16 else np.dtype("<u4")
-    pairs = [np.column_stack((b.src, b.tgt)).ravel() for b in batches]
-    ends = np.concatenate(pairs).astype(index_type) if pairs else np.zeros(0, index_type)
-    return {
-        "ends": base64_array(ends),
-        "index_bytes": index_type.itemsize,
-        "batches": [
-            {
-                "color": colors[b.sign],
-                "width": round(b.width, 3),
-                "opacity": round(min(1.0, b.opacity * opacity_factor), 3),
-                "count": int(b.edges.size),
-            }
-            for b in batches
-        ],
-    }
-
-
-def encode_edge_layer(
-    layout: GraphLayout,
-    batches: Sequence[EdgeBatch],
-    colors: Mapping[int, str],
-    opacity_factor: float = 1.0,
-) -> dict[str, Any]:
-    """JSON for the canvas edge layer (``assets/app.js`` draws it): :func:`encode_edge_ends`
-    plus ``x`` / ``y``, the float32 position of every node (NaN when not placed, rounded to
-    ``COORD_DECIMALS``), little-endian, base64."""
-    return {
-        "x": base64_array(np.round(layout.x, COORD_DECIMALS).astype("<f4")),
-        "y": base64_array(np.round(layout.y, COORD_DECIMALS).astype("<f4")),
-        **encode_edge_ends(layout.x.size, batches, colors, opacity_factor),
-    }

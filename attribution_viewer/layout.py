@@ -9,6 +9,10 @@ Coordinate system
 Column width
     A column is as wide as its busiest (position, row) cell, in slots, but never narrower
     than ``min_column_width`` so that a position with no visible node still shows its token.
+    A cell with more than ``max_per_line`` nodes wraps onto several lines inside its row
+    (``LINE_STEP`` rows apart), so one crowded cell (typically layer 0 under a busy token)
+    does not stretch its column across the page: the row grows taller instead, and the rows
+    above move up (``layer_ticks`` holds every row's centre).
 
 Inside a cell
     Nodes sit side by side, one slot apart, centred on the column. The order is
@@ -30,6 +34,8 @@ from attribution_viewer.model import EMBEDDING_LAYER, GraphStore
 
 COLUMN_GAP = 1.0
 MIN_COLUMN_WIDTH = 3.0
+MAX_PER_LINE = 16
+LINE_STEP = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,12 +100,14 @@ def compute_layout(
     score: np.ndarray | None = None,
     min_column_width: float = MIN_COLUMN_WIDTH,
     logit_spacing: float = 1.0,
+    max_per_line: int = MAX_PER_LINE,
 ) -> GraphLayout:
     """Place the ``visible`` nodes (boolean mask, default all) of ``store``.
 
     ``score`` orders the nodes inside a cell (larger ``|score|`` first); it defaults to
     :func:`default_order_score`. Logits sit ``logit_spacing`` slots apart so that their
-    token / probability labels do not collide. See the module docstring for the rules.
+    token / probability labels do not collide; feature / error cells wrap after
+    ``max_per_line`` nodes. See the module docstring for the rules.
     """
     nodes = store.nodes
     n = len(nodes)
@@ -125,18 +133,30 @@ def compute_layout(
 
     row_spacing = np.ones(n_rows)
     row_spacing[-1] = logit_spacing
-    spans = np.maximum(counts.reshape(n_pos, n_rows) - 1, 0) * row_spacing + (
-        counts.reshape(n_pos, n_rows) > 0
-    )
+    grid = counts.reshape(n_pos, n_rows)
+    # Lines per cell: the logit row never wraps; other cells wrap after max_per_line nodes.
+    lines = np.maximum(np.ceil(grid / max(max_per_line, 1)), 1).astype(np.int64)
+    lines[:, -1] = 1
+    per_line = np.ceil(grid / lines).astype(np.int64)
+    spans = np.maximum(per_line - 1, 0) * row_spacing + (grid > 0)
     widths = np.maximum(spans.max(axis=1).astype(np.float64), min_column_width)
     left = np.concatenate(([0.0], np.cumsum(widths + COLUMN_GAP)[:-1]))
     right = left + widths
     center = (left + right) / 2.0
 
+    # Row centres: a row of k lines is 1 + (k - 1) * LINE_STEP rows tall.
+    row_height = 1.0 + (lines.max(axis=0) - 1) * LINE_STEP
+    ticks = np.concatenate(([0.0], np.cumsum((row_height[:-1] + row_height[1:]) / 2.0)))
+
+    cell_lines = lines.reshape(-1)[cell]
+    cell_per_line = per_line.reshape(-1)[cell]
+    line = rank // cell_per_line
+    slot = rank - line * cell_per_line
+    in_line = np.minimum(cell_per_line, counts[cell] - line * cell_per_line)
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
-    x[idx] = center[pos] + (rank - (counts[cell] - 1) / 2.0) * row_spacing[row]
-    y[idx] = row.astype(np.float64)
+    x[idx] = center[pos] + (slot - (in_line - 1) / 2.0) * row_spacing[row]
+    y[idx] = ticks[row] + (line - (cell_lines - 1) / 2.0) * LINE_STEP
     if store.n_pos == 0:
         left, right, center = left[:0], right[:0], center[:0]
     return GraphLayout(
@@ -145,6 +165,6 @@ def compute_layout(
         column_left=left,
         column_right=right,
         column_center=center,
-        layer_ticks=np.arange(n_rows, dtype=np.float64),
+        layer_ticks=ticks,
         layer_tick_labels=layer_tick_labels(store.n_layers),
     )

@@ -31,31 +31,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import IntEnum
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-EMBEDDING_LAYER = -1
-
-
-class NodeKind(IntEnum):
-    """Kind of a node; the integer value is also the storage order."""
-
-    FEATURE = 0
-    ERROR = 1
-    EMBEDDING = 2
-    LOGIT = 3
-
-
-KIND_NAMES: dict[NodeKind, str] = {
-    NodeKind.FEATURE: "feature",
-    NodeKind.ERROR: "error",
-    NodeKind.EMBEDDING: "embedding",
-    NodeKind.LOGIT: "logit",
-}
+# Re-exported: the kinds are part of the model's vocabulary.
+from attribution_viewer.kinds import EMBEDDING_LAYER as EMBEDDING_LAYER
+from attribution_viewer.kinds import KIND_NAMES as KIND_NAMES
+from attribution_viewer.kinds import NodeKind as NodeKind
+from attribution_viewer.pruning import cumulative_scores, node_influence
 
 
 @dataclass(frozen=True)
@@ -217,6 +203,9 @@ class GraphStore:
     node_mask: np.ndarray | None = None
     supernodes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     pinned: tuple[str, ...] = ()
+    # What the loader had to repair to open the file (dropped edges, ambiguous ids, ...),
+    # one sentence each; shown by ``inspect`` and as a notice in the app.
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         n = len(self.nodes)
@@ -318,8 +307,6 @@ class GraphStore:
         Always computed from the adjacency with :func:`attribution_viewer.pruning.node_influence`
         (on first use, once).
         """
-        from attribution_viewer.pruning import node_influence
-
         probs = np.array([lg.probability for lg in self.logits], dtype=np.float64)
         return node_influence(self.adjacency, self.logit_indices, probs)
 
@@ -335,8 +322,6 @@ class GraphStore:
         inner = self.nodes.kind <= NodeKind.ERROR
         if inner.any() and not np.isnan(carried[inner]).any():
             return np.where(inner, carried, 0.0)
-        from attribution_viewer.pruning import cumulative_scores
-
         scores = np.where(inner, self.influence, 0.0)
         if scores.sum() <= 0:
             return np.zeros(len(scores))
@@ -381,6 +366,7 @@ class GraphStore:
             "n_logits": self.count(NodeKind.LOGIT),
             "n_edges": self.n_edges,
             "weighted": self.weighted,
+            "warnings": list(self.warnings),
         }
 
 

@@ -40,7 +40,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from attribution_viewer.model import NodeKind
+from attribution_viewer.kinds import NodeKind
 
 # circuit-tracer clamps a target's incoming |weight| sum to at least this before dividing.
 NORMALIZE_CLAMP_MIN = 1e-10

@@ -6,7 +6,8 @@ Query forms (case-insensitive, whitespace around them ignored):
 * ``L5/1234`` -- feature 1234 of layer 5 (any position);
 * ``F:5:3:1234`` or any other canonical key -- that node;
 * ``'Austin'`` or ``"Austin"`` -- nodes at positions whose token is exactly ``Austin``
-  (surrounding whitespace of the token ignored), plus logits with that token;
+  (surrounding whitespace of the token ignored), plus logits with that token; tokens may be
+  typed as the app displays them (``'·Austin'``: ``·`` for a space, ``⏎`` for a newline);
 * anything else -- substring of the node's label (user label, file label or
   description) or of its token.
 """
@@ -50,7 +51,7 @@ def search_nodes(
     elif text in store.index_of:
         match[store.index_of[text]] = True
     elif len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        token = text[1:-1].strip().lower()
+        token = typed_token(text[1:-1]).strip().lower()
         positions = [p for p, tok in enumerate(store.prompt_tokens) if tok.strip().lower() == token]
         match = np.isin(nodes.pos, positions) & (nodes.kind != NodeKind.LOGIT)
         for i in store.logit_indices:
@@ -65,3 +66,8 @@ def search_nodes(
     if candidates is not None:
         match &= candidates
     return np.flatnonzero(match)
+
+
+def typed_token(text: str) -> str:
+    """A token typed as the app displays it, back to its text (inverse of ``visible_token``)."""
+    return text.replace("\u00b7", " ").replace("\u23ce", "\n").replace("\u21e5", "\t")

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from attribution_viewer import limits
+
 ENV_PREFIX = "ATTRVIEW_"
 USER_CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "attribution-viewer"
 
@@ -30,6 +32,11 @@ class Settings:
 
     # The attribution graph to open (any supported format: .pt, .json, .npz).
     graph_path: Path | None = None
+    # A folder of graphs served as a library (searched recursively; see
+    # attribution_viewer.library). None: only graph_path. ``--graph FOLDER`` sets it.
+    graphs_dir: Path | None = None
+    # Graphs of the library kept open in memory at once (least recently used ones are closed).
+    open_graphs_max: int = 4
     # Autointerp folder holding layer{L}/feature_{idx}_complete.json. None: the graph's own
     # companions (an ``attribution-viewer.json`` manifest beside the graph), else none.
     autointerp_dir: Path | None = None
@@ -38,6 +45,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8050
     debug: bool = False
+    # Open the page in the default web browser once the server is up (launch.py --open).
+    open_browser: bool = False
     # Graph view defaults.
     show_errors: bool = False
     node_size: float = 10.0
@@ -49,6 +58,10 @@ class Settings:
     # Native copies of converted .pt graphs (keyed by path, size and modification time), so
     # that opening the same .pt again skips torch; None (or "none"): no cache.
     conversion_cache_dir: Path | None = USER_CACHE_DIR / "converted"
+    # Tokenizer naming the tokens of graphs that store ids only (circuit-tracer .pt): a local
+    # folder holding tokenizer.json, or a model name whose tokenizer is already in the Hugging
+    # Face cache (never downloaded). "": the graph's manifest's tokenizer, else "#<id>".
+    tokenizer: str = ""
     # Node-description files kept in memory (LRU).
     description_cache_size: int = 4096
     # Clustering defaults.
@@ -57,6 +70,24 @@ class Settings:
     # Neuronpedia ids for feature links, e.g. model "gpt2-small", source set "clt-hp"; "" = no links.
     neuronpedia_model: str = ""
     neuronpedia_source: str = ""
+    # -- limits and serving (README "Limits and serving") ------------------------------
+    # Largest graph file read, and the most a native .npz's arrays may inflate to (bytes).
+    max_graph_bytes: int = limits.MAX_GRAPH_BYTES
+    # Largest HTTP request body accepted (bytes); larger requests get 413.
+    max_request_bytes: int = limits.MAX_REQUEST_BYTES
+    # Largest inflated size of one URL state value (labels=, clusters=); larger ones are
+    # ignored and the page says so.
+    max_url_state_bytes: int = limits.MAX_URL_STATE_BYTES
+    # Largest exported figure side in output pixels (CSS px for PDF / SVG, device px for PNG).
+    max_export_px: int = limits.MAX_EXPORT_PX
+    # Seconds a figure export may run before it is stopped (it runs in a child process).
+    export_timeout_s: float = limits.EXPORT_TIMEOUT_S
+    # Host header values served (port ignored; "*" = any). Others get 400, so a page on
+    # another site cannot reach the server through DNS rebinding. Add your host name when
+    # serving to a lab (comma-separated in ATTRVIEW_ALLOWED_HOSTS / --allowed-hosts).
+    allowed_hosts: tuple[str, ...] = limits.LOCAL_HOSTS
+    # Worker threads of the production server (waitress).
+    server_threads: int = 8
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -71,8 +102,21 @@ class Settings:
             )
         if self.max_drawn_edges < 1:
             raise ValueError(f"settings.max_drawn_edges: expected >= 1, got {self.max_drawn_edges}")
+        if self.open_graphs_max < 1:
+            raise ValueError(f"settings.open_graphs_max: expected >= 1, got {self.open_graphs_max}")
         if self.cluster_max_size < 2:
             raise ValueError(f"settings.cluster_max_size: expected >= 2, got {self.cluster_max_size}")
+        for name, least in _LEAST_LIMITS.items():
+            if getattr(self, name) < least:
+                raise ValueError(f"settings.{name}: expected >= {least}, got {getattr(self, name)}")
+        if not self.export_timeout_s > 0:
+            raise ValueError(f"settings.export_timeout_s: expected > 0 seconds, got {self.export_timeout_s}")
+        if not self.allowed_hosts or not all(isinstance(h, str) and h for h in self.allowed_hosts):
+            raise ValueError(
+                f"settings.allowed_hosts: expected host names (or '*'), got {self.allowed_hosts!r}"
+            )
+        if self.server_threads < 1:
+            raise ValueError(f"settings.server_threads: expected >= 1, got {self.server_threads}")
 
     @property
     def resolved_frequency_path(self) -> Path | None:
@@ -84,6 +128,13 @@ class Settings:
         return self.autointerp_dir.parent / "feature_frequency.json"
 
 
+# The smallest value each size limit may take (smaller would refuse every real input).
+_LEAST_LIMITS = {
+    "max_graph_bytes": 1024,
+    "max_request_bytes": 1024,
+    "max_url_state_bytes": 1024,
+    "max_export_px": 100,
+}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -91,7 +142,7 @@ _FALSE = {"0", "false", "no", "off"}
 def _convert(name: str, raw: Any, source: str) -> Any:
     """Turn a raw (string) value into the type of field ``name``."""
     field_type = str({f.name: f.type for f in dataclasses.fields(Settings)}[name])
-    if raw is None or isinstance(raw, bool | int | float | Path):
+    if raw is None or isinstance(raw, bool | int | float | Path | tuple):
         return raw
     text = str(raw).strip()
     try:
@@ -107,6 +158,8 @@ def _convert(name: str, raw: Any, source: str) -> Any:
             return float(text)
         if "Path" in field_type:
             return None if text.lower() in {"", "none"} and "None" in field_type else Path(text)
+        if field_type.startswith("tuple"):
+            return tuple(part.strip() for part in text.split(",") if part.strip())
         return text
     except ValueError as exc:
         raise ValueError(f"{source} {name}={text!r}: {exc}") from exc

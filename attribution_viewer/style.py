@@ -22,6 +22,8 @@ NODE_COLORS: Final[dict[NodeKind, str]] = {
 TARGET_LOGIT_COLOR: Final = "#d62728"
 NODE_LINE_COLOR: Final = "#333333"
 SELECTED_NODE_COLOR: Final = "#ff7f0e"
+# Features present in both graphs of a comparison (marked in both).
+SHARED_FEATURE_COLOR: Final = "#e7298a"
 
 NODE_SYMBOLS: Final[dict[NodeKind, str]] = {
     NodeKind.FEATURE: "circle",

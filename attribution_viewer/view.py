@@ -17,6 +17,8 @@ from urllib.parse import parse_qs, urlencode
 
 import numpy as np
 
+from attribution_viewer import bounded_json
+from attribution_viewer.limits import MAX_URL_STATE_BYTES
 from attribution_viewer.model import GraphStore, NodeKind
 
 DEFAULT_PRUNE_THRESHOLD = 0.8
@@ -165,11 +167,21 @@ def encode_blob(value: Any) -> str:
     return base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
 
 
-def decode_blob(text: str) -> Any:
-    """Inverse of :func:`encode_blob`; raises ValueError on anything malformed."""
+def decode_blob(text: str, max_bytes: int = MAX_URL_STATE_BYTES) -> Any:
+    """Inverse of :func:`encode_blob`; raises ValueError on anything malformed.
+
+    Bounded: inflating stops after ``max_bytes`` (a larger value is refused, never fully
+    inflated) and the JSON may nest at most :data:`~attribution_viewer.bounded_json.MAX_JSON_DEPTH`
+    levels.
+    """
     try:
-        raw = zlib.decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        return json.loads(raw)
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)), max_bytes)
+        if inflater.unconsumed_tail:
+            raise ValueError(f"it inflates to more than {max_bytes:,} bytes (setting max_url_state_bytes)")
+        if not inflater.eof:
+            raise ValueError("truncated compressed data")
+        return bounded_json.loads(raw)
     except (ValueError, zlib.error) as exc:
         raise ValueError(f"malformed URL state blob: {exc}") from exc
 
@@ -191,7 +203,7 @@ def state_to_query(state: ViewState, graph_id: str, clusters: Mapping[str, Any] 
         params["labels"] = encode_blob(dict(state.labels))
     if clusters and clusters.get("clusters"):
         blob = encode_blob(clusters)
-        if len(blob) <= MAX_URL_CLUSTERS:  # larger states stay in the browser's local storage
+        if len(blob) <= MAX_URL_CLUSTERS:  # larger states stay in the tab's session storage
             params["clusters"] = blob
     return "?" + urlencode(params, safe=":,")
 
@@ -204,9 +216,12 @@ class UrlState(NamedTuple):
     problems: list[str]
 
 
-def state_from_query(query: str, store: GraphStore, graph_id: str, base: ViewState) -> UrlState:
+def state_from_query(
+    query: str, store: GraphStore, graph_id: str, base: ViewState, max_state_bytes: int = MAX_URL_STATE_BYTES
+) -> UrlState:
     """Parse a query string from :func:`state_to_query`; unknown or bad values are reported
-    in ``problems`` and fall back to ``base``. Keys not in the graph are dropped."""
+    in ``problems`` and fall back to ``base``. Keys not in the graph are dropped.
+    ``max_state_bytes``: the most one ``labels`` / ``clusters`` value may inflate to."""
     params = {k: v[-1] for k, v in parse_qs(query.lstrip("?")).items()}
     problems: list[str] = []
     if not params:
@@ -246,7 +261,7 @@ def state_from_query(query: str, store: GraphStore, graph_id: str, base: ViewSta
         if name not in params:
             continue
         try:
-            value = decode_blob(params[name])
+            value = decode_blob(params[name], max_state_bytes)
         except ValueError as exc:
             problems.append(f"{name}: {exc}")
             continue

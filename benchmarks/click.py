@@ -33,10 +33,12 @@ from collections.abc import Callable  # noqa: E402
 import numpy as np  # noqa: E402
 from plotly.io.json import to_json_plotly  # noqa: E402
 
-from attribution_viewer.app.node_panel import neuronpedia_url, render_feature_details  # noqa: E402
+from attribution_viewer.app.node_details import render_feature_details  # noqa: E402
+from attribution_viewer.app.node_panel import neuronpedia_url  # noqa: E402
 from attribution_viewer.autointerp import load_frequencies, open_description_source  # noqa: E402
 from attribution_viewer.model import GraphStore, NodeKind  # noqa: E402
-from attribution_viewer.synthetic import make_synthetic_graph, write_synthetic_autointerp  # noqa: E402
+from attribution_viewer.testing.autointerp import write_synthetic_autointerp  # noqa: E402
+from attribution_viewer.testing.synthetic import make_synthetic_graph  # noqa: E402
 
 CACHE_DIR = Path(__file__).resolve().parent / "_cache"
 COLD_P95_MS, WARM_P95_MS = 20.0, 5.0

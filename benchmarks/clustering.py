@@ -43,7 +43,9 @@ from attribution_viewer.clustering import (
 from attribution_viewer.clustering.texts import node_texts
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore
-from attribution_viewer.synthetic import feature_theme, make_synthetic_graph, write_synthetic_autointerp
+from attribution_viewer.testing.autointerp import write_synthetic_autointerp
+from attribution_viewer.testing.content import feature_theme
+from attribution_viewer.testing.synthetic import make_synthetic_graph
 
 REAL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "real_graphs"
 LABEL_DIR = Path(__file__).resolve().parent / "labels"

@@ -37,7 +37,7 @@ import numpy as np
 from attribution_viewer.loaders import save_native
 from attribution_viewer.loaders.torch_io import require_torch
 from attribution_viewer.model import GraphStore, NodeKind
-from attribution_viewer.synthetic import make_synthetic_graph
+from attribution_viewer.testing.synthetic import make_synthetic_graph
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REAL_GRAPHS = PROJECT_ROOT.parent / "shared" / "real_graphs"

@@ -2,7 +2,7 @@
 
 Writes ``graph.npz`` (native format), ``autointerp/features/layer{L}/feature_{idx}_complete.json``
 for every feature of the graph and ``autointerp/feature_frequency.json``. Everything is
-made up by :mod:`attribution_viewer.synthetic` from a fixed seed, so running this twice
+made up by :mod:`attribution_viewer.testing.synthetic` from a fixed seed, so running this twice
 gives the same files.
 
     python scripts/make_example.py [--out data/example] [--seed 0]
@@ -16,7 +16,8 @@ from pathlib import Path
 
 from attribution_viewer.loaders import save_native
 from attribution_viewer.model import GraphStore
-from attribution_viewer.synthetic import make_synthetic_graph, write_synthetic_autointerp
+from attribution_viewer.testing.autointerp import write_synthetic_autointerp
+from attribution_viewer.testing.synthetic import make_synthetic_graph
 from config.settings import EXAMPLE_DIR
 
 

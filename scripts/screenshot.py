@@ -14,7 +14,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 
-from attribution_viewer.headless import chrome_options
+from attribution_viewer.testing.headless import chrome_options
 
 NODE_XY = """
 const key = arguments[0];

@@ -12,8 +12,8 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 
 from attribution_viewer.app.page import base_view
-from attribution_viewer.figures import build_scene
 from attribution_viewer.model import NodeKind
+from attribution_viewer.scene import build_scene
 
 # Finds the marker of node `index` in the figure and returns its page coordinates.
 _NODE_XY = """

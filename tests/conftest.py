@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from attribution_viewer.headless import chrome_options
+from attribution_viewer.testing.headless import chrome_options
+from config.settings import DEFAULTS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DIR = PROJECT_ROOT / "data" / "example"
+# The synthetic example (the app's default graph is the tiny real model's, data/tiny-addition).
+EXAMPLE_SETTINGS = dataclasses.replace(DEFAULTS, graph_path=EXAMPLE_DIR / "graph.npz")
+TINY_DIR = PROJECT_ROOT / "data" / "tiny-addition"
 REAL_GRAPHS_DIR = PROJECT_ROOT.parent / "shared" / "real_graphs"
 SCHEMAS_DIR = PROJECT_ROOT.parent / "shared" / "schemas"
 
@@ -41,3 +46,15 @@ def real_graph_path(request: pytest.FixtureRequest) -> Path:
 def pytest_setup_options():
     """Chrome options for dash_duo: the system Chromium, headless, no network chatter."""
     return chrome_options(1500, 950)
+
+
+@pytest.fixture(scope="session")
+def dense_mask(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``clt_b_mask__category_20_de.pt`` with every mask entry set to 1 (nodes² edges, cycles)."""
+    torch = pytest.importorskip("torch")
+    payload = torch.load(real_graph("clt_b_mask__category_20_de.pt"), weights_only=True, map_location="cpu")
+    payload["sparse_pruned_adj"] = torch.ones_like(payload["sparse_pruned_adj"])
+    payload["edge_mask"] = torch.ones_like(payload["edge_mask"])
+    path = tmp_path_factory.mktemp("dense") / "dense_mask.pt"
+    torch.save(payload, path)
+    return path

@@ -6,15 +6,17 @@ import dataclasses
 
 import numpy as np
 from builders import build_tiny_store
+from conftest import EXAMPLE_SETTINGS
 
 from attribution_viewer.app.context import SCENES_KEPT, AppContext
-from attribution_viewer.figures import build_scene
+from attribution_viewer.scene import build_scene
 from attribution_viewer.view import ViewState
-from config.settings import DEFAULTS
 
 
 def make_context() -> AppContext:
-    return AppContext(settings=dataclasses.replace(DEFAULTS, autointerp_dir=None), store=build_tiny_store())
+    return AppContext(
+        settings=dataclasses.replace(EXAMPLE_SETTINGS, autointerp_dir=None), store=build_tiny_store()
+    )
 
 
 def test_scene_reused_across_selection_size_and_labels() -> None:
@@ -23,7 +25,7 @@ def test_scene_reused_across_selection_size_and_labels() -> None:
     first = ctx.scene(view)
     again = ctx.scene(dataclasses.replace(view, selected="F:0:0:7", node_size=20, labels={"E:0": "x"}))
     assert again is first
-    expected = build_scene(ctx.store, view, None, DEFAULTS.max_drawn_edges)
+    expected = build_scene(ctx.store, view, None, EXAMPLE_SETTINGS.max_drawn_edges)
     np.testing.assert_array_equal(first.visible, expected.visible)
     np.testing.assert_array_equal(first.drawn, expected.drawn)
     np.testing.assert_array_equal(first.layout.x, expected.layout.x)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Input, State
 
-from attribution_viewer.app.controls import VIEW_CONTROLS, ViewControls, view_dependencies
+from attribution_viewer.app.controls import VIEW_CONTROLS, ViewControls, changes_scene, view_dependencies
 from attribution_viewer.view import ViewState
 
 
@@ -23,26 +23,19 @@ def test_view_from_values_and_defaults() -> None:
     )
 
 
-def test_signature_ignores_size_and_selection() -> None:
-    a = ViewControls(0.8, 1.0, ["errors"], 10, "E:0", [], {})
-    b = ViewControls(0.8, 1.0, ["errors"], 14, "E:1", [], {})
-    c = ViewControls(0.8, 1.0, [], 10, "E:0", [], {})
-    assert a.scene_signature() == b.scene_signature()
-    assert a.scene_signature() != c.scene_signature()
+def test_scene_changes_ignore_size_selection_search_and_focus() -> None:
+    for overlay in ("node-size", "selected-node", "search-results", "token-focus"):
+        assert not changes_scene({overlay})
+    for control in ("prune-slider", "frequency-slider", "error-toggle", "pinned-nodes", "node-labels"):
+        assert changes_scene({control}) and changes_scene({control, "node-size"})
+    assert changes_scene(set())  # a page's first call: nothing triggered
 
 
-def test_dependencies_follow_field_order() -> None:
+def test_dependencies_by_field_name() -> None:
     deps = view_dependencies(State)
-    assert [(d.component_id, d.component_property) for d in deps] == list(VIEW_CONTROLS)
-    assert all(isinstance(d, State) for d in deps)
-    assert isinstance(view_dependencies()[0], Input)
-    assert len(VIEW_CONTROLS) == len(ViewControls._fields)
-    mixed = view_dependencies(selected_from="panel-node", selected_kind=State)
-    kinds = {d.component_id: type(d) for d in mixed}
-    assert kinds["panel-node"] is State and kinds["prune-slider"] is Input and "selected-node" not in kinds
-
-
-def test_signature_same_for_numbers_as_the_browser_sends_them() -> None:
-    assert ViewControls(1.0, 1.0, [], 10, None, [], {}).scene_signature() == (
-        ViewControls(1, 1, [], 10, None, [], {}).scene_signature()
-    )
+    assert {n: (d.component_id, d.component_property) for n, d in deps.items()} == VIEW_CONTROLS
+    assert list(deps) == list(ViewControls._fields)
+    assert all(isinstance(d, State) for d in deps.values())
+    assert isinstance(view_dependencies()["prune"], Input)
+    mixed = view_dependencies(selected_kind=State)
+    assert isinstance(mixed["selected"], State) and isinstance(mixed["prune"], Input)

@@ -10,12 +10,14 @@ import dataclasses
 from typing import Any
 
 import pytest
+from conftest import EXAMPLE_SETTINGS
 
 import attribution_viewer.loaders as loaders
 from attribution_viewer.app import create_app
 from attribution_viewer.app.controls import VIEW_CONTROLS
 from attribution_viewer.model import NodeKind
-from config.settings import DEFAULTS
+
+CLICK = "..node-panel.children...selection-layer.data.."  # the click path: one callback
 
 
 def call_callback(client: Any, output: str, values: dict[str, Any], changed: str) -> dict[str, Any]:
@@ -32,7 +34,7 @@ def call_callback(client: Any, output: str, values: dict[str, Any], changed: str
         "outputs": outputs if len(outputs) > 1 else outputs[0],
         "inputs": fill(dep["inputs"]),
         "state": fill(dep["state"]),
-        "changedPropIds": [changed],
+        "changedPropIds": [changed] if changed else [],
     }
     response = client.post("/_dash-update-component", json=payload)
     assert response.status_code == 200, response.data[:500]
@@ -42,20 +44,20 @@ def call_callback(client: Any, output: str, values: dict[str, Any], changed: str
 @pytest.fixture
 def counted_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     reads: list[str] = []
-    original = loaders._read
+    original = loaders.read_regular_file
 
-    def counting(path: Any) -> bytes:
+    def counting(path: Any, max_bytes: int) -> bytes:
         reads.append(str(path))
-        return original(path)
+        return original(path, max_bytes)
 
-    monkeypatch.setattr(loaders, "_read", counting)
+    monkeypatch.setattr(loaders, "read_regular_file", counting)
     return reads
 
 
 def test_r1_graph_read_once_and_descriptions_on_demand(counted_reads: list[str]) -> None:
-    app = create_app(dataclasses.replace(DEFAULTS))
+    app = create_app(dataclasses.replace(EXAMPLE_SETTINGS))
     ctx = app.server.config["attribution_viewer_context"]
-    assert counted_reads == [str(DEFAULTS.graph_path)]
+    assert counted_reads == [str(EXAMPLE_SETTINGS.graph_path)]
     client = app.server.test_client()
     for _ in range(2):  # two page loads
         assert client.get("/").status_code == 200
@@ -67,28 +69,34 @@ def test_r1_graph_read_once_and_descriptions_on_demand(counted_reads: list[str])
     feature = store.keys[store.kind_slices[NodeKind.FEATURE].start]
     other = store.keys[store.kind_slices[NodeKind.FEATURE].start + 1]
     values = {"selected-node.data": feature, "node-labels.data": {}, "pinned-nodes.data": []}
-    panel = call_callback(client, "node-panel.children", values, "selected-node.data")
+    panel = call_callback(client, CLICK, values, "selected-node.data")
     assert feature in str(panel)
     assert source.files_read == 1
-    call_callback(
-        client, "node-panel.children", {**values, "selected-node.data": other}, "selected-node.data"
-    )
+    call_callback(client, CLICK, {**values, "selected-node.data": other}, "selected-node.data")
     assert source.files_read == 2
-    call_callback(client, "node-panel.children", values, "selected-node.data")
+    call_callback(client, CLICK, values, "selected-node.data")
     assert source.files_read == 2  # cached: the second click on a node reads nothing
-    assert counted_reads == [str(DEFAULTS.graph_path)]
+    assert counted_reads == [str(EXAMPLE_SETTINGS.graph_path)]
+
+
+FIGURE = "..attribution-graph.figure...shown-counts.children...edge-layer.data...selection-layer.data@"
+
+
+def figure_output(client: Any) -> str:
+    """The figure callback's output string (its selection output carries a duplicate hash)."""
+    deps = client.get("/_dash-dependencies").json
+    return next(d["output"] for d in deps if d["output"].startswith(FIGURE))
 
 
 def test_r2_click_never_touches_the_figure_and_overlays_are_patches() -> None:
-    app = create_app(DEFAULTS)
+    app = create_app(EXAMPLE_SETTINGS)
     client = app.server.test_client()
     client.get("/")
     deps = client.get("/_dash-dependencies").json
-    selection_ids = {"selected-node", "panel-node"}
     for dep in deps:
         if "attribution-graph.figure" in dep["output"]:
-            assert not {i["id"] for i in dep["inputs"]} & selection_ids, dep["output"]
-    output = "..attribution-graph.figure...shown-counts.children...figure-signature.data...edge-layer.data.."
+            assert "selected-node" not in {i["id"] for i in dep["inputs"]}, dep["output"]
+    output = figure_output(client)
     base = {
         "prune-slider.value": 0.8,
         "frequency-slider.value": 0.25,
@@ -99,31 +107,25 @@ def test_r2_click_never_touches_the_figure_and_overlays_are_patches() -> None:
         "node-labels.data": {},
         "search-results.data": [],
         "token-focus.data": None,
-        "figure-signature.data": None,
+        "cluster-state.data": None,
     }
     first = call_callback(client, output, base, "prune-slider.value")
     figure = first["attribution-graph"]["figure"]
     assert "data" in figure and "layout" in figure
     assert first["edge-layer"]["data"]["batches"]
-    signature = first["figure-signature"]["data"]
     store = app.server.config["attribution_viewer_context"].store
-    # A click: only the selection layer is computed (a few KB), after the panel.
+    # A click: one response with the panel and the selection layer (a few KB).
     selected = store.keys[int(store.logit_indices[0])]
-    layer = call_callback(
-        client, "selection-layer.data", {**base, "panel-node.data": selected}, "panel-node.data"
-    )["selection-layer"]["data"]
+    clicked = call_callback(client, CLICK, {**base, "selected-node.data": selected}, "selected-node.data")
+    layer = clicked["selection-layer"]["data"]
+    assert selected in str(clicked["node-panel"]["children"])
     assert layer["selected"] == int(store.logit_indices[0]) and layer["batches"]
     assert len(str(layer)) < 5000
     # A node-size change patches the marker sizes, never resends the figure or the edges.
-    second = call_callback(
-        client,
-        output,
-        {**base, "node-size.value": 14, "figure-signature.data": signature},
-        "node-size.value",
-    )
+    second = call_callback(client, output, {**base, "node-size.value": 14}, "node-size.value")
     patch = second["attribution-graph"]["figure"]
     assert patch.get("__dash_patch_update") == "__dash_patch_update"
-    assert "figure-signature" not in second and "edge-layer" not in second
+    assert "edge-layer" not in second
     assert len(str(patch)) < len(str(figure)) / 5
 
 
@@ -145,76 +147,67 @@ def layout_props(client: Any, query: str = "") -> dict[str, dict[str, Any]]:
     return found
 
 
-def browser_controls(
-    props: dict[str, dict[str, Any]], selected_from: str = "selected-node"
-) -> dict[str, Any]:
+def browser_controls(props: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The view controls of a page's layout as the browser sends them (1.0 arrives as 1)."""
     values = {}
-    for component, prop in VIEW_CONTROLS:
+    for component, prop in VIEW_CONTROLS.values():
         value = props[component][prop]
-        name = selected_from if component == "selected-node" else component
-        values[f"{name}.{prop}"] = int(value) if isinstance(value, float) and value.is_integer() else value
+        whole = isinstance(value, float) and value.is_integer()
+        values[f"{component}.{prop}"] = int(value) if whole else value
     return values
 
 
-def test_r3_first_figure_signature_matches_the_controls_the_browser_sends() -> None:
-    app = create_app(dataclasses.replace(DEFAULTS, autointerp_dir=None))  # no frequencies: 1.0
+def test_r3_page_load_sends_a_full_figure_and_node_size_a_patch() -> None:
+    app = create_app(dataclasses.replace(EXAMPLE_SETTINGS, autointerp_dir=None))  # no frequencies: 1.0
     client = app.server.test_client()
     props = layout_props(client)
     values = {
         **browser_controls(props),
         "search-results.data": [],
         "token-focus.data": None,
-        "figure-signature.data": None,
+        "cluster-state.data": None,
     }
-    output = "..attribution-graph.figure...shown-counts.children...figure-signature.data...edge-layer.data.."
-    first = call_callback(client, output, values, "prune-slider.value")
+    output = figure_output(client)
+    first = call_callback(client, output, values, "")  # a page's first call: nothing triggered
     assert first["attribution-graph"]["figure"]["data"] and first["edge-layer"]["data"]["batches"]
-    bigger = {
-        **values,
-        "node-size.value": values["node-size.value"] + 2,
-        "figure-signature.data": first["figure-signature"]["data"],
-    }
+    assert "selection-layer" not in first  # the node panel sends it with the panel
+    bigger = {**values, "node-size.value": values["node-size.value"] + 2}
     response = call_callback(client, output, bigger, "node-size.value")
     assert response["attribution-graph"]["figure"].get("__dash_patch_update") == "__dash_patch_update"
 
 
-def test_r4_cluster_trace_redrawn_only_when_it_changes() -> None:
-    app = create_app(DEFAULTS)
+def test_r4_cluster_trace_patched_when_the_clusters_change() -> None:
+    app = create_app(EXAMPLE_SETTINGS)
     client = app.server.test_client()
     props = layout_props(client)
     store = app.server.config["attribution_viewer_context"].store
-    output = "..attribution-graph.figure@"
-    dep = next(d for d in client.get("/_dash-dependencies").json if d["output"].startswith(output))
-    members = list(store.keys[:3])
-    inactive = {"clusters": [{"id": "c1", "name": "a", "color": "#ff0000", "nodes": members}], "active": []}
-    active = {**inactive, "active": ["c1"]}
-    values = {
-        **browser_controls(props, selected_from="panel-node"),
-        "figure-signature.data": "a figure is drawn",
-        "drawn-clusters.data": props["drawn-clusters"]["data"],
-    }
-    nothing = call_callback(
-        client, dep["output"], {**values, "cluster-state.data": inactive}, "cluster-state.data"
+    deps = client.get("/_dash-dependencies").json
+    dep = next(d for d in deps if d["output"].startswith("attribution-graph.figure@"))
+    assert {i["id"] for i in dep["inputs"]} == {"cluster-state", "shown-counts"}
+    logits = [int(i) for i in store.logit_indices[:3]]  # always visible
+    members = [store.keys[i] for i in logits]
+    active = {"clusters": [{"id": "c1", "name": "a", "color": "#ff0000", "nodes": members}], "active": ["c1"]}
+    values = {**browser_controls(props), "cluster-state.data": active, "shown-counts.children": "x"}
+    drawn = call_callback(client, dep["output"], values, "cluster-state.data")
+    patch = drawn["attribution-graph"]["figure"]
+    assert patch.get("__dash_patch_update") == "__dash_patch_update"
+    assert len(patch["operations"]) == 1  # the cluster trace only
+    # A new full figure (the counts change with it) was drawn with the clusters of the moment.
+    response = client.post(
+        "/_dash-update-component",
+        json={
+            "output": dep["output"],
+            "outputs": {"id": "attribution-graph", "property": "figure@" + dep["output"].split("@")[1]},
+            "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in dep["inputs"]],
+            "state": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in dep["state"]],
+            "changedPropIds": ["shown-counts.children"],
+        },
     )
-    assert "attribution-graph" not in nothing  # no active cluster, none drawn: no redraw
-    drawn = call_callback(
-        client, dep["output"], {**values, "cluster-state.data": active}, "cluster-state.data"
+    assert response.status_code == 204 or "attribution-graph" not in response.json["response"], response.json
+    # ... and a full figure draws the active clusters itself.
+    figure_values = {**browser_controls(props), "search-results.data": [], "token-focus.data": None}
+    full = call_callback(
+        client, figure_output(client), {**figure_values, "cluster-state.data": active}, "prune-slider.value"
     )
-    assert drawn["attribution-graph"]["figure"].get("__dash_patch_update") == "__dash_patch_update"
-    key = drawn["drawn-clusters"]["data"]
-    again = call_callback(
-        client,
-        dep["output"],
-        {**values, "cluster-state.data": active, "drawn-clusters.data": key},
-        "cluster-state.data",
-    )
-    assert "attribution-graph" not in again  # already drawn
-    # A new full figure has no clusters: they are drawn again.
-    refigured = call_callback(
-        client,
-        dep["output"],
-        {**values, "cluster-state.data": active, "drawn-clusters.data": key},
-        "figure-signature.data",
-    )
-    assert "attribution-graph" in refigured
+    cluster_trace = full["attribution-graph"]["figure"]["data"][4]
+    assert sorted(cluster_trace["customdata"]) == logits

@@ -14,7 +14,7 @@ from attribution_viewer.autointerp.parsers import (
     example_from_marked_text,
     parse_feature_record,
 )
-from attribution_viewer.autointerp.records import Example, LogitEntry, TokenStat
+from attribution_viewer.autointerp.records import Example, LogitEntry, TokenStat, model_mismatch
 from attribution_viewer.errors import GraphFormatError
 
 
@@ -207,6 +207,19 @@ def test_neuronpedia_record_fields() -> None:
     assert d.top_logits == (LogitEntry(" AD", 0.9), LogitEntry(" BC", 0.8))
     assert d.bottom_logits == (LogitEntry(" the", -0.7),)
     assert d.top_activating_tokens == (TokenStat(" 1999", 1, 4.0), TokenStat(" 2001", 1, 3.0))
+    assert d.model == "gpt2-small"
+
+
+def test_model_mismatch_is_said_only_when_both_sides_name_different_models() -> None:
+    d = parse_feature_record(neuronpedia_record(), "np.json", 5, 42)
+    assert model_mismatch("GPT2-small", d) == ""
+    assert model_mismatch("", d) == ""
+    assert model_mismatch("gemma-2-2b", d) == (
+        "This description was made for model 'gpt2-small', but the graph was made with "
+        "'gemma-2-2b': it may describe another feature."
+    )
+    unnamed = parse_feature_record(neuronpedia_record(modelId=None), "np.json", 5, 42)
+    assert model_mismatch("gemma-2-2b", unnamed) == ""
 
 
 def test_neuronpedia_logit_values_mismatch() -> None:

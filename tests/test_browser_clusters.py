@@ -21,7 +21,7 @@ from browser_helpers import (
     wait_for_graph,
     wait_until,
 )
-from conftest import real_graph
+from conftest import EXAMPLE_SETTINGS, real_graph
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -33,7 +33,6 @@ from attribution_viewer.figures import CLUSTER_TRACE
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import escape_markup
 from attribution_viewer.view import decode_blob
-from config.settings import DEFAULTS
 
 pytestmark = pytest.mark.browser
 
@@ -115,7 +114,7 @@ def expected_highlights(app, state: dict[str, Any], ids: list[str]) -> dict[int,
 
 
 def test_c1_run_activate_two_clusters_rename_and_reload(dash_duo) -> None:
-    app = create_app(DEFAULTS)
+    app = create_app(EXAMPLE_SETTINGS)
     dash_duo.start_server(app)
     wait_for_graph(dash_duo)
     # The first visit clusters automatically; run it by hand when it did not.
@@ -193,7 +192,7 @@ def test_c1_run_activate_two_clusters_rename_and_reload(dash_duo) -> None:
 def test_c2_upload_original_v2_cluster_file(dash_duo) -> None:
     graph = real_graph("clt_b_mask__category_20_de.pt")
     upload = real_graph("clusters_v2__category_20_de.json")
-    settings = dataclasses.replace(DEFAULTS, graph_path=graph, autointerp_dir=None)
+    settings = dataclasses.replace(EXAMPLE_SETTINGS, graph_path=graph, autointerp_dir=None)
     app = create_app(settings, open_graph(graph))
     dash_duo.start_server(app)
     wait_for_graph(dash_duo, timeout=40)

@@ -22,10 +22,10 @@ from browser_helpers import (
     wait_until,
     wait_until_settled,
 )
+from conftest import EXAMPLE_DIR, EXAMPLE_SETTINGS
 
 from attribution_viewer.app import create_app
 from attribution_viewer.model import GraphStore, NodeKind
-from config.settings import DEFAULTS
 
 pytestmark = pytest.mark.browser
 
@@ -33,9 +33,8 @@ MARKED = re.compile(r"<<(.*?)>>", re.DOTALL)
 
 
 def description_file(store: GraphStore, index: int) -> Path:
-    assert DEFAULTS.autointerp_dir is not None
     layer, idx = int(store.nodes.layer[index]), int(store.nodes.feature_idx[index])
-    return DEFAULTS.autointerp_dir / f"layer{layer}" / f"feature_{idx}_complete.json"
+    return EXAMPLE_DIR / "autointerp" / "features" / f"layer{layer}" / f"feature_{idx}_complete.json"
 
 
 def highlighted_texts(dash_duo) -> list[str]:
@@ -50,7 +49,7 @@ def selected_key(dash_duo) -> str:
 
 
 def test_d1_feature_description_examples_rename_and_reload(dash_duo) -> None:
-    app = create_app(DEFAULTS)
+    app = create_app(EXAMPLE_SETTINGS)
     ctx = context_of(app)
     store = ctx.store
     dash_duo.start_server(app)
@@ -112,7 +111,7 @@ def test_d1_feature_description_examples_rename_and_reload(dash_duo) -> None:
 
 
 def test_d2_intervention_table_shows_clamp_values(dash_duo) -> None:
-    app = create_app(DEFAULTS)
+    app = create_app(EXAMPLE_SETTINGS)
     store = context_of(app).store
     with_interventions = [store.index_of[k] for k, iv in store.interventions_by_key.items() if iv.clamps]
     assert with_interventions, "the example graph has precomputed interventions"

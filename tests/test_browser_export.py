@@ -18,11 +18,11 @@ from pathlib import Path
 import kaleido
 import pytest
 from browser_helpers import assert_no_console_errors, context_of, text_of, wait_for_graph, wait_until
+from conftest import EXAMPLE_SETTINGS
 
 from attribution_viewer.app import create_app
 from attribution_viewer.export import image
 from attribution_viewer.model import visible_token
-from config.settings import DEFAULTS
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +50,7 @@ def test_x1_export_pdf_downloads_a_pdf_with_the_prompt(kaleido_closed_first) -> 
     pdftotext = shutil.which("pdftotext")
     if pdftotext is None:
         pytest.skip("pdftotext (poppler-utils) not installed")
-    app = create_app(DEFAULTS)
+    app = create_app(EXAMPLE_SETTINGS)
     store = context_of(app).store
     downloads = Path(dash_duo.download_path)
     dash_duo.start_server(app)

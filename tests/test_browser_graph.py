@@ -1,4 +1,4 @@
-"""Browser tests of the graph view (headless Chromium via dash_duo): G1..G5.
+"""Browser tests of the graph view (headless Chromium via dash_duo): G1..G6.
 
 Nodes are clicked with real pointer actions at their marker's pixel position.
 """
@@ -20,24 +20,26 @@ from browser_helpers import (
     wait_for_graph,
     wait_until,
 )
-from conftest import REAL_GRAPH_FILES, real_graph
+from conftest import EXAMPLE_SETTINGS, REAL_GRAPH_FILES, real_graph
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from attribution_viewer.app import create_app
 from attribution_viewer.app.page import base_view
+from attribution_viewer.canvas import selection_layer
 from attribution_viewer.edges import edge_sources
-from attribution_viewer.figures import NODE_TRACES, build_scene, selection_layer
+from attribution_viewer.figures import NODE_TRACES
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import NodeKind
+from attribution_viewer.scene import build_scene
 from attribution_viewer.search import search_nodes
-from config.settings import DEFAULTS, EXAMPLE_DIR
+from config.settings import EXAMPLE_DIR
 
 pytestmark = pytest.mark.browser
 
 
 def example_settings(**overrides):
-    return dataclasses.replace(DEFAULTS, **overrides)
+    return dataclasses.replace(EXAMPLE_SETTINGS, **overrides)
 
 
 def panel_text(dash_duo) -> str:
@@ -138,7 +140,9 @@ def test_g3_connection_row_click_selects_that_node(dash_duo) -> None:
     click_node(dash_duo, logit)
     wait_until(lambda: store.keys[logit] in panel_text(dash_duo), message="logit panel")
     row = dash_duo.find_element(".conn-row")
-    target = row.get_attribute("title")
+    target = row.get_attribute("data-key")
+    ActionChains(dash_duo.driver).move_to_element(row).perform()
+    wait_until(lambda: row.get_attribute("title") == target, message="hover shows the key as tooltip")
     row.click()
     wait_until(lambda: target in text_of(dash_duo, ".node-key"), message="row selects its node")
 
@@ -249,5 +253,52 @@ def test_g5_edges_and_selection_drawn_on_canvas_and_follow_zoom(dash_duo) -> Non
             == str(int(with_errors.drawn.sum()))
         ),
         message="new layer after the error toggle",
+    )
+    assert_no_console_errors(dash_duo)
+
+
+# Records the outputs of every callback request from now on (dash-renderer calls window.fetch).
+RECORD_REQUESTS = """
+window.__avOutputs = [];
+const original = window.fetch;
+window.fetch = function (resource, init) {
+  if (String(resource).indexOf('_dash-update-component') >= 0) {
+    try { window.__avOutputs.push(JSON.parse(init.body).output); } catch (e) { window.__avOutputs.push('?'); }
+  }
+  return original.apply(this, arguments);
+};
+"""
+
+
+def test_g6_a_click_is_one_request_and_the_selection_follows_the_filters(dash_duo) -> None:
+    settings = example_settings()
+    app = create_app(settings)
+    dash_duo.start_server(app)
+    wait_for_graph(dash_duo)
+    ctx = context_of(app)
+    view = base_view(ctx)
+    scene = build_scene(ctx.store, view, ctx.frequencies.values, settings.max_drawn_edges)
+    logit = int(ctx.store.logit_indices[0])
+    expected = selection_layer(ctx.store, scene.layout, logit, scene.edge_mask, view.node_size)
+    assert expected is not None
+    dash_duo.driver.execute_script(RECORD_REQUESTS)
+    click_node(dash_duo, logit)
+    wait_until(lambda: ctx.store.keys[logit] in panel_text(dash_duo), message="panel shows the logit")
+    selected_edges = f"return {EDGE_CANVAS}.dataset.selectedEdges;"
+    count = str(sum(b["count"] for b in expected["batches"]))
+    wait_until(lambda: dash_duo.driver.execute_script(selected_edges) == count, message="selection drawn")
+    outputs = dash_duo.driver.execute_script("return window.__avOutputs;")
+    clicked = [o for o in outputs if "node-panel" in o or "selection-layer" in o]
+    assert clicked == ["..node-panel.children...selection-layer.data.."], outputs  # one round trip
+    # A filter change redraws the selection in the new scene (it comes with the new figure).
+    shown = dataclasses.replace(view, show_errors=True)
+    with_errors = build_scene(ctx.store, shown, ctx.frequencies.values, settings.max_drawn_edges)
+    after = selection_layer(ctx.store, with_errors.layout, logit, with_errors.edge_mask, view.node_size)
+    assert after is not None
+    new_count = str(sum(b["count"] for b in after["batches"]))
+    assert new_count != count  # error nodes feed the logit
+    dash_duo.find_element("#error-toggle input[value='errors']").click()
+    wait_until(
+        lambda: dash_duo.driver.execute_script(selected_edges) == new_count, message="selection in new scene"
     )
     assert_no_console_errors(dash_duo)

@@ -71,6 +71,7 @@ SUMMARY = {
     "n_logits": 2,
     "n_edges": 3,
     "weighted": True,
+    "warnings": [],
 }
 
 

@@ -29,6 +29,7 @@ class Expected:
         self.summary = {"format": fmt, "n_layers": n_layers, "n_tokens": n_tokens, **counts}
         self.summary["n_edges"] = len(edges)
         self.summary["weighted"] = weighted
+        self.summary["warnings"] = []  # no real graph needs a repair (no edge is dropped)
         self.edges = edges
 
 

@@ -9,14 +9,9 @@ from dash import Dash, dcc, html
 from plotly.utils import PlotlyJSONEncoder
 from test_clustering_core import two_circuits
 
-from attribution_viewer.app.cluster_panel import (
-    ActionInputs,
-    apply_action,
-    cluster_graph_figure,
-    cluster_list_children,
-    cluster_panel_layout,
-    register_cluster_callbacks,
-)
+from attribution_viewer.app.cluster_actions import ActionInputs, apply_action
+from attribution_viewer.app.cluster_graph import cluster_graph_figure
+from attribution_viewer.app.cluster_panel import cluster_list_children, layout, register
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.clustering import ClusterEntry, ClusterState, dump_state
 from attribution_viewer.settings import Settings
@@ -125,16 +120,15 @@ def test_cp5_layout_and_callbacks_register() -> None:
         [
             dcc.Store(id="selected-node"),
             dcc.Store(id="pinned-nodes"),
-            dcc.Store(id="url-clusters"),
-            cluster_panel_layout(SETTINGS),
+            layout(SETTINGS, None),
         ]
     )
-    register_cluster_callbacks(app, ctx)
+    register(app, ctx)
     outputs = " ".join(app.callback_map)
     for needed in ("cluster-state.data", "cluster-list.children", "cluster-download.data"):
         assert needed in outputs
     layout_json = json.dumps(app.layout, cls=PlotlyJSONEncoder)
-    assert '"storage_type": "local"' in layout_json and '"value": 12' in layout_json
+    assert '"storage_type": "session"' in layout_json and '"value": 12' in layout_json
 
 
 def test_cp6_changing_the_cap_reclusters_in_place() -> None:

@@ -9,13 +9,13 @@ import numpy as np
 import scipy.sparse as sp
 from test_layout import tiny_store
 
+from attribution_viewer.canvas import encode_edge_layer
 from attribution_viewer.edges import (
     MASK_WIDTH,
     EdgeBatch,
     edge_batches,
     edge_sources,
     edge_widths,
-    encode_edge_layer,
     selected_edges,
 )
 from attribution_viewer.layout import GraphLayout, compute_layout

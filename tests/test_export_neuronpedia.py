@@ -16,7 +16,7 @@ from test_layout import TINY_FEAT, tiny_nodes, tiny_store
 from attribution_viewer.export.neuronpedia import cantor_pair, node_ids, to_neuronpedia_json
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore
-from attribution_viewer.synthetic import make_synthetic_graph
+from attribution_viewer.testing.synthetic import make_synthetic_graph
 
 SCHEMA_PATH = SCHEMAS_DIR / "neuronpedia-graph-schema.json"
 

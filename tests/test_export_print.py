@@ -13,16 +13,18 @@ from test_layout import tiny_store
 
 from attribution_viewer.clustering.labels import MAX_NAME_CHARS, short_label
 from attribution_viewer.clustering.overview import cluster_overview
-from attribution_viewer.export.print_figure import (
+from attribution_viewer.export.cluster_figure import (
     ClusterNode,
+    build_cluster_print_figure,
+    cluster_figure,
+    place_labelled_markers,
+)
+from attribution_viewer.export.print_figure import (
     PrintOptions,
     PrintView,
-    build_cluster_print_figure,
     build_print_figure,
-    cluster_figure,
     fit_columns,
     legend_geometry,
-    place_labelled_markers,
     token_label_fit,
 )
 from attribution_viewer.figures import ClusterHighlight

@@ -24,10 +24,11 @@ from attribution_viewer.errors import MissingDependencyError
 from attribution_viewer.export import image
 from attribution_viewer.export.exporter import ExportFormat, export_bytes
 from attribution_viewer.export.print_figure import PrintOptions, PrintView, short_token
-from attribution_viewer.figures import ClusterHighlight, build_scene
+from attribution_viewer.figures import ClusterHighlight
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore, NodeKind
-from attribution_viewer.synthetic import make_synthetic_graph
+from attribution_viewer.scene import build_scene
+from attribution_viewer.testing.synthetic import make_synthetic_graph
 from attribution_viewer.view import ViewState, default_prune_threshold
 
 needs_chromium = pytest.mark.skipif(image.find_chromium() is None, reason="no Chromium for kaleido")
@@ -42,7 +43,7 @@ def example_store() -> GraphStore:
 def render(
     store: GraphStore, fmt: ExportFormat, options: PrintOptions, *, cluster_view: bool = False
 ) -> bytes:
-    """Export the app's default view of ``store`` (sharing one browser between tests)."""
+    """Export the app's default view of ``store``."""
     scene = build_scene(store, ViewState(prune_threshold=default_prune_threshold(store)), None)
     features = np.flatnonzero(scene.visible & (store.nodes.kind == NodeKind.FEATURE))
     clusters = (
@@ -50,7 +51,7 @@ def render(
         ClusterHighlight("late group", "#4363d8", tuple(features[-4:].tolist())),
     )
     view = PrintView(visible=scene.visible, clusters=clusters, selected=int(features[-1]))
-    return export_bytes(store, scene.layout, view, options, fmt, cluster_view=cluster_view, keep_browser=True)
+    return export_bytes(store, scene.layout, view, options, fmt, cluster_view=cluster_view)
 
 
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:

@@ -8,24 +8,24 @@ from typing import Any
 import numpy as np
 from builders import build_tiny_store
 
+from attribution_viewer.canvas import (
+    N_BUCKETS,
+    SELECTED_EDGE_EMPHASIS,
+    SELECTED_EDGE_WIDENING,
+    selection_layer,
+)
 from attribution_viewer.edges import edge_batches
 from attribution_viewer.figures import (
     CLUSTER_TRACE,
-    N_BUCKETS,
     N_TRACES,
     NODE_TRACES,
     SEARCH_TRACE,
-    SELECTED_EDGE_EMPHASIS,
-    SELECTED_EDGE_WIDENING,
     ClusterHighlight,
     build_figure,
     build_overlays,
-    build_scene,
-    counts_text,
     hover_texts,
-    selected_edge_selection,
-    selection_layer,
 )
+from attribution_viewer.scene import build_scene, counts_text, selected_edge_selection
 from attribution_viewer.style import EDGE_COLORS, SELECTED_NODE_COLOR
 from attribution_viewer.view import ViewState
 
@@ -157,11 +157,11 @@ def test_changed_traces_sends_only_what_depends_on_the_input() -> None:
     store = build_tiny_store()
     scene = build_scene(store, ViewState(prune_threshold=1.0), None)
     overlays = make_overlays(store, scene, search=[1])
-    assert set(overlays.changed_traces({"search-results"})) == {SEARCH_TRACE}
-    assert set(overlays.changed_traces({"cluster-state"})) == {CLUSTER_TRACE}
-    search = overlays.changed_traces({"search-results"})[SEARCH_TRACE]
+    assert set(overlays.changed_traces({"search"})) == {SEARCH_TRACE}
+    assert set(overlays.changed_traces({"clusters"})) == {CLUSTER_TRACE}
+    search = overlays.changed_traces({"search"})[SEARCH_TRACE]
     assert search["x"]["dtype"] == "f4"  # binary-encoded like a full figure
-    assert set(overlays.changed_traces({"node-size"})) == set(range(CLUSTER_TRACE, N_TRACES))
+    assert set(overlays.changed_traces({"size"})) == set(range(CLUSTER_TRACE, N_TRACES))
 
 
 def test_strongest_edges_cap_and_counts() -> None:

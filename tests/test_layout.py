@@ -152,3 +152,17 @@ def test_ly_logit_spacing_spreads_the_top_row() -> None:
     # Two logits span 3 slots + 1: the last column is max(4, min width 3) = 4 wide.
     assert layout.column_right[1] - layout.column_left[1] == 4.0
     assert (xs[0] + xs[1]) / 2 == layout.column_center[1]
+
+
+def test_ly_wrap_crowded_cell_onto_lines_and_grow_its_row() -> None:
+    """Layer 0 / pos 0 holds 3 features and 1 error: with max_per_line=2 it wraps onto 2
+    lines, its column stays at the minimum width, and row 1 (layer 0) is 1.5 rows tall."""
+    layout = compute_layout(tiny_store(), max_per_line=2)
+    # Cell order as in LY1: F idx 3, F idx 1, F idx 0, then the error (2 per line).
+    assert layout.column_left.tolist() == [0.0, 4.0, 8.0]
+    assert layout.column_right.tolist() == [3.0, 7.0, 11.0]
+    assert layout.layer_ticks.tolist() == [0.0, 1.25, 2.5, 3.5]
+    assert layout.x[[3, 1, 0, 4]].tolist() == [1.0, 2.0, 1.0, 2.0]
+    assert layout.y[[3, 1, 0, 4]].tolist() == [1.0, 1.0, 1.5, 1.5]
+    # Nodes of other rows sit on their row's centre.
+    assert layout.y[[6, 2, 9]].tolist() == [0.0, 2.5, 3.5]

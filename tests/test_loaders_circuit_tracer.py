@@ -22,7 +22,7 @@ from attribution_viewer.loaders import detect_format, open_graph
 torch = pytest.importorskip("torch")
 
 # 2 layers, 3 positions, 2 logits; active features (layer, pos, idx); selected = rows 2, 0
-ACTIVE = [[0, 0, 11], [1, 2, 22], [0, 1, 33]]
+ACTIVE = [[1, 2, 11], [1, 2, 22], [0, 1, 33]]
 SELECTED = [2, 0]
 ACTIVATIONS = [1.5, 2.5, 3.5]
 N_LAYERS, N_POS, N_LOGITS = 2, 3, 2
@@ -133,16 +133,17 @@ def test_circuit_tracer_pt_loads_without_the_library(ct_file: tuple[str, Path]) 
         "n_logits": 2,
         "n_edges": 4,
         "weighted": True,
+        "warnings": [],
     }
     # feature row i = active_features[selected_features[i]]; activation indexed like active_features
-    assert g.keys[:2] == ("F:0:1:33", "F:0:0:11")
+    assert g.keys[:2] == ("F:0:1:33", "F:1:2:11")
     assert g.nodes.activation[:2].tolist() == [3.5, 1.5]
     edges = {(g.keys[s], g.keys[t]): w for s, t, w in zip(*_coo(g), strict=True)}
     assert edges == {
         ("E:0", "F:0:1:33"): 0.5,
-        ("F:0:1:33", "F:0:0:11"): -2.0,
+        ("F:0:1:33", "F:1:2:11"): -2.0,
         ("X:1:2", "L:0"): 0.25,
-        ("F:0:0:11", "L:1"): 4.0,
+        ("F:1:2:11", "L:1"): 4.0,
     }
     assert [lg.token_id for lg in g.logits] == [40, 41]
     assert [lg.probability for lg in g.logits] == [0.75, 0.125]

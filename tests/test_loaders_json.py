@@ -254,10 +254,22 @@ def test_logit_layer_below_features(tmp_path: Path) -> None:
     _bad(tmp_path, doc, "nodes[].layer")
 
 
-def test_duplicate_node_id(tmp_path: Path) -> None:
+def test_colliding_node_ids_keep_both_nodes_and_drop_the_ambiguous_links(tmp_path: Path) -> None:
     doc = build_doc()
-    doc["nodes"][4]["node_id"] = "E_9_0"
-    _bad(tmp_path, doc, "nodes[4].node_id")
+    doc["nodes"][2]["node_id"] = "1_7_0"  # the error node takes the feature's id (old id scheme)
+    doc["links"] = [link for link in doc["links"] if link["source"] != "0_1_2"]
+    g = open_graph(write(tmp_path, doc))
+    assert (g.count(NodeKind.FEATURE), g.count(NodeKind.ERROR)) == (2, 1)
+    assert g.nodes.source_id.count("1_7_0") == 2
+    a = g.adjacency.tocoo()
+    assert sorted((g.keys[s], g.keys[t]) for s, t in zip(a.row, a.col, strict=True)) == [
+        ("F:2:2:123456", "L:0"),
+        ("F:2:2:123456", "L:1"),
+    ]
+    assert g.warnings == (
+        "2 nodes share 1 node id(s) ('1_7_0'): all kept, 3 of 5 links naming them dropped (ambiguous)",
+    )
+    assert g.supernodes == (("group", ()),)  # "1_7_0" is ambiguous, "0_1_2" gone, "missing" unknown
 
 
 def test_json_without_nodes_is_unknown(tmp_path: Path) -> None:

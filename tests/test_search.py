@@ -31,6 +31,10 @@ def test_token_query_matches_column_and_logits() -> None:
     assert found('"c"') == ["L:0"]
 
 
+def test_token_query_accepts_the_displayed_form() -> None:
+    assert found("'\u00b7b'") == found("'b'") == ["F:1:1:9", "X:0:1", "X:1:1", "E:1"]
+
+
 def test_label_substring_query_uses_user_labels() -> None:
     assert found("second") == ["F:1:1:9"]
     assert found("moon", labels={"F:0:0:7": "Moon landing"}) == ["F:0:0:7"]

@@ -1,4 +1,4 @@
-"""Tests of attribution_viewer.synthetic: determinism, structure, autointerp files, the bundle."""
+"""Tests of attribution_viewer.testing: determinism, structure, autointerp files, the bundle."""
 
 from __future__ import annotations
 
@@ -14,17 +14,15 @@ from conftest import EXAMPLE_DIR, PROJECT_ROOT
 
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore, NodeKind
-from attribution_viewer.synthetic import (
+from attribution_viewer.testing.autointerp import write_synthetic_autointerp
+from attribution_viewer.testing.content import (
     DENSE_DESCRIPTIONS,
-    SYNTHETIC_SCAN,
-    SYNTHETIC_SLUG,
     THEMES,
     dense_features,
     feature_theme,
-    make_synthetic_graph,
     tokenize,
-    write_synthetic_autointerp,
 )
+from attribution_viewer.testing.synthetic import SYNTHETIC_SCAN, SYNTHETIC_SLUG, make_synthetic_graph
 
 
 def build_small(*, seed: int = 3, weighted: bool = True) -> GraphStore:
@@ -75,6 +73,7 @@ def test_sy02_sizes_as_requested(small: GraphStore) -> None:
         "n_logits": 4,
         "n_edges": 2500,
         "weighted": True,
+        "warnings": [],
     }
     assert small.nodes.feature_idx[small.kind_slices[NodeKind.FEATURE]].max() < 512
 

@@ -9,24 +9,34 @@ browser.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import flask
 from dash import Dash
 
+from attribution_viewer.app import cluster_panel, export_menu, graph_view, node_panel, page, top_bar
 from attribution_viewer.app.bundle import ASSETS_DIR, BASIC_BUNDLE
-from attribution_viewer.app.callbacks import register_graph_callbacks
-from attribution_viewer.app.cluster_panel import register_cluster_callbacks
 from attribution_viewer.app.context import AppContext
-from attribution_viewer.app.export_controls import register_export_callbacks
 from attribution_viewer.app.page import build_page
-from attribution_viewer.companions import bind_companions
+from attribution_viewer.companions import bind_companions, graph_tokenizer
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore
 from attribution_viewer.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# The UI parts, each a module with its layout (placed by page.build_page) and a
+# ``register(app, ctx)`` that attaches its callbacks. A new part is one more entry here.
+UNITS: tuple[Callable[[Dash, AppContext], None], ...] = (
+    page.register,
+    top_bar.register,
+    graph_view.register,
+    node_panel.register,
+    cluster_panel.register,
+    export_menu.register,
+)
 
 
 class ViewerDash(Dash):
@@ -59,7 +69,11 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
         graph = store
     elif settings.graph_path is not None:
         graph = open_graph(
-            settings.graph_path, torch_in_subprocess=True, cache_dir=settings.conversion_cache_dir
+            settings.graph_path,
+            torch_in_subprocess=True,
+            cache_dir=settings.conversion_cache_dir,
+            tokenizer=graph_tokenizer(settings, settings.graph_path),
+            max_bytes=settings.max_graph_bytes,
         )
     else:
         raise ValueError("settings.graph_path: expected a graph file, got none")
@@ -79,9 +93,8 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
         update_title="",
     )
     app.layout = lambda: build_page(ctx, page_query())
-    register_graph_callbacks(app, ctx)
-    register_cluster_callbacks(app, ctx)
-    register_export_callbacks(app, ctx)
+    for register in UNITS:
+        register(app, ctx)
     app.server.config["attribution_viewer_context"] = ctx
     return app
 

@@ -1,16 +1,18 @@
 """The cluster panel: automatic clustering, manual editing, a list and a cluster-level graph.
 
-All state lives in the browser in ``dcc.Store(id="cluster-state", storage_type="local")``
-(the JSON of :class:`~attribution_viewer.clustering.ClusterState`); the callbacks here are
+All state lives in the browser tab in ``dcc.Store(id="cluster-state", storage_type="session")``
+(the JSON of :class:`~attribution_viewer.clustering.ClusterState`; session storage: each tab
+has its own, kept across reloads of that tab, so a Run in one tab never replaces another
+tab's clusters); the callbacks here are
 thin wrappers around the pure functions of :mod:`attribution_viewer.clustering`.
 
 Element ids (stable):
 
 ``cluster-state``        store: ``{"clusters": [...], "active": [ids]}``
 ``cluster-method``       dropdown: similarity method
-``cluster-n``            input: number of clusters (empty: automatic)
-``cluster-max-size``     input: size cap
-``cluster-run``          button: run automatic clustering (replaces the clusters)
+``cluster-n``            input: number of clusters (empty: automatic); a new value re-clusters
+``cluster-max-size``     input: size cap; a new value re-clusters
+``cluster-run``          button: run automatic clustering again (edited clusters are kept)
 ``cluster-target``       dropdown: the cluster that edits apply to
 ``cluster-merge-with``   dropdown: the second cluster of a merge
 ``cluster-create``       button: new cluster from the pinned nodes (else the selected node)
@@ -26,46 +28,23 @@ Element ids (stable):
 ``cluster-list``         the clusters; rows ``{"type": "cluster-item", "id": cid}`` toggle active
 ``cluster-graph``        cluster-level graph; clicking a cluster toggles it
 
-Reads the lead's stores ``selected-node`` (key or None), ``pinned-nodes`` (keys) and
-``url-clusters`` (clusters restored from the URL, which win over local storage once).
+Reads the stores ``selected-node`` (key or None), ``pinned-nodes`` (keys) and
+``url-clusters`` (clusters restored from the URL, which win over the tab's session storage
+once). The actions are :mod:`.cluster_actions`, the cluster-level graph :mod:`.cluster_graph`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-import plotly.graph_objects as go
 from dash import ALL, Dash, Input, Output, State, callback_context, dcc, html, no_update
 
+from attribution_viewer.app import ids
+from attribution_viewer.app.cluster_actions import ActionInputs, apply_action, run_clustering, with_warnings
+from attribution_viewer.app.cluster_graph import cluster_graph_figure
 from attribution_viewer.app.context import AppContext
-from attribution_viewer.clustering import (
-    METHODS,
-    ClusterState,
-    add_nodes,
-    cluster_features,
-    create_cluster,
-    default_candidates,
-    delete_cluster,
-    dump_state,
-    import_supernodes,
-    load_cluster_file,
-    manual_nodes,
-    merge_clusters,
-    recluster,
-    recolor_cluster,
-    remove_nodes,
-    rename_cluster,
-    split_cluster,
-    toggle_active,
-    validate_state,
-)
-from attribution_viewer.errors import GraphFormatError
-from attribution_viewer.export.print_figure import ClusterNode, PrintOptions, cluster_figure
-from attribution_viewer.model import NodeKind
+from attribution_viewer.clustering import METHODS, ClusterState, dump_state, toggle_active, validate_state
 from attribution_viewer.settings import Settings
 from attribution_viewer.style import CLUSTER_PALETTE
 
@@ -77,38 +56,28 @@ METHOD_LABELS: dict[str, str] = {
 }
 
 
-CLUSTER_GRAPH_WIDTH = 440  # px the cluster graph's name placement assumes (the panel is at least this wide
-# from a 1375 px window; a wider panel only spreads the clusters apart)
-CLUSTER_GRAPH_LINE = 16  # px of height per cluster, so that every name finds a free line
 MAX_LISTED = 60  # clusters drawn in the list and the cluster graph
-
-
-class ActionResult(NamedTuple):
-    """New state (None: unchanged) and the status line to show."""
-
-    state: ClusterState | None
-    message: str
 
 
 def _button(label: str, cid: str, title: str) -> html.Button:
     return html.Button(label, id=cid, n_clicks=0, className="small-button", title=title)
 
 
-def cluster_panel_layout(settings: Settings) -> html.Div:
-    """The panel's components (the lead wraps them in ``html.Div(id="cluster-panel")``)."""
+def panel_body(settings: Settings) -> html.Div:
+    """The panel's components (:func:`layout` puts them in their box)."""
     color_options: list[Any] = [
         {"label": html.Span(className="cluster-swatch", style={"background": c}), "value": c}
         for c in CLUSTER_PALETTE
     ]
     return html.Div(
         [
-            dcc.Store(id="cluster-state", storage_type="local"),
-            dcc.Download(id="cluster-download"),
+            dcc.Store(id=ids.CLUSTER_STATE, storage_type="session"),
+            dcc.Download(id=ids.CLUSTER_DOWNLOAD),
             html.Div(
                 [
                     html.Span("Clusters", className="cluster-title"),
                     dcc.Dropdown(
-                        id="cluster-method",
+                        id=ids.CLUSTER_METHOD,
                         options=[{"label": METHOD_LABELS.get(m, m), "value": m} for m in METHODS],
                         value="auto",
                         clearable=False,
@@ -118,7 +87,7 @@ def cluster_panel_layout(settings: Settings) -> html.Div:
                         [
                             "n",
                             dcc.Input(
-                                id="cluster-n",
+                                id=ids.CLUSTER_N,
                                 type="number",
                                 debounce=True,
                                 min=1,
@@ -134,7 +103,7 @@ def cluster_panel_layout(settings: Settings) -> html.Div:
                         [
                             "max",
                             dcc.Input(
-                                id="cluster-max-size",
+                                id=ids.CLUSTER_MAX_SIZE,
                                 type="number",
                                 debounce=True,
                                 min=2,
@@ -147,7 +116,7 @@ def cluster_panel_layout(settings: Settings) -> html.Div:
                         className="cluster-field",
                     ),
                     _button(
-                        "Run", "cluster-run", "cluster the features automatically (replaces the clusters)"
+                        "Run", ids.CLUSTER_RUN, "cluster the features again (clusters you edited are kept)"
                     ),
                 ],
                 className="cluster-row",
@@ -158,23 +127,25 @@ def cluster_panel_layout(settings: Settings) -> html.Div:
                     html.Div(
                         [
                             dcc.Dropdown(
-                                id="cluster-target", placeholder="cluster to edit", className="cluster-pick"
+                                id=ids.CLUSTER_TARGET, placeholder="cluster to edit", className="cluster-pick"
                             ),
                             _button(
                                 "New",
-                                "cluster-create",
+                                ids.CLUSTER_CREATE,
                                 "new cluster from the pinned nodes (else the selected node)",
                             ),
                             _button(
                                 "Add",
-                                "cluster-add",
+                                ids.CLUSTER_ADD,
                                 "add the selected node (else the pinned nodes) to this cluster",
                             ),
-                            _button("Remove", "cluster-remove", "take the selected node out of its cluster"),
-                            _button("Split", "cluster-split", "split this cluster in two"),
+                            _button(
+                                "Remove", ids.CLUSTER_REMOVE, "take the selected node out of its cluster"
+                            ),
+                            _button("Split", ids.CLUSTER_SPLIT, "split this cluster in two"),
                             _button(
                                 "Delete",
-                                "cluster-delete",
+                                ids.CLUSTER_DELETE,
                                 "delete this cluster (its nodes stay in the graph)",
                             ),
                         ],
@@ -183,19 +154,19 @@ def cluster_panel_layout(settings: Settings) -> html.Div:
                     html.Div(
                         [
                             dcc.Dropdown(
-                                id="cluster-merge-with", placeholder="merge with…", className="cluster-pick"
+                                id=ids.CLUSTER_MERGE_WITH, placeholder="merge with…", className="cluster-pick"
                             ),
-                            _button("Merge", "cluster-merge", "merge the second cluster into the first"),
+                            _button("Merge", ids.CLUSTER_MERGE, "merge the second cluster into the first"),
                             dcc.Input(
-                                id="cluster-name-input",
+                                id=ids.CLUSTER_NAME,
                                 type="text",
                                 placeholder="new name",
                                 debounce=True,
                                 className="cluster-name-input",
                             ),
-                            _button("Rename", "cluster-rename", "rename this cluster"),
+                            _button("Rename", ids.CLUSTER_RENAME, "rename this cluster"),
                             dcc.Dropdown(
-                                id="cluster-color",
+                                id=ids.CLUSTER_COLOR,
                                 options=color_options,
                                 placeholder="colour",
                                 clearable=False,
@@ -206,16 +177,16 @@ def cluster_panel_layout(settings: Settings) -> html.Div:
                     ),
                     html.Div(
                         [
-                            _button("Save", "cluster-save", "download the clusters as JSON"),
+                            _button("Save", ids.CLUSTER_SAVE, "download the clusters as JSON"),
                             dcc.Upload(
                                 html.Span("Load…", className="small-button"),
-                                id="cluster-upload",
+                                id=ids.CLUSTER_UPLOAD,
                                 accept=".json,application/json",
                                 className="cluster-upload",
                             ),
                             html.Button(
                                 "Import from graph",
-                                id="cluster-import",
+                                id=ids.CLUSTER_IMPORT,
                                 n_clicks=0,
                                 className="small-button",
                                 title="the supernodes saved in the graph file",
@@ -227,10 +198,10 @@ def cluster_panel_layout(settings: Settings) -> html.Div:
                 ],
                 className="cluster-edit",
             ),
-            html.Div(id="cluster-status", className="cluster-status"),
-            html.Div(id="cluster-list", className="cluster-list"),
+            html.Div(id=ids.CLUSTER_STATUS, className="cluster-status"),
+            html.Div(id=ids.CLUSTER_LIST, className="cluster-list"),
             dcc.Graph(
-                id="cluster-graph",
+                id=ids.CLUSTER_GRAPH,
                 config={"displaylogo": False, "displayModeBar": False, "scrollZoom": False},
                 className="cluster-graph",
             ),
@@ -240,141 +211,6 @@ def cluster_panel_layout(settings: Settings) -> html.Div:
 
 
 # -- pure helpers used by the callbacks ------------------------------------------------
-
-
-def feature_texts(ctx: AppContext, read_descriptions: bool = True) -> list[str] | None:
-    """Description (or label) of every feature node; None when no feature has any.
-
-    ``read_descriptions=False`` uses the labels the graph file carries and reads no
-    description file (the automatic clustering of a first visit must not read the folder).
-    """
-    features = range(ctx.store.count(NodeKind.FEATURE))
-    labels = ctx.store.nodes.label
-    texts = ctx.node_texts(features) if read_descriptions else [labels[i] for i in features]
-    return texts if any(t.strip() for t in texts) else None
-
-
-def decode_upload(contents: str) -> bytes:
-    """The bytes of a ``dcc.Upload`` data URL (``data:...;base64,XXXX``)."""
-    try:
-        return base64.b64decode(contents.split(",", 1)[1], validate=True)
-    except (IndexError, binascii.Error) as exc:
-        raise GraphFormatError("upload", "", "a base64 data URL", str(exc)) from exc
-
-
-def _with_warnings(text: str, warnings: tuple[str, ...]) -> str:
-    if len(warnings) == 0:
-        return text
-    more = f" (+{len(warnings) - 1} more)" if len(warnings) > 1 else ""
-    return f"{text}; " * bool(text) + f"warning: {warnings[0]}{more}"
-
-
-def run_clustering(
-    ctx: AppContext,
-    method: str,
-    n_clusters: int | None,
-    max_size: int | None,
-    read_descriptions: bool = True,
-    state: ClusterState | None = None,
-) -> ActionResult:
-    """Cluster again in place: the manually edited clusters of ``state`` stay as they are."""
-    size = int(max_size) if max_size else ctx.settings.cluster_max_size
-    if size < 2:
-        return ActionResult(None, "size cap must be at least 2")
-    state = state or ClusterState()
-    keep = manual_nodes(state)
-    keys = ctx.store.keys
-    result = cluster_features(
-        ctx.store,
-        texts=feature_texts(ctx, read_descriptions),
-        max_size=size,
-        n_clusters=int(n_clusters) if n_clusters else None,
-        method=method or "auto",
-        seed=ctx.settings.cluster_seed,
-        nodes=[int(i) for i in default_candidates(ctx.store) if keys[i] not in keep],
-    )
-    kept = sum(c.manual for c in state.clusters)
-    return ActionResult(
-        recluster(state, result, keys),
-        f"{len(result.clusters)} clusters (≤ {size}), {len(result.unclustered)} unclustered"
-        + (f"; {kept} edited cluster(s) kept" if kept else ""),
-    )
-
-
-class ActionInputs(NamedTuple):
-    """Everything the edit actions may need, gathered from the callback's states."""
-
-    method: str
-    n_clusters: int | None
-    max_size: int | None
-    target: str | None
-    merge_with: str | None
-    name: str | None
-    color: str | None
-    selected: str | None
-    pinned: list[str]
-    upload: str | None
-    upload_name: str | None
-
-
-def _edit(ctx: AppContext, action: str, state: ClusterState, inputs: ActionInputs) -> ActionResult:
-    """The actions that need no target cluster, then those that do."""
-    store = ctx.store
-    if action in ("cluster-run", "cluster-n", "cluster-max-size"):
-        return run_clustering(ctx, inputs.method, inputs.n_clusters, inputs.max_size, state=state)
-    if action == "cluster-create":
-        nodes = list(inputs.pinned) or ([inputs.selected] if inputs.selected else [])
-        if not nodes:
-            return ActionResult(None, "select or pin nodes first")
-        return ActionResult(create_cluster(state, nodes), f"new cluster of {len(nodes)} node(s)")
-    if action == "cluster-remove":
-        holder = next((c for c in state.clusters if inputs.selected in c.nodes), None)
-        if holder is None or inputs.selected is None:
-            return ActionResult(None, "the selected node is in no cluster")
-        return ActionResult(remove_nodes(state, holder.id, [inputs.selected]), f"removed from {holder.name}")
-    if action == "cluster-upload":
-        if not inputs.upload:
-            return ActionResult(None, "")
-        name = Path(inputs.upload_name or "upload").name
-        loaded = load_cluster_file(decode_upload(inputs.upload), store, source=name)
-        message = f"loaded {len(loaded.state.clusters)} clusters from {name}"
-        return ActionResult(loaded.state, _with_warnings(message, loaded.warnings))
-    if action == "cluster-import":
-        found = import_supernodes(store.supernodes, store)
-        message = f"imported {len(found.state.clusters)} supernode group(s)"
-        return ActionResult(found.state, _with_warnings(message, found.warnings))
-    if action == "cluster-color" and not inputs.color:
-        return ActionResult(None, "")  # the dropdown was reset
-    target = inputs.target if inputs.target in state.ids else None
-    if target is None:
-        return ActionResult(None, "pick a cluster first")
-    if action == "cluster-add":
-        nodes = [inputs.selected] if inputs.selected else list(inputs.pinned)
-        if not nodes:
-            return ActionResult(None, "select a node first")
-        return ActionResult(add_nodes(state, target, nodes), f"added {len(nodes)} node(s)")
-    if action == "cluster-merge":
-        if inputs.merge_with not in state.ids or inputs.merge_with == target:
-            return ActionResult(None, "pick a second, different cluster to merge with")
-        return ActionResult(merge_clusters(state, target, str(inputs.merge_with)), "merged")
-    if action == "cluster-split":
-        split = split_cluster(state, target, store, texts=feature_texts(ctx), method=inputs.method)
-        return ActionResult(split, "split in two")
-    if action == "cluster-delete":
-        return ActionResult(delete_cluster(state, target), "deleted")
-    if action == "cluster-rename":
-        return ActionResult(rename_cluster(state, target, inputs.name or ""), "renamed")
-    if action == "cluster-color":
-        return ActionResult(recolor_cluster(state, target, str(inputs.color)), "recoloured")
-    return ActionResult(None, "")
-
-
-def apply_action(ctx: AppContext, action: str, state: ClusterState, inputs: ActionInputs) -> ActionResult:
-    """Do one panel action on ``state``; bad input becomes the status line, never an exception."""
-    try:
-        return _edit(ctx, action, state, inputs)
-    except ValueError as exc:  # includes GraphFormatError
-        return ActionResult(None, str(exc))
 
 
 def listed_clusters(state: ClusterState, limit: int = MAX_LISTED) -> ClusterState:
@@ -407,7 +243,7 @@ def cluster_list_children(state: ClusterState, total: int | None = None) -> list
     return [
         html.Div(
             [html.Span(c.name, className="cluster-name", **_size_attribute(len(c.nodes))), c.description],
-            id={"type": "cluster-item", "id": c.id},
+            id={"type": ids.CLUSTER_ITEM, "id": c.id},
             n_clicks=0,
             className="cluster-item active" if c.id in active else "cluster-item",
             style={"--swatch": c.color},
@@ -417,110 +253,105 @@ def cluster_list_children(state: ClusterState, total: int | None = None) -> list
     ] + note
 
 
-def cluster_graph_figure(ctx: AppContext, state: ClusterState) -> go.Figure:
-    """The cluster-level graph of ``state`` (issue #12: one builder for the panel and the export)."""
-    index_of = ctx.store.index_of
-    active = set(state.active)
-    nodes = [
-        ClusterNode(c.id, c.name, c.description, c.color, members, c.id in active)
-        for c in state.clusters
-        for members in [tuple(index_of[k] for k in c.nodes if k in index_of)]
-    ]
-    height = int(min(max(260, 70 + CLUSTER_GRAPH_LINE * len(nodes)), 1200))  # the panel scrolls
-    page = PrintOptions(width=CLUSTER_GRAPH_WIDTH, height=height, font_size=10.0)
-    return cluster_figure(ctx.store, nodes, page, interactive=True)
+def layout(settings: Settings, url_clusters: dict[str, Any] | None) -> html.Div:
+    """The panel in its box, with the clusters a link carries (None: none)."""
+    return html.Div(
+        [dcc.Store(id=ids.URL_CLUSTERS, data=url_clusters), panel_body(settings)],
+        id=ids.CLUSTER_PANEL,
+        className="cluster-panel",
+    )
 
 
-# -- callbacks ---------------------------------------------------------------------------
+# The buttons whose clicks are actions (cluster_actions dispatches on the pressed id).
+ACTION_BUTTONS = (
+    ids.CLUSTER_RUN,
+    ids.CLUSTER_CREATE,
+    ids.CLUSTER_ADD,
+    ids.CLUSTER_REMOVE,
+    ids.CLUSTER_MERGE,
+    ids.CLUSTER_SPLIT,
+    ids.CLUSTER_DELETE,
+    ids.CLUSTER_RENAME,
+    ids.CLUSTER_IMPORT,
+)
+# The number of clusters and the size cap: a new value re-clusters in place (debounced inputs).
+ACTION_FIELDS: dict[str, str] = {"n_clusters": ids.CLUSTER_N, "max_size": ids.CLUSTER_MAX_SIZE}
+# The other form fields an action reads: ActionInputs field -> component property.
+ACTION_FORM: dict[str, tuple[str, str]] = {
+    "method": (ids.CLUSTER_METHOD, "value"),
+    "target": (ids.CLUSTER_TARGET, "value"),
+    "merge_with": (ids.CLUSTER_MERGE_WITH, "value"),
+    "name": (ids.CLUSTER_NAME, "value"),
+    "upload_name": (ids.CLUSTER_UPLOAD, "filename"),
+    "selected": (ids.SELECTED, "data"),
+    "pinned": (ids.PINNED, "data"),
+}
 
 
-def register_cluster_callbacks(app: Dash, ctx: AppContext) -> None:
+def register(app: Dash, app_ctx: AppContext) -> None:
     """Wire the panel's ids to the pure functions (one dispatcher, one renderer, one saver)."""
-    store = ctx.store
+    store = app_ctx.store
 
     def edit_state(
-        _run: int,
-        _items: list[int],
+        pressed: dict[str, int | None],
         graph_click: dict[str, Any] | None,
-        _create: int,
-        _add: int,
-        _remove: int,
-        _merge: int,
-        _split: int,
-        _delete: int,
-        _rename: int,
         color: str | None,
         upload: str | None,
-        _import: int,
         url_clusters: dict[str, Any] | None,
+        fields: dict[str, int | None],
         raw: dict[str, Any] | None,
-        method: str,
-        n_clusters: int | None,
-        max_size: int | None,
-        target: str | None,
-        merge_with: str | None,
-        name: str | None,
-        upload_name: str | None,
-        selected: str | None,
-        pinned: list[str] | None,
+        form: dict[str, Any],
     ) -> tuple[Any, Any]:
+        del pressed  # which control fired is read from the callback context
         trigger = callback_context.triggered_id
         fired = bool(callback_context.triggered and callback_context.triggered[0].get("value"))
         checked = validate_state(raw, store.index_of)
         state = checked.state
-        if trigger in (None, "url-clusters") and url_clusters:
+        if trigger in (None, ids.URL_CLUSTERS) and url_clusters:
             # page load with clusters in the link: they win over what this browser remembered
             restored = validate_state(url_clusters, store.index_of)
-            return restored.state.to_json(), _with_warnings(
+            return restored.state.to_json(), with_warnings(
                 "clusters restored from the link", restored.warnings
             )
-        if raw is None:  # first visit in this browser: cluster from the graph alone, reading no file
-            result = run_clustering(ctx, "auto", None, None, read_descriptions=False)
-            note = "; Run to use the feature descriptions" if ctx.descriptions is not None else ""
+        if raw is None:  # first visit in this tab: cluster from the graph alone, reading no file
+            result = run_clustering(app_ctx, "auto", None, None, read_descriptions=False)
+            note = "; Run to use the feature descriptions" if app_ctx.descriptions is not None else ""
             return (result.state or state).to_json(), result.message + note
         if not fired:  # page load, rows being rendered, a control being reset: not a user action
             if checked.warnings:
-                return state.to_json(), _with_warnings("", checked.warnings)
+                return state.to_json(), with_warnings("", checked.warnings)
             return no_update, no_update
-        if isinstance(trigger, dict) and trigger.get("type") == "cluster-item":
+        if isinstance(trigger, dict) and trigger.get("type") == ids.CLUSTER_ITEM:
             cid = str(trigger.get("id"))
             return (toggle_active(state, cid).to_json() if cid in state.ids else no_update), ""
-        if trigger == "cluster-graph":
+        if trigger == ids.CLUSTER_GRAPH:
             points = (graph_click or {}).get("points") or []
             cid = points[0].get("customdata") if points else None
             return (toggle_active(state, cid).to_json() if cid in state.ids else no_update), ""
-        inputs = ActionInputs(method, n_clusters, max_size, target, merge_with, name, color, selected,
-                              list(pinned or []), upload, upload_name)  # fmt: skip
-        result = apply_action(ctx, str(trigger), state, inputs)
+        inputs = ActionInputs(
+            **{**form, **fields, "pinned": list(form["pinned"] or [])}, color=color, upload=upload
+        )
+        result = apply_action(app_ctx, str(trigger), state, inputs)
         return (result.state.to_json() if result.state is not None else no_update), result.message
 
     app.callback(
-        Output("cluster-state", "data"),
-        Output("cluster-status", "children"),
-        Input("cluster-run", "n_clicks"),
-        Input({"type": "cluster-item", "id": ALL}, "n_clicks"),
-        Input("cluster-graph", "clickData"),
-        Input("cluster-create", "n_clicks"),
-        Input("cluster-add", "n_clicks"),
-        Input("cluster-remove", "n_clicks"),
-        Input("cluster-merge", "n_clicks"),
-        Input("cluster-split", "n_clicks"),
-        Input("cluster-delete", "n_clicks"),
-        Input("cluster-rename", "n_clicks"),
-        Input("cluster-color", "value"),
-        Input("cluster-upload", "contents"),
-        Input("cluster-import", "n_clicks"),
-        Input("url-clusters", "data"),
-        State("cluster-state", "data"),
-        State("cluster-method", "value"),
-        Input("cluster-n", "value"),  # changing the number or the cap re-clusters in place
-        Input("cluster-max-size", "value"),
-        State("cluster-target", "value"),
-        State("cluster-merge-with", "value"),
-        State("cluster-name-input", "value"),
-        State("cluster-upload", "filename"),
-        State("selected-node", "data"),
-        State("pinned-nodes", "data"),
+        Output(ids.CLUSTER_STATE, "data"),
+        Output(ids.CLUSTER_STATUS, "children"),
+        inputs={
+            "pressed": {
+                **{button: Input(button, "n_clicks") for button in ACTION_BUTTONS},
+                ids.CLUSTER_ITEM: Input({"type": ids.CLUSTER_ITEM, "id": ALL}, "n_clicks"),
+            },
+            "graph_click": Input(ids.CLUSTER_GRAPH, "clickData"),
+            "color": Input(ids.CLUSTER_COLOR, "value"),
+            "upload": Input(ids.CLUSTER_UPLOAD, "contents"),
+            "url_clusters": Input(ids.URL_CLUSTERS, "data"),
+            "fields": {name: Input(component, "value") for name, component in ACTION_FIELDS.items()},
+        },
+        state={
+            "raw": State(ids.CLUSTER_STATE, "data"),
+            "form": {name: State(component, prop) for name, (component, prop) in ACTION_FORM.items()},
+        },
     )(edit_state)
 
     def render(raw: dict[str, Any] | None, target: str | None) -> tuple[Any, ...]:
@@ -529,29 +360,29 @@ def register_cluster_callbacks(app: Dash, ctx: AppContext) -> None:
         keep = target if target in state.ids else (state.clusters[-1].id if state.clusters else None)
         import_style = {} if store.supernodes else {"display": "none"}
         shown = listed_clusters(state)
-        return (cluster_list_children(shown, len(state.clusters)), cluster_graph_figure(ctx, shown), options,
-                options, keep, import_style, None)  # fmt: skip
+        return (cluster_list_children(shown, len(state.clusters)), cluster_graph_figure(app_ctx, shown),
+                options, options, keep, import_style, None)  # fmt: skip
 
     app.callback(
-        Output("cluster-list", "children"),
-        Output("cluster-graph", "figure"),
-        Output("cluster-target", "options"),
-        Output("cluster-merge-with", "options"),
-        Output("cluster-target", "value"),
-        Output("cluster-import", "style"),
-        Output("cluster-color", "value"),
-        Input("cluster-state", "data"),
-        State("cluster-target", "value"),
+        Output(ids.CLUSTER_LIST, "children"),
+        Output(ids.CLUSTER_GRAPH, "figure"),
+        Output(ids.CLUSTER_TARGET, "options"),
+        Output(ids.CLUSTER_MERGE_WITH, "options"),
+        Output(ids.CLUSTER_TARGET, "value"),
+        Output(ids.CLUSTER_IMPORT, "style"),
+        Output(ids.CLUSTER_COLOR, "value"),
+        Input(ids.CLUSTER_STATE, "data"),
+        State(ids.CLUSTER_TARGET, "value"),
     )(render)
 
     def save(_clicks: int, raw: dict[str, Any] | None) -> dict[str, str]:
         state = validate_state(raw, store.index_of).state
-        return {"content": dump_state(state, graph=ctx.graph_id), "filename": f"{ctx.graph_id}.clusters.json",
-                "type": "application/json"}  # fmt: skip
+        return {"content": dump_state(state, graph=app_ctx.graph_id),
+                "filename": f"{app_ctx.graph_id}.clusters.json", "type": "application/json"}  # fmt: skip
 
     app.callback(
-        Output("cluster-download", "data"),
-        Input("cluster-save", "n_clicks"),
-        State("cluster-state", "data"),
+        Output(ids.CLUSTER_DOWNLOAD, "data"),
+        Input(ids.CLUSTER_SAVE, "n_clicks"),
+        State(ids.CLUSTER_STATE, "data"),
         prevent_initial_call=True,
     )(save)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -26,8 +25,9 @@ from attribution_viewer.autointerp import (
 )
 from attribution_viewer.clustering.texts import node_texts
 from attribution_viewer.errors import GraphFormatError
-from attribution_viewer.figures import Scene, build_scene
+from attribution_viewer.lru import LRU
 from attribution_viewer.model import GraphStore, NodeKind
+from attribution_viewer.scene import Scene, build_scene
 from attribution_viewer.settings import Settings
 from attribution_viewer.view import ViewState
 
@@ -59,8 +59,7 @@ class AppContext:
     settings: Settings
     store: GraphStore
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _scenes: OrderedDict[tuple[object, ...], Scene] = field(default_factory=OrderedDict, repr=False)
-    _scenes_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _scenes: LRU[tuple[object, ...], Scene] = field(default_factory=lambda: LRU(SCENES_KEPT), repr=False)
 
     @cached_property
     def graph_id(self) -> str:
@@ -106,15 +105,10 @@ class AppContext:
         reuses it: the last :data:`SCENES_KEPT` scenes are kept (deterministic derived data,
         shared by all users; the arrays are never modified)."""
         key = (view.prune_threshold, view.frequency_threshold, view.show_errors, view.pinned)
-        with self._scenes_lock:
-            if key in self._scenes:
-                self._scenes.move_to_end(key)
-                return self._scenes[key]
-        scene = build_scene(self.store, view, self.frequencies.values, self.settings.max_drawn_edges)
-        with self._scenes_lock:
-            self._scenes[key] = scene
-            while len(self._scenes) > SCENES_KEPT:
-                self._scenes.popitem(last=False)
+        scene = self._scenes.get(key)
+        if scene is None:
+            scene = build_scene(self.store, view, self.frequencies.values, self.settings.max_drawn_edges)
+            self._scenes.put(key, scene)
         return scene
 
     def feature_details(self, index: int) -> DetailsResult:

@@ -1,41 +1,46 @@
 """The controls and stores that define a user's view, read the same way by every callback.
 
-:data:`VIEW_CONTROLS` lists the component properties in :class:`ViewControls` field order;
-:func:`view_dependencies` turns them into ``Input`` / ``State`` objects, so the figure, the
-URL sync and the export all depend on exactly the same values and rebuild the view with
-:meth:`ViewControls.view`.
+:data:`VIEW_CONTROLS` maps each :class:`ViewControls` field to its component property;
+:func:`view_dependencies` turns it into a dict of ``Input`` / ``State`` objects for Dash's
+grouped callback signatures (``inputs=dict(view=view_dependencies())``), so a callback
+receives ``view`` as a dict of named values and rebuilds the view with
+``ViewControls(**view).view(base)``. Adding a control touches this module only.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Collection
 from typing import NamedTuple
 
 from dash import Input, State
 
+from attribution_viewer.app import ids
 from attribution_viewer.view import ViewState
 
-VIEW_CONTROLS: tuple[tuple[str, str], ...] = (
-    ("prune-slider", "value"),
-    ("frequency-slider", "value"),
-    ("error-toggle", "value"),
-    ("node-size", "value"),
-    ("selected-node", "data"),
-    ("pinned-nodes", "data"),
-    ("node-labels", "data"),
-)
+VIEW_CONTROLS: dict[str, tuple[str, str]] = {
+    "prune": (ids.PRUNE, "value"),
+    "freq": (ids.FREQUENCY, "value"),
+    "toggles": (ids.TOGGLES, "value"),
+    "size": (ids.NODE_SIZE, "value"),
+    "selected": (ids.SELECTED, "data"),
+    "pinned": (ids.PINNED, "data"),
+    "labels": (ids.LABELS, "data"),
+}
+# The controls that change the scene (visible nodes, hover texts): a full figure. The
+# others (node size, selection) change overlays or the canvas only.
+SCENE_CONTROLS = frozenset({ids.PRUNE, ids.FREQUENCY, ids.TOGGLES, ids.PINNED, ids.LABELS})
 
 
 class ViewControls(NamedTuple):
-    """The values of :data:`VIEW_CONTROLS`, in order."""
+    """The values of :data:`VIEW_CONTROLS`, by name."""
 
-    prune: float | None
-    freq: float | None
-    toggles: list[str] | None
-    size: float | None
-    selected: str | None
-    pinned: list[str] | None
-    labels: dict[str, str] | None
+    prune: float | None = None
+    freq: float | None = None
+    toggles: list[str] | None = None
+    size: float | None = None
+    selected: str | None = None
+    pinned: list[str] | None = None
+    labels: dict[str, str] | None = None
 
     def view(self, base: ViewState) -> ViewState:
         """The ViewState these values describe (None -> ``base``)."""
@@ -51,30 +56,20 @@ class ViewControls(NamedTuple):
             show_highlighted="shared" in toggles,
         )
 
-    def scene_signature(self) -> str:
-        """What the full figure depends on (the rest only changes overlays, sent as a Patch)."""
-        # Numbers as floats: the browser sends 1.0 back as 1.
-        prune = None if self.prune is None else float(self.prune)
-        freq = None if self.freq is None else float(self.freq)
-        return json.dumps(
-            [prune, freq, sorted(self.toggles or []), self.pinned or [], self.labels or {}], sort_keys=True
-        )
+
+def changes_scene(triggered: Collection[str]) -> bool:
+    """Whether the components in ``triggered`` (ids) need a new scene, hence a full figure;
+    nothing triggered (a page's first call) does too."""
+    return not triggered or bool(SCENE_CONTROLS.intersection(triggered))
 
 
 def view_dependencies(
-    kind: type[Input] | type[State] = Input,
-    selected_from: str = "selected-node",
-    selected_kind: type[Input] | type[State] | None = None,
-) -> list[Input | State]:
-    """``Input`` (or ``State``) objects for :data:`VIEW_CONTROLS`, in field order.
-
-    ``selected_from`` names the store the selection is read from (the edge canvas reads
-    ``panel-node``, the selection once the panel shows it); ``selected_kind`` overrides
-    ``kind`` for it (callbacks that must not run on a click read it as a ``State``).
-    """
-    return [
-        (selected_kind or kind)(selected_from, prop)
-        if component == "selected-node"
-        else kind(component, prop)
-        for component, prop in VIEW_CONTROLS
-    ]
+    kind: type[Input] | type[State] = Input, selected_kind: type[Input] | type[State] | None = None
+) -> dict[str, Input | State]:
+    """``Input`` (or ``State``) objects for :data:`VIEW_CONTROLS`, by field name;
+    ``selected_kind`` overrides ``kind`` for the selection (callbacks that must not run on a
+    click read it as a ``State``)."""
+    return {
+        name: ((selected_kind or kind) if name == "selected" else kind)(component, prop)
+        for name, (component, prop) in VIEW_CONTROLS.items()
+    }

@@ -1,196 +1,65 @@
-"""The page: top bar, graph, prompt sentence, side panel (node details) and cluster area.
+"""The page: the frame every unit is placed in, the user's view stores, and the URL.
 
 :func:`build_page` is called for every page load with the request's query string, so the
 initial values of every control and store come from the URL (a copied link restores the
-view) without a URL -> control -> URL callback loop.
+view) without a URL -> control -> URL callback loop. Each unit brings its own layout;
+this module only places them:
 
-Stable element ids (documented in the README): ``attribution-graph``, ``node-panel``,
-``node-size``, ``error-toggle``, ``prune-slider``, ``frequency-slider``, ``node-search``,
-``prompt-tokens``, ``cluster-panel``; browser stores ``selected-node``, ``pinned-nodes``,
-``node-labels``, ``search-results``, ``token-focus``, ``edge-layer`` and ``selection-layer`` (what the
-canvas under the figure draws).
+    top bar (with the Export menu) | notices
+    graph view (graph, prompt)     | node panel / cluster panel
+
+:func:`register` keeps the address bar in step with the view: ``sync_url`` writes the
+view and the clusters; the ``node`` parameter follows the selection in the browser
+(``assets/app.js`` ``selectionQuery``), so a click costs no round trip for it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from dash import dcc, html
+from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 
-from attribution_viewer.app.cluster_panel import cluster_panel_layout
+from attribution_viewer.app import cluster_panel, export_menu, graph_view, ids, node_panel, top_bar
 from attribution_viewer.app.context import AppContext
-from attribution_viewer.app.export_controls import export_controls_layout
-from attribution_viewer.app.figure_view import clusters_key
-from attribution_viewer.model import GraphStore, visible_token
-from attribution_viewer.view import ViewState, default_prune_threshold, state_from_query
-
-GRAPH_CONFIG: Any = {
-    "displaylogo": False,
-    "scrollZoom": True,
-    "doubleClick": "reset",
-    # toImage would miss the canvas edge layer: the Export menu draws the whole graph.
-    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toImage"],
-}
+from attribution_viewer.app.controls import ViewControls, view_dependencies
+from attribution_viewer.view import ViewState, default_prune_threshold, state_from_query, state_to_query
 
 
-def base_view(ctx: AppContext) -> ViewState:
+def base_view(app_ctx: AppContext) -> ViewState:
     """The view a fresh page starts from: the graph's threshold and the settings."""
-    has_frequencies = ctx.frequencies.values is not None
+    has_frequencies = app_ctx.frequencies.values is not None
     return ViewState(
-        prune_threshold=default_prune_threshold(ctx.store),
-        frequency_threshold=ctx.settings.frequency_threshold if has_frequencies else 1.0,
-        show_errors=ctx.settings.show_errors,
-        node_size=ctx.settings.node_size,
+        prune_threshold=default_prune_threshold(app_ctx.store),
+        frequency_threshold=app_ctx.settings.frequency_threshold if has_frequencies else 1.0,
+        show_errors=app_ctx.settings.show_errors,
+        node_size=app_ctx.settings.node_size,
     )
 
 
-def prompt_tokens(ctx: AppContext) -> list[html.Button]:
-    """One button per prompt token: whitespace made visible, clicking focuses its column."""
-    return [
-        html.Button(
-            visible_token(token) or "\u2205",
-            id={"type": "prompt-token", "pos": pos},
-            className="prompt-token",
-            title=f"position {pos}: {token!r}",
-            n_clicks=0,
-        )
-        for pos, token in enumerate(ctx.store.prompt_tokens)
-    ]
-
-
-def _control(label: str, child: Any, class_name: str = "", title: str = "") -> html.Div:
-    return html.Div(
-        [html.Label(label, className="control-label"), child], className=f"control {class_name}", title=title
-    )
-
-
-def toggle_values(store: GraphStore, view: ViewState) -> list[str]:
-    """The checked boxes of the top bar's toggles (``shared`` only for graphs that have it)."""
-    shared = store.highlighted is not None and view.show_highlighted
-    return (["errors"] if view.show_errors else []) + (["shared"] if shared else [])
-
-
-def _slider(
-    component_id: str, low: float, high: float, step: float, value: float, **extra: Any
-) -> dcc.Slider:
-    """A top-bar slider: no marks, the value in a tooltip below."""
-    return dcc.Slider(
-        id=component_id,
-        min=low,
-        max=high,
-        step=step,
-        value=value,
-        marks=None,
-        tooltip={"placement": "bottom"},
-        **extra,
-    )
-
-
-def top_bar(ctx: AppContext, view: ViewState) -> html.Header:
-    store = ctx.store
-    has_frequencies = ctx.frequencies.values is not None
-    freq_title = (
-        "Hide features firing on more than this fraction of tokens"
-        if has_frequencies
-        else (ctx.frequencies.error or "No feature frequency file configured")
-    )
-    toggles = [{"label": " errors", "value": "errors"}]
-    if store.highlighted is not None:
-        toggles.append({"label": " shared", "value": "shared"})
-    return html.Header(
-        [
-            html.Div(
-                [
-                    html.Span("attribution-viewer", className="brand"),
-                    html.Span(ctx.graph_id, className="graph-name", title=store.metadata.source_path),
-                ],
-                className="brand-block",
-            ),
-            _control(
-                "Node size", _slider("node-size", 3, 30, 1, view.node_size, updatemode="drag"), "slider"
-            ),
-            _control("Pruning", _slider("prune-slider", 0.05, 1.0, 0.01, view.prune_threshold), "slider"),
-            _control(
-                "Max frequency",
-                _slider(
-                    "frequency-slider", 0.0, 1.0, 0.01, view.frequency_threshold, disabled=not has_frequencies
-                ),
-                "slider",
-                freq_title,
-            ),
-            dcc.Checklist(
-                id="error-toggle",
-                options=toggles,
-                value=toggle_values(store, view),
-                className="toggles",
-                inputClassName="toggle-input",
-            ),
-            dcc.Input(
-                id="node-search",
-                type="search",
-                debounce=True,
-                placeholder="Search: label, L5, L5/123, 'token'",
-                className="search",
-            ),
-            html.Span(id="search-status", className="search-status"),
-            html.Span(id="shown-counts", className="counts"),
-            export_controls_layout(),
-        ],
-        className="topbar",
-    )
-
-
-def build_page(ctx: AppContext, query: str) -> html.Div:
+def build_page(app_ctx: AppContext, query: str) -> html.Div:
     """The whole page for one page load; ``query`` is the URL's query string."""
-    restored = state_from_query(query, ctx.store, ctx.graph_id, base_view(ctx))
+    restored = state_from_query(
+        query, app_ctx.store, app_ctx.graph_id, base_view(app_ctx), app_ctx.settings.max_url_state_bytes
+    )
     view = restored.state
-    notices = [html.Div(problem, className="notice") for problem in restored.problems]
+    # What the loader repaired in the graph (dropped edges, ambiguous ids), then URL problems.
+    # What the loader repaired in the graph (dropped edges, ambiguous ids), then URL problems.
+    problems = (*app_ctx.store.warnings, *restored.problems)
+    notices = [html.Div(problem, className="notice") for problem in problems]
     return html.Div(
         [
-            dcc.Location(id="url", refresh=False),
-            dcc.Store(id="selected-node", data=view.selected),
-            dcc.Store(id="panel-node", data=view.selected),
-            dcc.Store(id="node-keys", data=list(ctx.store.keys)),
-            dcc.Store(id="pinned-nodes", data=list(view.pinned)),
-            dcc.Store(id="node-labels", data=dict(view.labels)),
-            dcc.Store(id="search-results", data=[]),
-            # No initial data: a Store mounted with data=None reports a change, which would
-            # run the figure callback at every page load.
-            dcc.Store(id="token-focus"),
-            dcc.Store(id="figure-signature", data=None),
-            dcc.Store(id="drawn-clusters", data=clusters_key([])),
-            dcc.Store(id="edge-layer", data=None),
-            dcc.Store(id="selection-layer", data=None),
-            dcc.Store(id="edge-layer-size", data=None),
-            dcc.Store(id="url-clusters", data=restored.clusters),
-            html.Button(id="clear-selection", n_clicks=0, className="hidden-button"),
-            top_bar(ctx, view),
-            html.Div(notices, id="notices", className="notices"),
+            dcc.Location(id=ids.URL, refresh=False),
+            # The user's selection, pins and labels: read by every unit.
+            dcc.Store(id=ids.SELECTED, data=view.selected),
+            dcc.Store(id=ids.PINNED, data=list(view.pinned)),
+            dcc.Store(id=ids.LABELS, data=dict(view.labels)),
+            top_bar.layout(app_ctx, view, menus=[export_menu.layout()]),
+            html.Div(notices, id=ids.NOTICES, className="notices"),
             html.Main(
                 [
-                    html.Section(
-                        [
-                            dcc.Graph(
-                                id="attribution-graph",
-                                config=GRAPH_CONFIG,
-                                className="graph",
-                                clear_on_unhover=True,
-                                responsive=True,
-                                style={"height": "100%"},
-                            ),
-                            html.Div(prompt_tokens(ctx), id="prompt-tokens", className="prompt"),
-                        ],
-                        className="graph-area",
-                    ),
+                    graph_view.layout(app_ctx),
                     html.Aside(
-                        [
-                            html.Div(id="node-panel", className="node-panel"),
-                            html.Div(
-                                cluster_panel_layout(ctx.settings),
-                                id="cluster-panel",
-                                className="cluster-panel",
-                            ),
-                        ],
+                        [node_panel.layout(), cluster_panel.layout(app_ctx.settings, restored.clusters)],
                         className="side",
                     ),
                 ],
@@ -198,4 +67,25 @@ def build_page(ctx: AppContext, query: str) -> html.Div:
             ),
         ],
         className="app",
+    )
+
+
+def register(app: Dash, app_ctx: AppContext) -> None:
+    """Attach the URL callbacks to ``app``."""
+    base = ViewState()
+
+    def sync_url(view: dict[str, Any], clusters: dict[str, Any] | None) -> str:
+        return state_to_query(ViewControls(**view).view(base), app_ctx.graph_id, clusters)
+
+    # The selection is a State here: a click changes only the ``node`` parameter, in the browser.
+    app.callback(
+        Output(ids.URL, "search"),
+        inputs={"view": view_dependencies(selected_kind=State), "clusters": Input(ids.CLUSTER_STATE, "data")},
+        prevent_initial_call=True,
+    )(sync_url)
+    app.clientside_callback(
+        ClientsideFunction(ids.CLIENTSIDE, "selectionQuery"),
+        Output(ids.URL, "search", allow_duplicate=True),
+        Input(ids.SELECTED, "data"),
+        prevent_initial_call=True,
     )

@@ -14,7 +14,13 @@ Pure: no Dash imports here.
 from __future__ import annotations
 
 from attribution_viewer.autointerp.frequencies import FeatureFrequencies, load_frequencies
-from attribution_viewer.autointerp.records import Example, FeatureDetails, LogitEntry, TokenStat
+from attribution_viewer.autointerp.records import (
+    Example,
+    FeatureDetails,
+    LogitEntry,
+    TokenStat,
+    model_mismatch,
+)
 from attribution_viewer.autointerp.source import (
     LAYOUT_NAMES,
     DescriptionSource,
@@ -32,5 +38,6 @@ __all__ = [
     "TokenStat",
     "cantor_pair",
     "load_frequencies",
+    "model_mismatch",
     "open_description_source",
 ]

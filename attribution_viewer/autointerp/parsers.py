@@ -234,6 +234,12 @@ def _check_identity(fields: _Fields, name: str, expected: int) -> None:
 
 
 # -- the three adapters ---------------------------------------------------------------
+def _model_name(fields: _Fields, name: str) -> str:
+    """The record's model id when it carries one as text (other values are ignored)."""
+    value = fields.data.get(name)
+    return value if isinstance(value, str) else ""
+
+
 def parse_original(fields: _Fields, layer: int, feature_idx: int) -> FeatureDetails:
     """The CLT autointerp record (``feature_{idx}_complete.json``)."""
     _check_identity(fields, "layer", layer)
@@ -264,6 +270,7 @@ def parse_original(fields: _Fields, layer: int, feature_idx: int) -> FeatureDeta
         input_logits=_logit_entries(fields, "input_logits"),
         language_distribution=fields.fractions("language_distribution"),
         general_language_distribution=fields.fractions("general_language_distribution"),
+        model=_model_name(fields, "model"),
         source_format=ORIGINAL,
         source_path=fields.path,
     )
@@ -287,6 +294,7 @@ def parse_circuit_tracer(fields: _Fields, layer: int, feature_idx: int) -> Featu
         top_activating_tokens=top_tokens_from_examples(examples),
         top_logits=_logit_entries(fields, "top_logits"),
         bottom_logits=_logit_entries(fields, "bottom_logits"),
+        model=_model_name(fields, "scan"),
         source_format=CIRCUIT_TRACER,
         source_path=fields.path,
     )
@@ -311,6 +319,7 @@ def parse_neuronpedia(fields: _Fields, layer: int, feature_idx: int) -> FeatureD
         top_activating_tokens=top_tokens_from_examples(examples),
         top_logits=_paired_logits(fields, "pos_str", "pos_values"),
         bottom_logits=_paired_logits(fields, "neg_str", "neg_values"),
+        model=_model_name(fields, "modelId"),
         source_format=NEURONPEDIA,
         source_path=fields.path,
     )

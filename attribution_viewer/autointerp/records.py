@@ -92,5 +92,23 @@ class FeatureDetails:
     input_logits: tuple[LogitEntry, ...] = ()
     language_distribution: Mapping[str, float] = field(default_factory=dict)
     general_language_distribution: Mapping[str, float] = field(default_factory=dict)
+    # The model the record was made for (Neuronpedia ``modelId``, circuit-tracer ``scan``,
+    # ``model`` in the original layout); "" when the file does not say.
+    model: str = ""
     source_format: str = ""
     source_path: str = ""
+
+
+def model_mismatch(graph_model: str, details: FeatureDetails) -> str:
+    """Why ``details`` may not describe a feature of a graph made with ``graph_model``.
+
+    Empty when either side does not name its model or both name the same one (compared
+    case-insensitively); otherwise one sentence for the panel.
+    """
+    record_model = details.model.strip()
+    if not graph_model.strip() or not record_model or graph_model.strip().lower() == record_model.lower():
+        return ""
+    return (
+        f"This description was made for model '{record_model}', but the graph was made with "
+        f"'{graph_model.strip()}': it may describe another feature."
+    )

@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from pathlib import Path
 from attribution_viewer.autointerp.parsers import parse_feature_record
 from attribution_viewer.autointerp.records import FeatureDetails
 from attribution_viewer.errors import GraphFormatError
+from attribution_viewer.lru import LRU
 from attribution_viewer.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class DescriptionSource:
         self.root = root
         self.cache_size = cache_size
         self._layout: Layout | None = next((lo for lo in LAYOUTS if lo.name == layout), None)
-        self._cache: OrderedDict[tuple[int, int], FeatureDetails] = OrderedDict()
+        self._cache: LRU[tuple[int, int], FeatureDetails] = LRU(cache_size)
         self._lock = threading.Lock()
         self._files_read = 0
 
@@ -119,16 +119,13 @@ class DescriptionSource:
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
-                self._cache.move_to_end(key)
                 return hit
             path = self.path_for(*key)
             if path is None:
                 return None
             self._files_read += 1
             details = parse_feature_record(_read_json(path), str(path), *key)
-            self._cache[key] = details
-            if len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+            self._cache.put(key, details)
             return details
 
 

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         args.parser.error(f"--max-size must be >= 2, got {args.max_size}")
     if args.n_clusters is not None and args.n_clusters < 1:
         args.parser.error(f"--n-clusters must be >= 1, got {args.n_clusters}")
-    store = open_graph(args.graph)
+    store = open_graph(args.graph, max_bytes=args.max_graph_bytes)
     result = cluster_features(
         store,
         texts=feature_texts(store, args.autointerp),

@@ -3,14 +3,20 @@
     python -m attribution_viewer export GRAPH --out FILE [--format pdf|svg|png|json]
         [--preset one-column|two-column] [--width PX --height PX --font-size PX]
         [--title TEXT] [--show-labels] [--node-threshold X] [--show-errors]
-        [--clusters] [--scale S]
+        [--clusters] [--scale S] [--compare OTHER [--titles LEFT RIGHT]] [--max-px N] [--timeout S]
 
 The figure shows what the app shows for the same settings: nodes within the cumulative
 influence ``--node-threshold`` (default: the graph's own, else 0.8), embeddings and logits,
 errors with ``--show-errors``; the graph's supernodes are highlighted as clusters
 (``--clusters`` draws the cluster-level graph of them instead). ``--show-labels`` writes
 the file's node labels beside the nodes. The format defaults to the extension of
-``--out``. Sizes are CSS pixels (96 per inch); ``--scale`` multiplies PNG resolution.
+``--out``. Sizes are CSS pixels (96 per inch); ``--scale`` multiplies PNG resolution. A
+figure larger than ``--max-px`` on a side (device pixels for PNG) is refused before the
+graph is read, and rendering is stopped after ``--timeout`` seconds: one line, exit code 2.
+
+``--compare OTHER`` draws GRAPH and OTHER side by side on one page (PDF / SVG / PNG), each
+with the same settings, the features present in both (same layer and feature index)
+marked in both; the halves are titled with the file names, or ``--titles LEFT RIGHT``.
 """
 
 from __future__ import annotations
@@ -20,11 +26,23 @@ import logging
 import time
 from pathlib import Path
 
-from attribution_viewer.export.exporter import EXPORT_FORMATS, ExportFormat, export_bytes
+from attribution_viewer.compare import compare_graphs
+from attribution_viewer.errors import ExportError
+from attribution_viewer.export.compare_figure import ComparePanel, export_compare_bytes
+from attribution_viewer.export.exporter import (
+    DEFAULT_LIMITS,
+    EXPORT_FORMATS,
+    ExportFormat,
+    ExportLimits,
+    check_size,
+    export_bytes,
+)
 from attribution_viewer.export.print_figure import PrintOptions, PrintView
-from attribution_viewer.figures import ClusterHighlight, build_scene
+from attribution_viewer.figures import ClusterHighlight
+from attribution_viewer.layout import GraphLayout
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore
+from attribution_viewer.scene import build_scene
 from attribution_viewer.style import cluster_color
 from attribution_viewer.view import ViewState, default_prune_threshold
 
@@ -52,6 +70,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--show-errors", action="store_true", help="draw error nodes")
     parser.add_argument("--clusters", action="store_true", help="draw the graph of the supernodes instead")
     parser.add_argument("--scale", type=float, default=2.0, help="PNG pixel density multiplier (default 2)")
+    parser.add_argument(
+        "--compare",
+        metavar="OTHER",
+        help="a second graph, drawn beside GRAPH with the shared features marked",
+    )
+    parser.add_argument(
+        "--titles", nargs=2, metavar=("LEFT", "RIGHT"), help="titles of the two halves of --compare"
+    )
+    parser.add_argument(
+        "--max-px",
+        type=int,
+        default=DEFAULT_LIMITS.max_px,
+        help="largest output side in pixels (default %(default)s)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_LIMITS.timeout_s,
+        help="seconds before rendering is stopped (default %(default)s)",
+    )
     parser.set_defaults(func=run, parser=parser)
 
 
@@ -88,28 +126,55 @@ def run(args: argparse.Namespace) -> int:
     if args.node_threshold is not None and not 0 < args.node_threshold <= 1:
         parser.error(f"--node-threshold must be within (0, 1], got {args.node_threshold}")
 
-    store = open_graph(args.graph)
-    threshold = default_prune_threshold(store) if args.node_threshold is None else args.node_threshold
-    view = ViewState(prune_threshold=threshold, show_errors=args.show_errors, pinned=store.pinned)
-    scene = build_scene(store, view, None)
-    labels = {i: label for i, label in enumerate(store.nodes.label) if label}
-    print_view = PrintView(
-        visible=scene.visible, clusters=supernode_clusters(store), labels=labels, show_errors=args.show_errors
-    )
+    if args.compare is not None and (fmt == "json" or args.clusters):
+        parser.error("--compare exports a figure (pdf, svg or png) of the graph view, not json or --clusters")
+    if args.titles is not None and args.compare is None:
+        parser.error("--titles needs --compare")
+
+    limits = ExportLimits(args.max_px, args.timeout)
+    check_size(options, fmt, args.scale, limits.max_px)  # before any work
+    store = open_graph(args.graph, max_bytes=args.max_graph_bytes)
+    layout, print_view = _print_view(store, args.node_threshold, args.show_errors)
     start = time.perf_counter()
     try:
-        data = export_bytes(
-            store,
-            scene.layout,
-            print_view,
-            options,
-            fmt,
-            cluster_view=args.clusters,
-            pinned=store.pinned,
-            scale=args.scale,
-        )
+        if args.compare is not None and fmt != "json":  # (never json here: refused above)
+            other = open_graph(args.compare, max_bytes=args.max_graph_bytes)
+            titles = args.titles or (Path(args.graph).name, Path(args.compare).name)
+            left = ComparePanel(store, layout, print_view, titles[0])
+            right = ComparePanel(other, *_print_view(other, args.node_threshold, args.show_errors), titles[1])
+            data = export_compare_bytes(
+                left, right, compare_graphs(store, other), options, fmt, scale=args.scale, limits=limits
+            )
+        else:
+            data = export_bytes(
+                store,
+                layout,
+                print_view,
+                options,
+                fmt,
+                cluster_view=args.clusters,
+                pinned=store.pinned,
+                scale=args.scale,
+                limits=limits,
+            )
+    except ExportError:
+        raise  # too large, timed out: cli.main prints it as one line (exit 2)
     except ValueError as exc:
         parser.error(str(exc))
     args.out.write_bytes(data)
     log.info("wrote %s (%d bytes) in %.2f s", args.out, len(data), time.perf_counter() - start)
     return 0
+
+
+def _print_view(
+    store: GraphStore, node_threshold: float | None, show_errors: bool
+) -> tuple[GraphLayout, PrintView]:
+    """The layout and print view the app shows for these settings (supernodes as clusters)."""
+    threshold = default_prune_threshold(store) if node_threshold is None else node_threshold
+    view = ViewState(prune_threshold=threshold, show_errors=show_errors, pinned=store.pinned)
+    scene = build_scene(store, view, None)
+    labels = {i: label for i, label in enumerate(store.nodes.label) if label}
+    print_view = PrintView(
+        visible=scene.visible, clusters=supernode_clusters(store), labels=labels, show_errors=show_errors
+    )
+    return scene.layout, print_view

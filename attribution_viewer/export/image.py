@@ -4,15 +4,14 @@ kaleido >= 1 drives a Chromium-based browser that must be installed separately; 
 is found :func:`render_figure` raises :class:`MissingDependencyError` whose message says
 exactly what to install (:data:`CHROMIUM_HINT`).
 
-Starting Chromium takes about 2 s; a long-running process (the app) passes
-``keep_browser=True`` to start kaleido's shared browser once and reuse it (about 0.2 s per
-figure afterwards; kaleido closes it at exit).
+Starting Chromium takes about 2 s. The app and the ``export`` command render in a child
+process with a timeout (:mod:`attribution_viewer.export.isolated`), which calls
+:func:`render_figure`.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import warnings
 from typing import Literal
 
@@ -32,9 +31,6 @@ CHROMIUM_HINT = (
 )
 
 
-_server_lock = threading.Lock()
-
-
 def find_chromium() -> str | None:
     """Path of the Chromium kaleido would use (``BROWSER_PATH``, its own download, PATH), or None."""
     from choreographer.browsers.chromium import Chromium
@@ -48,8 +44,6 @@ def render_figure(
     width: int,
     height: int,
     scale: float = 1.0,
-    *,
-    keep_browser: bool = False,
 ) -> bytes:
     """The figure as ``fmt`` bytes, ``width`` x ``height`` CSS pixels times ``scale``.
 
@@ -60,13 +54,9 @@ def render_figure(
         raise ValueError(f"image format must be one of {', '.join(IMAGE_FORMATS)}, got {fmt!r}")
     if find_chromium() is None:
         raise MissingDependencyError(CHROMIUM_HINT)
-    import kaleido
     from kaleido.errors import ChromeNotFoundError
 
     try:
-        if keep_browser:
-            with _server_lock:
-                kaleido.start_sync_server(silence_warnings=True)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="The kopts argument is ignored")
             data = pio.to_image(fig, format=fmt, width=width, height=height, scale=scale)

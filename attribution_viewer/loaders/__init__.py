@@ -11,7 +11,10 @@ extension:
 * JSON with ``nodes`` and ``links`` -> ``graph-json``.
 
 Anything else, or any inconsistency inside a file, raises
-:class:`~attribution_viewer.errors.GraphFormatError` naming the file and the key.
+:class:`~attribution_viewer.errors.GraphFormatError` naming the file and the key. Only
+regular files of at most ``max_bytes`` are read (:mod:`.safe_io`), and every graph goes
+through :func:`.repair.drop_impossible_edges`: what had to be repaired is listed in
+``GraphStore.warnings``.
 """
 
 from __future__ import annotations
@@ -28,8 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from attribution_viewer.errors import GraphFormatError
+from attribution_viewer.limits import MAX_GRAPH_BYTES
 from attribution_viewer.loaders import circuit_tracer_pt, graph_json, legacy_clt, native
 from attribution_viewer.loaders.native import load_native, save_native
+from attribution_viewer.loaders.pickle_scan import check_pickle_globals
+from attribution_viewer.loaders.repair import drop_impossible_edges
+from attribution_viewer.loaders.safe_io import check_regular_file, read_regular_file
+from attribution_viewer.loaders.token_names import name_tokens, resolve_tokenizer
+from attribution_viewer.loaders.torch_io import STAND_IN_PACKAGES
 from attribution_viewer.model import GraphStore
 
 log = logging.getLogger(__name__)
@@ -55,13 +64,6 @@ FORMATS = (
 
 _PICKLE_PROTOCOL_2_PLUS = 0x80
 _ZIP_MAGIC = b"PK\x03\x04"
-
-
-def _read(path: str | Path) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise GraphFormatError(path, "", "a readable file", exc.strerror or str(exc)) from exc
 
 
 def _container(path: str | Path, data: bytes) -> str:
@@ -106,7 +108,7 @@ def _torch_format(path: str | Path, payload: Any) -> str:
 
 
 def _sniff(path: str | Path, data: bytes) -> tuple[str, Any]:
-    """(format name, parsed payload) of the file's bytes."""
+    """(format name, parsed payload) of the file's bytes (a native file's payload: its bytes)."""
     container = _container(path, data)
     if container == "npz":
         return native.FORMAT_NAME, data
@@ -121,14 +123,14 @@ def _sniff(path: str | Path, data: bytes) -> tuple[str, Any]:
     return _torch_format(path, payload), payload
 
 
-def detect_format(path: str | Path) -> str:
+def detect_format(path: str | Path, max_bytes: int = MAX_GRAPH_BYTES) -> str:
     """The format name of the file at ``path`` (one of :data:`FORMATS`)."""
-    return _sniff(path, _read(path))[0]
+    return _sniff(path, read_regular_file(path, max_bytes))[0]
 
 
-def _open_native(path: str | Path, data: bytes) -> GraphStore:
+def _open_native(path: str | Path, data: bytes, max_bytes: int = MAX_GRAPH_BYTES) -> GraphStore:
     """A native file; the metadata names it, and the format it was converted from."""
-    store = load_native(path, data)
+    store = load_native(path, data, max_bytes)
     md = store.metadata
     extra = dict(md.extra)
     if md.source_format != native.FORMAT_NAME:
@@ -148,7 +150,12 @@ _READERS: dict[str, Callable[[str | Path, Any], GraphStore]] = {
 
 
 def open_graph(
-    path: str | Path, *, torch_in_subprocess: bool = False, cache_dir: str | Path | None = None
+    path: str | Path,
+    *,
+    torch_in_subprocess: bool = False,
+    cache_dir: str | Path | None = None,
+    tokenizer: str | Path | None = None,
+    max_bytes: int = MAX_GRAPH_BYTES,
 ) -> GraphStore:
     """Read the graph at ``path`` (any supported format) into a GraphStore.
 
@@ -156,12 +163,26 @@ def open_graph(
     converts them to the native format, so that this process never imports torch (about
     240 MB of memory a long-running server would otherwise keep). The result is the same.
     ``cache_dir``: keep that native copy there and reuse it (see :func:`begin_open_graph`).
+    ``tokenizer``: show real strings for tokens the file holds as ids only (a tokenizer
+    folder or a model name in the Hugging Face cache, see :mod:`.token_names`).
+    ``max_bytes``: the largest file read, and the most a native file's arrays may take.
     """
-    return begin_open_graph(path, torch_in_subprocess=torch_in_subprocess, cache_dir=cache_dir)()
+    return begin_open_graph(
+        path,
+        torch_in_subprocess=torch_in_subprocess,
+        cache_dir=cache_dir,
+        tokenizer=tokenizer,
+        max_bytes=max_bytes,
+    )()
 
 
 def begin_open_graph(
-    path: str | Path, *, torch_in_subprocess: bool = False, cache_dir: str | Path | None = None
+    path: str | Path,
+    *,
+    torch_in_subprocess: bool = False,
+    cache_dir: str | Path | None = None,
+    tokenizer: str | Path | None = None,
+    max_bytes: int = MAX_GRAPH_BYTES,
 ) -> Callable[[], GraphStore]:
     """Start opening ``path``; the returned function finishes and returns the GraphStore.
 
@@ -173,19 +194,30 @@ def begin_open_graph(
     resolved path, size, modification time and the native format version, and a later call
     for the same unchanged file loads it without a child. An unusable cache (not writable,
     a damaged file) is logged and bypassed.
+
+    Whatever the file, it must be a regular file of at most ``max_bytes`` (checked before
+    anything is read), and edges no forward pass can make are dropped (with a warning).
     """
+    check_regular_file(path, max_bytes)
+    tokenizer_json = resolve_tokenizer(tokenizer) if tokenizer is not None else None
     if not (torch_in_subprocess and _is_torch_file(path)):
 
         def read() -> GraphStore:
-            fmt, payload = _sniff(path, _read(path))
-            return _READERS[fmt](path, payload)
+            fmt, payload = _sniff(path, read_regular_file(path, max_bytes))
+            if fmt == native.FORMAT_NAME:
+                store = drop_impossible_edges(_open_native(path, payload, max_bytes))
+            else:
+                store = drop_impossible_edges(_READERS[fmt](path, payload))
+            return store if tokenizer_json is None else name_tokens(store, tokenizer_json)
 
         return read
 
-    cached = cached_conversion_path(path, cache_dir) if cache_dir is not None else None
+    # Refuse a pickle naming code now (milliseconds), not after the child imported torch.
+    check_pickle_globals(path, read_regular_file(path, max_bytes), STAND_IN_PACKAGES)
+    cached = cached_conversion_path(path, cache_dir, tokenizer_json) if cache_dir is not None else None
     if cached is not None and cached.exists():
         try:
-            store = load_native(cached)
+            store = load_native(cached, max_bytes=max_bytes)
             return lambda: _with_source(store, path)
         except GraphFormatError as exc:
             log.warning("ignoring the cached conversion of %s: %s", path, exc)
@@ -202,12 +234,12 @@ def begin_open_graph(
 
     from attribution_viewer.loaders.child import ChildConversion
 
-    conversion = ChildConversion(path, target)
+    conversion = ChildConversion(path, target, max_bytes, tokenizer_json)
 
     def finish() -> GraphStore:
         with tmp:
             conversion.wait()
-            store = load_native(target)
+            store = load_native(target, max_bytes=max_bytes)
             if cached is not None:
                 try:
                     os.replace(target, cached)
@@ -218,10 +250,16 @@ def begin_open_graph(
     return finish
 
 
-def cached_conversion_path(path: str | Path, cache_dir: str | Path) -> Path:
-    """Where the native copy of ``path`` lives in ``cache_dir`` (changes when the file does)."""
+def cached_conversion_path(
+    path: str | Path, cache_dir: str | Path, tokenizer_json: Path | None = None
+) -> Path:
+    """Where the native copy of ``path`` lives in ``cache_dir`` (changes when the file, or the
+    tokenizer naming its tokens, does)."""
     stat = os.stat(path)
     ident = f"{Path(path).resolve()}|{stat.st_size}|{stat.st_mtime_ns}|native-v{native.VERSION}"
+    if tokenizer_json is not None:
+        tok = os.stat(tokenizer_json)
+        ident += f"|{Path(tokenizer_json).resolve()}|{tok.st_size}|{tok.st_mtime_ns}"
     return Path(cache_dir) / f"{hashlib.sha256(ident.encode()).hexdigest()[:32]}.npz"
 
 

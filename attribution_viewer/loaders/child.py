@@ -1,4 +1,6 @@
-"""Convert a graph file to the native format in a child process (``python -m ...child SRC DST``).
+"""Convert a graph file to the native format in a child process.
+
+``python -m attribution_viewer.loaders.child SRC DST MAX_BYTES [TOKENIZER_JSON]``
 
 Used by :func:`attribution_viewer.loaders.open_graph` with ``torch_in_subprocess=True`` so
 that a long-running server never imports torch. A bad file is reported on stdout as one
@@ -14,6 +16,7 @@ import sys
 from pathlib import Path
 
 from attribution_viewer.errors import GraphFormatError, MissingDependencyError
+from attribution_viewer.limits import MAX_GRAPH_BYTES
 
 
 class ChildConversion:
@@ -22,10 +25,25 @@ class ChildConversion:
     Starting it early lets the caller do other work (importing Dash) while torch loads.
     """
 
-    def __init__(self, source: str | Path, target: str | Path) -> None:
+    def __init__(
+        self,
+        source: str | Path,
+        target: str | Path,
+        max_bytes: int = MAX_GRAPH_BYTES,
+        tokenizer_json: Path | None = None,
+    ) -> None:
         self.source = source
+        naming = [] if tokenizer_json is None else [str(tokenizer_json)]
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "attribution_viewer.loaders.child", str(source), str(target)],
+            [
+                sys.executable,
+                "-m",
+                "attribution_viewer.loaders.child",
+                str(source),
+                str(target),
+                str(max_bytes),
+                *naming,
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -48,9 +66,11 @@ class ChildConversion:
 def main(argv: list[str]) -> int:
     from attribution_viewer.loaders import open_graph, save_native
 
-    source, target = argv
+    source, target, max_bytes, *naming = argv  # naming: the tokenizer.json that names the tokens, if any
     try:
-        save_native(open_graph(source), target)
+        save_native(
+            open_graph(source, max_bytes=int(max_bytes), tokenizer=naming[0] if naming else None), target
+        )
     except GraphFormatError as exc:
         sys.stdout.write(
             json.dumps({"path": exc.path, "key": exc.key, "expected": exc.expected, "got": exc.got})

@@ -18,22 +18,27 @@ Labels: a feature's ``clerp``; the clerps Neuronpedia generates for other nodes
 is taken from the latter. Logits are stored by descending probability (ties keep file
 order). Links of weight 0 are no edge; duplicate links are summed (and logged). Edge
 weights keep the file's float64 precision.
+
+Colliding node ids: older files may give two nodes one ``node_id`` (a feature and an error
+node can both read ``0_2_1``). Both nodes are kept; the links and ``qParams`` entries naming
+that id cannot be told apart and are dropped, counted in ``GraphStore.warnings``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 
+from attribution_viewer import bounded_json
 from attribution_viewer.errors import GraphFormatError
 from attribution_viewer.model import (
     EMBEDDING_LAYER,
@@ -240,15 +245,24 @@ def _embedding_token_id(node: _Node) -> int:
     return int(parts[1]) if len(parts) == 3 and parts[0] == "E" and parts[1].isdigit() else -1
 
 
+class _Links(NamedTuple):
+    """The adjacency built from ``links`` and what was merged or dropped on the way."""
+
+    adjacency: sp.csr_matrix
+    duplicates: int  # links repeating a (source, target) pair: weights summed
+    ambiguous: int  # links naming a node id two nodes share: dropped
+
+
 def _adjacency(
-    path: str | Path, links: Any, index_of_id: Mapping[str, int], n: int
-) -> tuple[sp.csr_matrix, int]:
-    """CSR ``[source, target]`` float64 from ``links``; also the number of duplicate links."""
+    path: str | Path, links: Any, index_of_id: Mapping[str, int], n: int, ambiguous_ids: set[str]
+) -> _Links:
+    """CSR ``[source, target]`` float64 from ``links``; links naming ``ambiguous_ids`` dropped."""
     if not isinstance(links, list):
         raise GraphFormatError(path, "links", "a list of {source, target, weight}", type(links).__name__)
     src = np.empty(len(links), np.int64)
     tgt = np.empty(len(links), np.int64)
     weight = np.empty(len(links), np.float64)
+    ambiguous = np.zeros(len(links), np.bool_)
     for i, link in enumerate(links):
         if not isinstance(link, dict):
             raise GraphFormatError(
@@ -256,6 +270,10 @@ def _adjacency(
             )
         for end, out in (("source", src), ("target", tgt)):
             node_id = link.get(end)
+            if isinstance(node_id, str) and node_id in ambiguous_ids:
+                ambiguous[i] = True
+                out[i] = 0
+                continue
             if not isinstance(node_id, str) or node_id not in index_of_id:
                 raise GraphFormatError(
                     path, f"links[{i}].{end}", "the node_id of a node in nodes", repr(node_id)
@@ -265,7 +283,7 @@ def _adjacency(
         if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w):
             raise GraphFormatError(path, f"links[{i}].weight", "a finite number", repr(w))
         weight[i] = w
-    keep = weight != 0
+    keep = (weight != 0) & ~ambiguous
     flat = src[keep] * n + tgt[keep]
     duplicates = int(flat.size - np.unique(flat).size)
     adjacency = sp.csr_matrix((weight[keep], (src[keep], tgt[keep])), shape=(n, n))
@@ -275,7 +293,7 @@ def _adjacency(
         log.warning(
             "%s: %d duplicate links (same source and target); their weights were summed", path, duplicates
         )
-    return adjacency, duplicates
+    return _Links(adjacency, duplicates, int(ambiguous.sum()))
 
 
 def _q_params(
@@ -374,11 +392,9 @@ def load_graph_json(path: str | Path, doc: Any) -> GraphStore:
             path, "nodes", "one node per (kind, layer, position, feature)", f"two nodes {dup}"
         )
     keys += [logit_key(rank) for rank in range(len(by_kind[NodeKind.LOGIT]))]
-    index_of_id: dict[str, int] = {}
-    for idx, n in enumerate(ordered):
-        if n.node_id in index_of_id:
-            raise GraphFormatError(path, f"nodes[{n.index}].node_id", "a unique node id", repr(n.node_id))
-        index_of_id[n.node_id] = idx
+    id_counts = Counter(n.node_id for n in ordered)
+    ambiguous_ids = {node_id for node_id, count in id_counts.items() if count > 1}
+    index_of_id = {n.node_id: idx for idx, n in enumerate(ordered) if n.node_id not in ambiguous_ids}
 
     logits = tuple(
         LogitInfo(
@@ -402,24 +418,35 @@ def load_graph_json(path: str | Path, doc: Any) -> GraphStore:
         label=[_label(n) for n in ordered],
         source_id=[n.node_id for n in ordered],
     )
-    adjacency, duplicates = _adjacency(path, doc["links"], index_of_id, len(ordered))
-    supernodes, pinned = _q_params(path, doc.get("qParams"), dict(zip(index_of_id, keys, strict=True)))
+    links = _adjacency(path, doc["links"], index_of_id, len(ordered), ambiguous_ids)
+    key_of_id = {node_id: keys[idx] for node_id, idx in index_of_id.items()}
+    supernodes, pinned = _q_params(path, doc.get("qParams"), key_of_id)
+    warnings: tuple[str, ...] = ()
+    if ambiguous_ids:
+        shared = sorted(ambiguous_ids)
+        warnings = (
+            f"{sum(id_counts[i] for i in shared)} nodes share {len(shared)} node id(s) "
+            f"({', '.join(repr(i) for i in shared[:3])}{', ...' if len(shared) > 3 else ''}): all kept, "
+            f"{links.ambiguous:,} of {len(doc['links']):,} links naming them dropped (ambiguous)",
+        )
+        log.warning("%s: %s", path, warnings[0])
     return GraphStore(
         nodes=nodes,
-        adjacency=adjacency,
+        adjacency=links.adjacency,
         weighted=True,
         n_layers=n_layers,
         prompt_tokens=tuple(prompt),
         logits=logits,
-        metadata=_metadata(path, meta, schema, digits, duplicates),
+        metadata=_metadata(path, meta, schema, digits, links.duplicates),
         supernodes=supernodes,
         pinned=pinned,
+        warnings=warnings,
     )
 
 
 def parse_json(path: str | Path, data: bytes) -> Any:
-    """``json.loads`` with a GraphFormatError for truncated or invalid text."""
+    """JSON text parsed with a nesting limit; GraphFormatError for bad, truncated or deep text."""
     try:
-        return json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return bounded_json.loads(data)
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, too deep
         raise GraphFormatError(path, "", "a complete JSON document", str(exc)) from exc

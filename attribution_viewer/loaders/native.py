@@ -22,7 +22,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from attribution_viewer import bounded_json
 from attribution_viewer.errors import GraphFormatError
+from attribution_viewer.limits import MAX_GRAPH_BYTES
 from attribution_viewer.model import (
     Clamp,
     GraphMetadata,
@@ -83,6 +85,7 @@ def _meta_json(store: GraphStore) -> str:
         "interventions": [asdict(iv) for iv in store.interventions],
         "supernodes": [[label, list(keys)] for label, keys in store.supernodes],
         "pinned": list(store.pinned),
+        "warnings": list(store.warnings),
     }
     return json.dumps(meta, ensure_ascii=False, allow_nan=True)
 
@@ -131,17 +134,88 @@ def save_native(store: GraphStore, path: str | Path) -> Path:
     return out
 
 
-def load_native(path: str | Path, data: bytes | None = None) -> GraphStore:
-    """Read a native ``.npz`` graph. ``data``: the file's bytes when already read."""
-    source = io.BytesIO(data) if data is not None else Path(path)
+def load_native(path: str | Path, data: bytes | None = None, max_bytes: int = MAX_GRAPH_BYTES) -> GraphStore:
+    """Read a native ``.npz`` graph. ``data``: the file's bytes when already read.
+
+    Every member's ``.npy`` header is read and checked first: the array it announces must fit
+    in the member's declared size, all of them together in ``max_bytes``, and the arrays
+    must have the shapes a graph needs, before any array is allocated or inflated.
+    """
+    if data is None:
+        from attribution_viewer.loaders.safe_io import read_regular_file
+
+        data = read_regular_file(path, max_bytes)
     try:
-        with np.load(source, allow_pickle=False) as npz:  # noqa: TID251 - this is the one reader
-            arrays = {name: npz[name] for name in npz.files}
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            headers = _member_headers(path, archive, max_bytes)
+            _check_shapes(path, headers)
+            arrays = {name: _read_member(archive, member) for name, (member, _, _) in headers.items()}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, GraphFormatError):
+            raise
         raise GraphFormatError(
             path, "", "a readable .npz archive (numpy arrays, no pickle)", str(exc)
         ) from exc
     return store_from_arrays(path, arrays)
+
+
+_Header = tuple[zipfile.ZipInfo, tuple[int, ...], np.dtype]
+
+
+def _member_headers(path: str | Path, archive: zipfile.ZipFile, max_bytes: int) -> dict[str, _Header]:
+    """name -> (zip member, shape, dtype) from every ``.npy`` header; sizes checked."""
+    out: dict[str, _Header] = {}
+    total = 0
+    for info in archive.infolist():
+        name = info.filename.removesuffix(".npy")
+        with archive.open(info) as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+            else:
+                raise GraphFormatError(path, name, "a .npy header of version 1.0 or 2.0", str(version))
+        if dtype.hasobject:
+            raise GraphFormatError(
+                path, name, "a numeric, bool or unicode array (no pickled objects)", str(dtype)
+            )
+        nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if nbytes > info.file_size:
+            raise GraphFormatError(
+                path,
+                name,
+                f"an array that fits in its {info.file_size:,}-byte member",
+                f"header claims {nbytes:,} bytes",
+            )
+        total += info.file_size
+        if total > max_bytes:
+            raise GraphFormatError(
+                path, name, f"arrays of at most {max_bytes:,} bytes in all (setting max_graph_bytes)", "more"
+            )
+        out[name] = (info, tuple(int(d) for d in shape), dtype)
+    return out
+
+
+def _check_shapes(path: str | Path, headers: Mapping[str, _Header]) -> None:
+    """The lengths a graph needs, from the headers alone (values are checked after reading)."""
+    kind_shape = headers["node_kind"][1] if "node_kind" in headers else ()
+    if len(kind_shape) != 1:
+        return  # store_from_arrays names the missing or malformed array
+    n = kind_shape[0]
+    expected: dict[str, tuple[int, ...]] = {name: (n,) for name in _NODE_COLUMNS}
+    expected["adj_indptr"] = (n + 1,)
+    if "adj_indices" in headers:
+        expected["adj_data"] = headers["adj_indices"][1]
+    for name, shape in expected.items():
+        if name in headers and headers[name][1] != shape:
+            raise GraphFormatError(path, name, f"shape {shape}", str(headers[name][1]))
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    """One member's array, read from the (streamed) zip member without pickle."""
+    with archive.open(info) as fh:
+        return np.lib.format.read_array(fh, allow_pickle=False)
 
 
 def _array(
@@ -165,8 +239,8 @@ def _same_length(path: str | Path, arrays: Mapping[str, np.ndarray], names: list
 def _parse_meta(path: str | Path, arrays: Mapping[str, np.ndarray]) -> dict[str, Any]:
     raw = _array(path, arrays, "meta", "U", ndim=0)
     try:
-        meta = json.loads(str(raw[()]))
-    except json.JSONDecodeError as exc:
+        meta = bounded_json.loads(str(raw[()]))
+    except ValueError as exc:
         raise GraphFormatError(path, "meta", "a JSON object", str(exc)) from exc
     if not isinstance(meta, dict) or meta.get("format") != MAGIC:
         raise GraphFormatError(
@@ -268,9 +342,13 @@ def store_from_arrays(path: str | Path, arrays: Mapping[str, np.ndarray]) -> Gra
             (str(label), tuple(str(k) for k in keys)) for label, keys in meta.get("supernodes", [])
         )
         pinned = tuple(str(k) for k in meta.get("pinned", []))
+        warnings = tuple(str(w) for w in meta.get("warnings", []))
     except (TypeError, ValueError) as exc:
         raise GraphFormatError(
-            path, "meta", "metadata, supernodes [[label, [keys]]] and pinned [keys]", repr(exc)
+            path,
+            "meta",
+            "metadata, supernodes [[label, [keys]]], pinned [keys] and warnings [text]",
+            repr(exc),
         ) from exc
 
     nodes = NodeTable(
@@ -308,6 +386,7 @@ def store_from_arrays(path: str | Path, arrays: Mapping[str, np.ndarray]) -> Gra
             node_mask=masks["node_mask"],
             supernodes=supernodes,
             pinned=pinned,
+            warnings=warnings,
         )
     except ValueError as exc:
         raise GraphFormatError(path, "", "a consistent graph", str(exc)) from exc

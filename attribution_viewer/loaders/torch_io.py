@@ -17,12 +17,14 @@ import io
 import logging
 from collections.abc import Mapping
 from pathlib import Path
+from pickle import UnpicklingError  # noqa: TID251 - the exception class only; nothing is unpickled here
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from attribution_viewer.errors import GraphFormatError, MissingDependencyError
+from attribution_viewer.loaders.pickle_scan import check_pickle_globals
 
 log = logging.getLogger(__name__)
 
@@ -105,12 +107,21 @@ def _stand_ins(path: str | Path, torch: ModuleType, buffer: io.BytesIO) -> list[
 
 def load_torch_payload(path: str | Path, data: bytes) -> Any:
     """Unpickle ``data`` (the bytes of ``path``) safely on the CPU."""
+    check_pickle_globals(path, data, STAND_IN_PACKAGES)  # fast refusal, before importing torch
     torch = require_torch()
     buffer = io.BytesIO(data)
     stand_ins = _stand_ins(path, torch, buffer)
     try:
         with torch.serialization.safe_globals(stand_ins):
             return torch.load(buffer, weights_only=True, map_location="cpu")
+    except UnpicklingError as exc:
+        # torch's own message suggests weights_only=False, i.e. running the file's code: never.
+        raise GraphFormatError(
+            path,
+            "",
+            "a torch.save file of tensors and plain containers",
+            "pickled code or objects a safe load refuses (refused, nothing from the file was run)",
+        ) from exc
     except Exception as exc:
         raise GraphFormatError(
             path, "", "a complete torch.save file of tensors and plain containers", str(exc)

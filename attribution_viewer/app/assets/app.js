@@ -18,12 +18,17 @@
     var button = document.getElementById("clear-selection");
     if (button) { button.click(); }
   }
-  /* A connection row (button.conn-row[data-key], app/panel.py) selects its node. */
+  /* A connection row (button.conn-row[data-key], app/node_panel.py) selects its node. */
   document.addEventListener("click", function (event) {
     var row = event.target && event.target.closest && event.target.closest(".conn-row[data-key]");
     if (row && window.dash_clientside && window.dash_clientside.set_props) {
       window.dash_clientside.set_props("selected-node", { data: row.getAttribute("data-key") });
     }
+  });
+  /* ... and shows its key as the tooltip (not sent with every row: a click sends them all). */
+  document.addEventListener("mouseover", function (event) {
+    var row = event.target && event.target.closest && event.target.closest(".conn-row[data-key]");
+    if (row && !row.title) { row.title = row.getAttribute("data-key"); }
   });
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && !(event.target && event.target.tagName === "INPUT")) { clear(); }
@@ -54,8 +59,8 @@
 })();
 
 /* The edge canvases, under the plot's transparent SVG: "edge-layer" (the drawn edges,
-   attribution_viewer.edges.encode_edge_layer) on canvas.edge-layer and "selection-layer"
-   (the selected node's edges and rings, figures.selection_layer) on canvas.selection-layer
+   attribution_viewer.canvas.base_edge_layer) on canvas.edge-layer and "selection-layer"
+   (the selected node's edges and rings, canvas.selection_layer) on canvas.selection-layer
    above it, both in a box clipped to the plot area. Each canvas is redrawn only when its
    data, the axis ranges or the plot size change; while the user drags or scrolls, the
    drawn bitmaps are moved and scaled with a CSS transform (redrawing thousands of edges
@@ -249,14 +254,16 @@ var attributionEdges = (function () {
         sign_colors: selectionData.sign_colors,
         rings: selectionData.rings
       } : null;
-      hook(600);
-      return base ? base.ends.length / 2 : 0;
+      /* drawn at the next frame: the panel that came in the same response paints first */
+      window.requestAnimationFrame(function () { hook(600); });
     }
   };
 })();
 
-/* Clientside callbacks (registered in attribution_viewer/app/callbacks.py): the selection,
-   pins and labels change in the browser without a server round trip. */
+/* Clientside callbacks (registered by the units in attribution_viewer/app/: graph_view.py,
+   node_panel.py, page.py): the selection, pins and labels change in the browser without a
+   server round trip; the node panel's one request then brings the panel and the selection
+   layer together. */
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   attributionViewer: {
     /* graph click, Esc / empty click, search with one match -> node key */
@@ -279,8 +286,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       }
       return noUpdate;
     },
-    /* new base edges or selection for the edge canvas -> how many base edges it holds */
-    drawEdgeLayers: function (baseData, selectionData) { return attributionEdges.set(baseData, selectionData); },
+    /* new base edges or selection for the edge canvases (a callback without outputs) */
+    drawEdgeLayers: function (baseData, selectionData) { attributionEdges.set(baseData, selectionData); },
     /* the selection -> the URL's "node" parameter (view.state_to_query writes the rest) */
     selectionQuery: function (selected) {
       var params = new URLSearchParams(window.location.search);
@@ -288,10 +295,6 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       /* keep ":" and "," readable, as the server writes them (urlencode safe=":,") */
       var query = "?" + params.toString().replace(/%3A/gi, ":").replace(/%2C/gi, ",");
       return query === window.location.search ? window.dash_clientside.no_update : query;
-    },
-    /* the panel now shows the selection: let the figure highlight it */
-    panelNode: function (children, selected, current) {
-      return selected === current ? window.dash_clientside.no_update : selected;
     },
     togglePin: function (nClicks, selected, pinned) {
       if (!nClicks || !selected) { return window.dash_clientside.no_update; }

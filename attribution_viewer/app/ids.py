@@ -1,0 +1,87 @@
+"""Every component and store id of the page, defined once (the README lists them for scripting).
+
+Units import the names, never spell the strings. Stores hold only what a user owns (their
+view, selection, pins, labels, search, clusters) or what the browser draws (the two canvas
+payloads and the node keys a click maps through).
+"""
+
+from __future__ import annotations
+
+CLIENTSIDE = "attributionViewer"  # namespace of the clientside callbacks in assets/app.js
+
+# -- page ---------------------------------------------------------------------------------
+URL = "url"  # dcc.Location: the view as a query string
+NOTICES = "notices"  # problems found in the URL's query
+URL_CLUSTERS = "url-clusters"  # store: the clusters a link carries (win over local storage once)
+
+# -- top bar: the view's controls ------------------------------------------------------------
+NODE_SIZE = "node-size"
+PRUNE = "prune-slider"
+FREQUENCY = "frequency-slider"
+TOGGLES = "error-toggle"  # checklist: "errors", and "shared" for graphs that have it
+SEARCH = "node-search"
+SEARCH_STATUS = "search-status"
+COUNTS = "shown-counts"
+
+# -- graph view ------------------------------------------------------------------------------
+GRAPH = "attribution-graph"  # the dcc.Graph (nodes as SVG markers, edges on canvases under it)
+PROMPT = "prompt-tokens"
+PROMPT_TOKEN = "prompt-token"  # pattern-matching type: {"type": PROMPT_TOKEN, "pos": P}
+NODE_KEYS = "node-keys"  # store: node index -> key, for clicks mapped in the browser
+SEARCH_RESULTS = "search-results"  # store: keys matching the search
+TOKEN_FOCUS = "token-focus"  # store: the prompt position whose column is highlighted
+EDGE_LAYER = "edge-layer"  # store: the drawn edges (attribution_viewer.canvas.base_edge_layer)
+SELECTION_LAYER = "selection-layer"  # store: the selection's edges and rings (canvas.selection_layer)
+CLEAR_SELECTION = "clear-selection"  # hidden button pressed by Esc / a click on empty space
+
+# -- the user's selection, pins and labels (read by every unit) ------------------------------
+SELECTED = "selected-node"
+PINNED = "pinned-nodes"
+LABELS = "node-labels"
+
+# -- node panel ------------------------------------------------------------------------------
+NODE_PANEL = "node-panel"
+PIN_BUTTON = "pin-button"
+LABEL_INPUT = "label-input"
+LABEL_SAVE = "label-save"
+
+# -- cluster panel ---------------------------------------------------------------------------
+CLUSTER_PANEL = "cluster-panel"
+CLUSTER_STATE = "cluster-state"  # store (local storage): {"clusters": [...], "active": [ids]}
+CLUSTER_DOWNLOAD = "cluster-download"
+CLUSTER_METHOD = "cluster-method"
+CLUSTER_N = "cluster-n"
+CLUSTER_MAX_SIZE = "cluster-max-size"
+CLUSTER_RUN = "cluster-run"
+CLUSTER_TARGET = "cluster-target"
+CLUSTER_MERGE_WITH = "cluster-merge-with"
+CLUSTER_CREATE = "cluster-create"
+CLUSTER_ADD = "cluster-add"
+CLUSTER_REMOVE = "cluster-remove"
+CLUSTER_MERGE = "cluster-merge"
+CLUSTER_SPLIT = "cluster-split"
+CLUSTER_DELETE = "cluster-delete"
+CLUSTER_NAME = "cluster-name-input"
+CLUSTER_RENAME = "cluster-rename"
+CLUSTER_COLOR = "cluster-color"
+CLUSTER_SAVE = "cluster-save"
+CLUSTER_UPLOAD = "cluster-upload"
+CLUSTER_IMPORT = "cluster-import"
+CLUSTER_STATUS = "cluster-status"
+CLUSTER_LIST = "cluster-list"
+CLUSTER_ITEM = "cluster-item"  # pattern-matching type: {"type": CLUSTER_ITEM, "id": cluster id}
+CLUSTER_GRAPH = "cluster-graph"
+
+# -- export menu -----------------------------------------------------------------------------
+EXPORT_MENU = "export-menu"
+EXPORT_BUTTON = "export-button"
+EXPORT_FORMAT = "export-format"
+EXPORT_PRESET = "export-preset"
+EXPORT_WIDTH = "export-width"
+EXPORT_HEIGHT = "export-height"
+EXPORT_FONT_SIZE = "export-font-size"
+EXPORT_TITLE = "export-title"
+EXPORT_FLAGS = "export-flags"
+EXPORT_GO = "export-go"
+EXPORT_STATUS = "export-status"
+EXPORT_DOWNLOAD = "export-download"

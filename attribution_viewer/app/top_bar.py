@@ -1,0 +1,121 @@
+"""The top bar: the view's controls (node size, pruning, max frequency, toggles), the
+search, the shown counts, and the menus other units place in it (Export).
+
+Layout and the search callback. The controls' values are read by every unit through
+:mod:`attribution_viewer.app.controls`; the counts are written by the graph view.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, Input, Output, State, dcc, html
+
+from attribution_viewer.app import ids
+from attribution_viewer.app.context import AppContext
+from attribution_viewer.model import GraphStore
+from attribution_viewer.search import search_nodes
+from attribution_viewer.view import ViewState
+
+
+def toggle_values(store: GraphStore, view: ViewState) -> list[str]:
+    """The checked boxes of the top bar's toggles (``shared`` only for graphs that have it)."""
+    shared = store.highlighted is not None and view.show_highlighted
+    return (["errors"] if view.show_errors else []) + (["shared"] if shared else [])
+
+
+def _control(label: str, child: Any, class_name: str = "", title: str = "") -> html.Div:
+    return html.Div(
+        [html.Label(label, className="control-label"), child], className=f"control {class_name}", title=title
+    )
+
+
+def _slider(
+    component_id: str, low: float, high: float, step: float, value: float, **extra: Any
+) -> dcc.Slider:
+    """A top-bar slider: no marks, the value in a tooltip below."""
+    return dcc.Slider(
+        id=component_id,
+        min=low,
+        max=high,
+        step=step,
+        value=value,
+        marks=None,
+        tooltip={"placement": "bottom"},
+        **extra,
+    )
+
+
+def layout(app_ctx: AppContext, view: ViewState, menus: list[Any]) -> html.Header:
+    """The bar, its controls set to ``view``; ``menus`` go at its right end."""
+    store = app_ctx.store
+    has_frequencies = app_ctx.frequencies.values is not None
+    freq_title = (
+        "Hide features firing on more than this fraction of tokens"
+        if has_frequencies
+        else (app_ctx.frequencies.error or "No feature frequency file configured")
+    )
+    toggles = [{"label": " errors", "value": "errors"}]
+    if store.highlighted is not None:
+        toggles.append({"label": " shared", "value": "shared"})
+    return html.Header(
+        [
+            html.Div(
+                [
+                    html.Span("attribution-viewer", className="brand"),
+                    html.Span(app_ctx.graph_id, className="graph-name", title=store.metadata.source_path),
+                ],
+                className="brand-block",
+            ),
+            _control(
+                "Node size", _slider(ids.NODE_SIZE, 3, 30, 1, view.node_size, updatemode="drag"), "slider"
+            ),
+            _control("Pruning", _slider(ids.PRUNE, 0.05, 1.0, 0.01, view.prune_threshold), "slider"),
+            _control(
+                "Max frequency",
+                _slider(
+                    ids.FREQUENCY, 0.0, 1.0, 0.01, view.frequency_threshold, disabled=not has_frequencies
+                ),
+                "slider",
+                freq_title,
+            ),
+            dcc.Checklist(
+                id=ids.TOGGLES,
+                options=toggles,
+                value=toggle_values(store, view),
+                className="toggles",
+                inputClassName="toggle-input",
+            ),
+            dcc.Input(
+                id=ids.SEARCH,
+                type="search",
+                debounce=True,
+                placeholder="Search: label, L5, L5/123, 'token'",
+                className="search",
+            ),
+            html.Span(id=ids.SEARCH_STATUS, className="search-status"),
+            html.Span(id=ids.COUNTS, className="counts"),
+            *menus,
+        ],
+        className="topbar",
+    )
+
+
+def register(app: Dash, app_ctx: AppContext) -> None:
+    """Attach the search callback to ``app``."""
+    store = app_ctx.store
+
+    def run_search(query: str | None, labels: dict[str, str] | None) -> tuple[list[str], str]:
+        if not query or not query.strip():
+            return [], ""
+        found = search_nodes(store, query, labels or {})
+        keys = [store.keys[int(i)] for i in found]
+        return keys, f"{len(keys)} match" + ("" if len(keys) == 1 else "es")
+
+    app.callback(
+        Output(ids.SEARCH_RESULTS, "data"),
+        Output(ids.SEARCH_STATUS, "children"),
+        Input(ids.SEARCH, "value"),
+        State(ids.LABELS, "data"),
+        prevent_initial_call=True,
+    )(run_search)

@@ -1,0 +1,142 @@
+"""Print figure of a comparison: two graphs side by side, shared features marked in both.
+
+Each half is :func:`~attribution_viewer.export.print_figure.build_print_figure` of one graph
+(half the page wide, its title above it), with the shared features
+(:meth:`~attribution_viewer.compare.GraphComparison.shared_nodes`) highlighted as a
+cluster named :data:`SHARED_NAME`; the two figures are then placed on one page: the right
+half's traces, annotations and shapes move to a second pair of axes, each pair of axes
+takes the plot area its own figure computed, and the legend lists each entry once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from attribution_viewer.compare import GraphComparison, Side
+from attribution_viewer.export.exporter import DEFAULT_LIMITS, ExportLimits, check_size
+from attribution_viewer.export.image import ImageFormat
+from attribution_viewer.export.isolated import render_isolated
+from attribution_viewer.export.print_figure import PrintOptions, PrintView, build_print_figure
+from attribution_viewer.figures import ClusterHighlight
+from attribution_viewer.layout import GraphLayout
+from attribution_viewer.model import GraphStore
+from attribution_viewer.style import SHARED_FEATURE_COLOR
+
+SHARED_NAME = "Shared features"
+MIN_PANEL_WIDTH = 100
+
+
+@dataclass(frozen=True, eq=False)
+class ComparePanel:
+    """One side of the comparison: the graph, its layout, what is shown, its title."""
+
+    store: GraphStore
+    layout: GraphLayout
+    view: PrintView
+    title: str = ""
+
+
+def _panel_figure(panel: ComparePanel, shared: np.ndarray, options: PrintOptions, width: int) -> go.Figure:
+    highlight = ClusterHighlight(SHARED_NAME, SHARED_FEATURE_COLOR, tuple(shared.tolist()))
+    view = dataclasses.replace(panel.view, clusters=(highlight, *panel.view.clusters))
+    half = dataclasses.replace(options, width=width, title=panel.title)
+    return build_print_figure(panel.store, panel.layout, view, half)
+
+
+def _axis_suffix(side: Side) -> str:
+    return "" if side == "left" else "2"
+
+
+def build_compare_print_figure(
+    left: ComparePanel, right: ComparePanel, comparison: GraphComparison, options: PrintOptions
+) -> go.Figure:
+    """Both graphs on one ``options.width`` x ``options.height`` page (see the module docstring).
+
+    ``options.title`` is not drawn: each panel's ``title`` is (name the graphs there).
+    """
+    half = options.width // 2
+    if half < MIN_PANEL_WIDTH:
+        raise ValueError(
+            f"a comparison needs at least {2 * MIN_PANEL_WIDTH} px of width, got {options.width}"
+        )
+    width, height = options.width, options.height
+    combined = go.Figure()
+    layout: dict[str, Any] = {}
+    annotations: list[dict[str, Any]] = []
+    shapes: list[dict[str, Any]] = []
+    named: set[str] = set()
+    halves: tuple[tuple[Side, ComparePanel, int], ...] = (("left", left, 0), ("right", right, half))
+    for side, panel, offset in halves:
+        fig = _panel_figure(panel, comparison.shared_nodes(side), options, half)
+        suffix = _axis_suffix(side)
+        xname, yname = f"x{suffix}", f"y{suffix}"
+        margin = fig.layout.margin
+        x_domain = [(offset + margin.l) / width, (offset + half - margin.r) / width]
+        y_domain = [margin.b / height, 1 - margin.t / height]
+        traces: list[Any] = list(fig.data)
+        for trace in traces:
+            trace.update(xaxis=xname, yaxis=yname)
+            if trace.name:
+                trace.update(showlegend=trace.name not in named, legendgroup=trace.name)
+                named.add(trace.name)
+            combined.add_trace(trace)
+        layout[f"xaxis{suffix}"] = {**fig.layout.xaxis.to_plotly_json(), "domain": x_domain, "anchor": yname}
+        layout[f"yaxis{suffix}"] = {**fig.layout.yaxis.to_plotly_json(), "domain": y_domain, "anchor": xname}
+        for note in fig.layout.annotations:
+            annotations.append({**note.to_plotly_json(), "xref": xname, "yref": yname})
+        for shape in fig.layout.shapes:
+            shapes.append({**shape.to_plotly_json(), "xref": xname, "yref": f"{yname} domain"})
+        if panel.title:
+            annotations.append(_title(panel.title, (offset + half / 2) / width, fig))
+        if side == "left":
+            base = fig.layout.to_plotly_json()
+            for key in ("title", "xaxis", "yaxis", "annotations", "shapes"):
+                base.pop(key, None)
+            layout = {**base, **layout}
+    layout.update(
+        width=width,
+        height=height,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0, "autoexpand": False},
+        annotations=annotations,
+        shapes=shapes,
+    )
+    combined.update_layout(layout)
+    return combined
+
+
+def _title(text: str, x: float, fig: go.Figure) -> dict[str, Any]:
+    """A panel's title as a page annotation where its own figure put it."""
+    title = fig.layout.title
+    return {
+        "text": text,
+        "xref": "paper",
+        "yref": "paper",
+        "x": x,
+        "y": title.y,
+        "xanchor": "center",
+        "yanchor": "top",
+        "showarrow": False,
+        "font": title.font.to_plotly_json(),
+    }
+
+
+def export_compare_bytes(
+    left: ComparePanel,
+    right: ComparePanel,
+    comparison: GraphComparison,
+    options: PrintOptions,
+    fmt: ImageFormat,
+    *,
+    scale: float = 1.0,
+    limits: ExportLimits = DEFAULT_LIMITS,
+) -> bytes:
+    """The comparison figure as PDF / SVG / PNG bytes (``fmt``), within ``limits`` (size
+    checked before any work, rendering in a child process stopped after the timeout)."""
+    check_size(options, fmt, scale, limits.max_px)
+    fig = build_compare_print_figure(left, right, comparison, options)
+    return render_isolated(fig, fmt, options.width, options.height, scale, limits.timeout_s)

@@ -1,0 +1,213 @@
+"""The print figure's traces and annotations: edges (batched by sign and width), node
+markers per kind with their legend entries, node and logit labels (see :mod:`.print_figure`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from attribution_viewer.edges import edge_batches
+from attribution_viewer.export.print_geometry import PrintView, legend_name
+from attribution_viewer.layout import GraphLayout
+from attribution_viewer.markers import KIND_SIZE, marker_trace
+from attribution_viewer.model import GraphStore, NodeKind
+from attribution_viewer.style import (
+    EDGE_COLORS,
+    EDGE_SIGN_LABELS,
+    NODE_COLORS,
+    NODE_KIND_LABELS,
+    NODE_LINE_COLOR,
+    NODE_SYMBOLS,
+    TARGET_LOGIT_COLOR,
+)
+
+PRINT_EDGE_WIDTH = (0.25, 1.6)
+
+
+PRINT_EDGE_OPACITY = (0.15, 0.75)
+
+
+FADED_EDGE_FACTOR = 0.35  # opacity of the other edges while a node is selected
+
+
+def _legend_line(name: str, color: str, width: float) -> go.Scatter:
+    return go.Scatter(x=[None], y=[None], mode="lines", name=name, line={"color": color, "width": width})
+
+
+def _edge_selection(store: GraphStore, visible: np.ndarray, widths: np.ndarray, max_edges: int) -> np.ndarray:
+    """Indices of the widest ``max_edges`` edges between visible nodes."""
+    a = store.adjacency
+    rows = np.repeat(np.arange(store.n_nodes), np.diff(a.indptr))
+    candidates = np.flatnonzero(visible[rows] & visible[a.indices])
+    if candidates.size > max_edges:
+        keep = np.argpartition(-widths[candidates], max_edges - 1)[:max_edges] if max_edges else []
+        candidates = np.sort(candidates[keep])
+    return candidates
+
+
+def _edge_traces(
+    store: GraphStore, layout: GraphLayout, selection: np.ndarray, widths: np.ndarray, opacity_factor: float
+) -> list[go.Scatter]:
+    traces = []
+    for batch in edge_batches(
+        store,
+        layout,
+        selection,
+        widths=widths,
+        min_width=PRINT_EDGE_WIDTH[0],
+        max_width=PRINT_EDGE_WIDTH[1],
+        min_opacity=PRINT_EDGE_OPACITY[0] * opacity_factor,
+        max_opacity=PRINT_EDGE_OPACITY[1] * opacity_factor,
+    ):
+        traces.append(
+            go.Scatter(
+                x=batch.x,
+                y=batch.y,
+                mode="lines",
+                line={"color": EDGE_COLORS[batch.sign], "width": round(batch.width, 2)},
+                opacity=round(min(batch.opacity, 1.0), 3),
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+    return traces
+
+
+def _marker_trace(
+    x: np.ndarray,
+    y: np.ndarray,
+    idx: np.ndarray,
+    name: str,
+    symbol: str,
+    color: str | list[str],
+    size: float,
+    rank: int,
+    line_width: float = 0.5,
+) -> go.Scatter:
+    line = {"width": line_width, "color": NODE_LINE_COLOR}
+    return marker_trace(
+        x[idx],
+        y[idx],
+        idx,
+        name=name,
+        symbol=symbol,
+        color=color,
+        size=round(size, 2),
+        line=line,
+        legend_rank=rank,
+    )
+
+
+def _node_traces(
+    store: GraphStore, x: np.ndarray, y: np.ndarray, visible: np.ndarray, size: float
+) -> list[go.Scatter]:
+    """One trace per node kind (errors first, faint, so the rest draws on top), target logit apart."""
+    kinds = store.nodes.kind
+    traces = []
+    for kind in (NodeKind.ERROR, NodeKind.EMBEDDING, NodeKind.FEATURE, NodeKind.LOGIT):
+        idx = np.flatnonzero(visible & (kinds == kind))
+        if kind is NodeKind.LOGIT:
+            target = np.array([store.logit_info(int(i)).is_target for i in idx], dtype=bool)
+            if target.any():
+                traces.append(
+                    _marker_trace(
+                        x,
+                        y,
+                        idx[target],
+                        "Target logit",
+                        NODE_SYMBOLS[kind],
+                        TARGET_LOGIT_COLOR,
+                        size * 1.1,
+                        5,
+                    )
+                )
+            idx = idx[~target]
+        if idx.size:
+            factor = KIND_SIZE[kind]
+            traces.append(
+                _marker_trace(
+                    x,
+                    y,
+                    idx,
+                    NODE_KIND_LABELS[kind],
+                    NODE_SYMBOLS[kind],
+                    NODE_COLORS[kind],
+                    size * factor,
+                    int(kind) + 1,
+                    0.0 if kind is NodeKind.ERROR else 0.4,
+                )
+            )
+    return traces
+
+
+def _graph_legend_entries(store: GraphStore, visible: np.ndarray, view: PrintView) -> list[str]:
+    kinds = store.nodes.kind
+    entries = [NODE_KIND_LABELS[NodeKind(k)] for k in np.unique(kinds[visible]).tolist()]
+    entries += ["Target logit", *(legend_name(c.name) for c in view.clusters)]
+    entries += ["Selected"] if view.selected is not None else []
+    entries += [EDGE_SIGN_LABELS[s] for s in _signs(store)]
+    return entries
+
+
+def _node_label_annotations(
+    x: np.ndarray,
+    y: np.ndarray,
+    visible: np.ndarray,
+    labels: Mapping[int, str],
+    size: float,
+    font_size: float,
+    width: float,
+) -> list[dict[str, Any]]:
+    """The given labels beside their nodes (left of those in the right quarter of the
+    ``width`` units drawn), on a translucent white box."""
+    out = []
+    for i in sorted(labels):
+        if 0 <= i < visible.size and visible[i] and labels[i]:
+            left = x[i] > 0.75 * width
+            out.append(
+                {
+                    "x": round(float(x[i]), 2),
+                    "y": float(y[i]),
+                    "text": labels[i],
+                    "showarrow": False,
+                    "xanchor": "right" if left else "left",
+                    "xshift": (-1 if left else 1) * (size * 0.6 + 1),
+                    "font": {"size": font_size},
+                    "bgcolor": "rgba(255,255,255,0.75)",
+                    "borderpad": 0,
+                }
+            )
+    return out
+
+
+def _top_annotations(
+    x: np.ndarray,
+    y: np.ndarray,
+    idx: np.ndarray,
+    labels: Sequence[str],
+    vertical: bool,
+    size: float,
+    font_size: float,
+) -> list[dict[str, Any]]:
+    """Token and probability above each logit (vertical text when they do not fit side by side)."""
+    return [
+        {
+            "x": round(float(x[i]), 2),
+            "y": float(y[i]),
+            "text": label,
+            "showarrow": False,
+            "yshift": size * 0.6 + 2,
+            "yanchor": "bottom",
+            "xanchor": "center",
+            "textangle": -90 if vertical else 0,
+            "font": {"size": font_size},
+        }
+        for i, label in zip(idx.tolist(), labels, strict=True)
+    ]
+
+
+def _signs(store: GraphStore) -> tuple[int, ...]:
+    return (1, -1) if store.weighted else (0,)

@@ -1,0 +1,42 @@
+"""Which graph a server opens first when it is given a folder of graphs.
+
+``graphs_dir`` is the library folder; ``graph_path`` the graph opened first. ``--graph``
+given a FOLDER means "this folder is the library" (``graphs_dir`` = it) and the first graph
+of its index (by sub-folder, then name) opens first; an explicit ``graph_path`` file
+opens first otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from attribution_viewer.library.index import GraphIndex
+from attribution_viewer.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def library_settings(settings: Settings) -> tuple[Settings, GraphIndex | None]:
+    """``settings`` with ``graph_path`` a file (and ``graphs_dir`` set from a folder ``graph_path``),
+    and the library's index (None without ``graphs_dir``).
+
+    Raises ValueError naming the setting when the folder is missing or holds no graph.
+    """
+    if settings.graph_path is not None and settings.graph_path.is_dir():
+        settings = dataclasses.replace(settings, graphs_dir=settings.graph_path, graph_path=None)
+    if settings.graphs_dir is None:
+        return settings, None
+    try:
+        index = GraphIndex.scan(settings.graphs_dir)
+    except ValueError as exc:
+        raise ValueError(f"settings.graphs_dir: {exc}") from exc
+    if settings.graph_path is None:
+        if not len(index):
+            raise ValueError(
+                f"settings.graphs_dir: expected graph files in {settings.graphs_dir}, found none"
+            )
+        first = next(iter(index.entries.values()))
+        settings = dataclasses.replace(settings, graph_path=index.path_of(first))
+    log.info("%d graphs indexed in %s", len(index), settings.graphs_dir)
+    return settings, index

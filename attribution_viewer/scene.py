@@ -1,0 +1,102 @@
+"""The scene of a view: which nodes are visible, which edges are visible and drawn, and where
+nodes sit. Pure numpy, no plotly and no Dash.
+
+:func:`build_scene` is the one path from a :class:`~attribution_viewer.view.ViewState` to
+what the figure, the edge canvas and the print figure show; :func:`counts_text` says it in
+words for the top bar; :func:`selected_edge_selection` picks the selected node's edges.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from attribution_viewer.edges import edge_sources, edge_widths
+from attribution_viewer.layout import GraphLayout, compute_layout
+from attribution_viewer.model import GraphStore
+from attribution_viewer.view import ViewState, visible_edges, visible_mask
+
+LOGIT_SPACING = 3.0  # minimum slots between logits, room for their "token / p" labels
+
+
+LOGIT_LABEL_SHARE = 0.05  # a logit label is about this share of the plot's width
+
+
+MAX_SELECTED_EDGES = 250
+
+
+class Scene(NamedTuple):
+    """What a view shows: visible nodes, visible edges and the edges drawn (masks over
+    ``adjacency.data``; at most ``max_drawn`` are drawn), and positions."""
+
+    visible: np.ndarray
+    edge_mask: np.ndarray
+    layout: GraphLayout
+    drawn: np.ndarray
+
+
+def strongest_edges(store: GraphStore, edge_mask: np.ndarray, limit: int) -> np.ndarray:
+    """``edge_mask`` reduced to its ``limit`` strongest edges: widest (per-target
+    normalised) for weighted graphs, between the most influential nodes for masks."""
+    idx = np.flatnonzero(edge_mask)
+    if idx.size <= limit:
+        return edge_mask
+    if store.weighted:
+        score = edge_widths(store)[idx]
+    else:
+        cumulative = store.cumulative_influence
+        score = -(cumulative[edge_sources(store)[idx]] + cumulative[store.adjacency.indices[idx]])
+    keep = idx[np.argsort(-score, kind="stable")[:limit]]
+    out = np.zeros_like(edge_mask)
+    out[keep] = True
+    return out
+
+
+def view_layout(store: GraphStore, visible: np.ndarray) -> GraphLayout:
+    """Layout of the visible nodes, cells ordered by influence (most influential first).
+
+    Logits are spread so that their labels (about ``LOGIT_LABEL_SHARE`` of a typical plot
+    width each) do not collide: a first pass measures the graph's width in slots.
+    """
+    score = 1.0 - store.cumulative_influence
+    first = compute_layout(store, visible, score=score, logit_spacing=LOGIT_SPACING)
+    spacing = max(LOGIT_SPACING, LOGIT_LABEL_SHARE * first.width)
+    if spacing == LOGIT_SPACING:
+        return first
+    return compute_layout(store, visible, score=score, logit_spacing=spacing)
+
+
+def build_scene(
+    store: GraphStore, view: ViewState, frequencies: np.ndarray | None, max_drawn: int | None = None
+) -> Scene:
+    """Visible nodes and edges of ``view``, the edges drawn (``max_drawn`` strongest, or all),
+    and their layout."""
+    visible = visible_mask(store, view, frequencies)
+    edge_mask = visible_edges(store, visible)
+    drawn = edge_mask if max_drawn is None else strongest_edges(store, edge_mask, max_drawn)
+    return Scene(visible, edge_mask, view_layout(store, visible), drawn)
+
+
+def counts_text(store: GraphStore, scene: Scene) -> str:
+    """``"412 / 889 nodes · 1,203 / 1,257 edges"`` for the top bar (and how many are drawn
+    when the strongest only are)."""
+    shown, drawn = int(scene.edge_mask.sum()), int(scene.drawn.sum())
+    text = f"{int(scene.visible.sum()):,} / {store.n_nodes:,} nodes · {shown:,} / {store.n_edges:,} edges"
+    return text + (f" ({drawn:,} strongest drawn)" if drawn < shown else "")
+
+
+def selected_edge_selection(
+    store: GraphStore, index: int | None, visible_edge_mask: np.ndarray
+) -> np.ndarray:
+    """Edge indices (into adjacency.data) entering or leaving ``index``, strongest first, capped."""
+    if index is None:
+        return np.zeros(0, dtype=np.int64)
+    a = store.adjacency
+    out_edges = np.arange(a.indptr[index], a.indptr[index + 1])
+    in_edges = np.flatnonzero(a.indices == index)
+    edges = np.concatenate([out_edges, in_edges])
+    edges = edges[visible_edge_mask[edges]]
+    if edges.size > MAX_SELECTED_EDGES:
+        edges = edges[np.argsort(-np.abs(a.data[edges]), kind="stable")[:MAX_SELECTED_EDGES]]
+    return edges
