@@ -185,6 +185,15 @@ def test_c1_run_activate_two_clusters_rename_and_reload(dash_duo) -> None:
         message="highlights after reload",
     )
     wait_until(lambda: active_rows(dash_duo) == sorted([first, second]), message="active rows")
+    # the full figure of a page load names them too; switching both off removes the names
+    wait_until(lambda: new_name in figure_names(dash_duo, "attribution-graph"), message="names after reload")
+    click_row(dash_duo, first)
+    wait_until(lambda: active_rows(dash_duo) == [second], message="first switched off")
+    wait_until(
+        lambda: figure_names(dash_duo, "attribution-graph") == [names[second]], message="one name left"
+    )
+    click_row(dash_duo, second)
+    wait_until(lambda: figure_names(dash_duo, "attribution-graph") == [], message="names removed")
     assert_no_console_errors(dash_duo)
 
 

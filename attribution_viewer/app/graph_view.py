@@ -167,7 +167,11 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         _, scene, overlays = compose(app_ctx, ViewControls(**view), highlighted, [])
         patch = Patch()
         patch["data"][CLUSTER_TRACE] = overlays.changed_traces({"clusters"})[CLUSTER_TRACE]
-        patch["layout"]["annotations"] = cluster_names(scene.layout, scene.visible, highlighted)  # issue #12
+        names = cluster_names(scene.layout, scene.visible, highlighted)  # issue #12
+        if names:
+            patch["layout"]["annotations"] = names
+        else:  # as a full figure without names has it (no key): an empty list would replot
+            del patch["layout"]["annotations"]
         return patch
 
     app.callback(
