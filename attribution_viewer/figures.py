@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import plotly.graph_objects as go
 
+from attribution_viewer.clustering.labels import NamedGroup, cluster_name_annotations
 from attribution_viewer.layout import GraphLayout
 from attribution_viewer.markers import marker_trace, node_marker_size
 from attribution_viewer.model import KIND_NAMES, GraphStore, NodeKind, escape_markup, visible_token
@@ -200,6 +201,23 @@ def build_overlays(
     )
 
 
+def axis_ranges(layout: GraphLayout) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The (x, y) axis ranges of the interactive figure."""
+    return (-1.5, layout.width + 1.5), (-0.9, float(layout.layer_ticks[-1]) + 0.9)
+
+
+def cluster_names(
+    layout: GraphLayout, visible: np.ndarray, clusters: Sequence[ClusterHighlight]
+) -> list[dict[str, Any]]:
+    """Annotations naming each highlighted cluster beside its visible members (issue #12)."""
+    shown = [np.asarray([m for m in c.members if visible[m]], dtype=np.int64) for c in clusters]
+    groups = [
+        NamedGroup(c.name, c.color, layout.x[m], layout.y[m]) for c, m in zip(clusters, shown, strict=True)
+    ]
+    x_range, y_range = axis_ranges(layout)
+    return cluster_name_annotations(groups, x_range=x_range, y_range=y_range)
+
+
 def figure_layout(store: GraphStore, layout: GraphLayout, token_focus: int | None = None) -> dict[str, Any]:
     """Axes, ticks and margins of the interactive figure."""
     return {
@@ -216,7 +234,7 @@ def figure_layout(store: GraphStore, layout: GraphLayout, token_focus: int | Non
             "showticklabels": False,
             "showgrid": False,
             "zeroline": False,
-            "range": [-1.5, layout.width + 1.5],
+            "range": list(axis_ranges(layout)[0]),
             "fixedrange": False,
         },
         "yaxis": {
@@ -225,7 +243,7 @@ def figure_layout(store: GraphStore, layout: GraphLayout, token_focus: int | Non
             "showgrid": True,
             "gridcolor": "#f0f0f0",
             "zeroline": False,
-            "range": [-0.9, float(layout.layer_ticks[-1]) + 0.9],
+            "range": list(axis_ranges(layout)[1]),
         },
         "shapes": column_shapes(layout, token_focus),
     }

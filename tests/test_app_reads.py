@@ -191,7 +191,17 @@ def test_r4_cluster_trace_patched_when_the_clusters_change() -> None:
     drawn = call_callback(client, dep["output"], values, "cluster-state.data")
     patch = drawn["attribution-graph"]["figure"]
     assert patch.get("__dash_patch_update") == "__dash_patch_update"
-    assert len(patch["operations"]) == 1  # the cluster trace only
+    # the cluster trace and the cluster names (issue #12), nothing else
+    assert [op["location"] for op in patch["operations"]] == [["data", 4], ["layout", "annotations"]]
+    assert [a["text"] for a in patch["operations"][1]["params"]["value"]] == ["a"]
+    # none highlighted: the names are deleted (an empty list would make plotly replot)
+    inactive = {**values, "cluster-state.data": {**active, "active": []}}
+    cleared = call_callback(client, dep["output"], inactive, "cluster-state.data")["attribution-graph"][
+        "figure"
+    ]
+    assert [(op["operation"], op["location"]) for op in cleared["operations"][1:]] == [
+        ("Delete", ["layout", "annotations"])
+    ]
     # A new full figure (the counts change with it) was drawn with the clusters of the moment.
     response = client.post(
         "/_dash-update-component",
@@ -211,3 +221,4 @@ def test_r4_cluster_trace_patched_when_the_clusters_change() -> None:
     )
     cluster_trace = full["attribution-graph"]["figure"]["data"][4]
     assert sorted(cluster_trace["customdata"]) == logits
+    assert [a["text"] for a in full["attribution-graph"]["figure"]["layout"]["annotations"]] == ["a"]

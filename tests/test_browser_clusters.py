@@ -27,8 +27,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from attribution_viewer.app import create_app
+from attribution_viewer.app.cluster_panel import MAX_LISTED
+from attribution_viewer.clustering.labels import short_label
 from attribution_viewer.figures import CLUSTER_TRACE
 from attribution_viewer.loaders import open_graph
+from attribution_viewer.model import escape_markup
 from attribution_viewer.view import decode_blob
 
 pytestmark = pytest.mark.browser
@@ -88,6 +91,15 @@ def pick_option(dash_duo, dropdown: str, label: str) -> None:
     wait_until(lambda: label in text_of(dash_duo, dropdown), message=f"{label!r} chosen")
 
 
+def figure_names(dash_duo, graph_id: str) -> list[str]:
+    """Texts of the annotations (names; arrows have none) of a drawn figure."""
+    script = (
+        f"const g = document.querySelector('#{graph_id} .js-plotly-plot');"
+        "return g && g.layout ? (g.layout.annotations || []).map(a => a.text).filter(t => t) : [];"
+    )
+    return list(dash_duo.driver.execute_script(script) or [])
+
+
 def expected_highlights(app, state: dict[str, Any], ids: list[str]) -> dict[int, str]:
     """Node index -> colour of the visible members of clusters ``ids``."""
     store = context_of(app).store
@@ -136,6 +148,14 @@ def test_c1_run_activate_two_clusters_rename_and_reload(dash_duo) -> None:
     expected = expected_highlights(app, state, [first, second])
     wait_until(lambda: trace_points(dash_duo, CLUSTER_TRACE) == expected, timeout=15, message="highlights")
     wait_until(lambda: active_rows(dash_duo) == sorted([first, second]), message="active rows")
+    # issue #12: the highlighted clusters are named in the main graph, every cluster in the cluster graph
+    names = {c["id"]: escape_markup(short_label(c["name"])) for c in state["clusters"]}
+    wait_until(
+        lambda: sorted(figure_names(dash_duo, "attribution-graph")) == sorted([names[first], names[second]]),
+        message="names beside the highlighted clusters",
+    )
+    listed = state["clusters"][:MAX_LISTED]
+    assert len(figure_names(dash_duo, "cluster-graph")) == len(listed)
 
     # Rename the first cluster (targeted in the edit section).
     dash_duo.find_element("#cluster-panel .cluster-summary").click()
@@ -145,6 +165,9 @@ def test_c1_run_activate_two_clusters_rename_and_reload(dash_duo) -> None:
     dash_duo.find_element("#cluster-name-input").send_keys(new_name + Keys.ENTER)
     dash_duo.find_element("#cluster-rename").click()
     wait_until(lambda: (first, new_name) in [r[:2] for r in cluster_rows(dash_duo)], message="renamed row")
+    wait_until(
+        lambda: new_name in figure_names(dash_duo, "attribution-graph"), message="new name in the graph"
+    )
     renamed = url_clusters(dash_duo)
     assert renamed is not None
     assert {c["id"]: c["name"] for c in renamed["clusters"]}[first] == new_name
@@ -162,6 +185,15 @@ def test_c1_run_activate_two_clusters_rename_and_reload(dash_duo) -> None:
         message="highlights after reload",
     )
     wait_until(lambda: active_rows(dash_duo) == sorted([first, second]), message="active rows")
+    # the full figure of a page load names them too; switching both off removes the names
+    wait_until(lambda: new_name in figure_names(dash_duo, "attribution-graph"), message="names after reload")
+    click_row(dash_duo, first)
+    wait_until(lambda: active_rows(dash_duo) == [second], message="first switched off")
+    wait_until(
+        lambda: figure_names(dash_duo, "attribution-graph") == [names[second]], message="one name left"
+    )
+    click_row(dash_duo, second)
+    wait_until(lambda: figure_names(dash_duo, "attribution-graph") == [], message="names removed")
     assert_no_console_errors(dash_duo)
 
 

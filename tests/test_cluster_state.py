@@ -19,7 +19,9 @@ from attribution_viewer.clustering import (
     dump_state,
     import_supernodes,
     load_cluster_file,
+    manual_nodes,
     merge_clusters,
+    recluster,
     recolor_cluster,
     remove_nodes,
     rename_cluster,
@@ -189,12 +191,13 @@ def test_cs11_import_original_v2_real_file() -> None:
     assert (first.name, first.description, first.color) == ("Cluster 1", "sport/team", "#34d399")
     assert first.nodes[0] == "F:0:1:20283"
     assert state.active == ("da45c7f6-3f40-4180-8972-a4ad5af889aa",)
+    assert all(c.manual for c in state.clusters)  # drawn by hand: a re-clustering keeps them
 
 
 def test_cs12_supernodes_from_store_and_neuronpedia_json(tmp_path) -> None:
     store = two_circuits()
     state = import_supernodes([("first", store.keys[:2]), ("empty", ()), ("ghost", ("F:9:9:9",))], store)
-    assert [(c.name, c.nodes) for c in state.state.clusters] == [("first", store.keys[:2])]
+    assert [(c.name, c.nodes, c.manual) for c in state.state.clusters] == [("first", store.keys[:2], True)]
     assert state.warnings  # the ghost node was dropped
 
     path = real_graph("np_schema1__meow-clt.json")
@@ -208,3 +211,40 @@ def test_cs12_supernodes_from_store_and_neuronpedia_json(tmp_path) -> None:
         ("group one", tuple(expected[:2])),
         ("group two", (expected[2],)),
     ]
+
+
+def test_cs20_edits_mark_clusters_manual_and_survive_json() -> None:
+    assert not any(c.manual for c in BASE.clusters)
+    assert rename_cluster(BASE, "c1", "x").get("c1").manual
+    assert recolor_cluster(BASE, "c2", "#000000").get("c2").manual
+    assert remove_nodes(BASE, "c1", ["F:0:0:1"]).get("c1").manual
+    assert add_nodes(BASE, "c2", ["F:0:0:1"]).get("c2").manual
+    assert not add_nodes(BASE, "c2", ["F:0:0:1"]).get("c1").manual  # only lost a node
+    assert create_cluster(BASE, ["F:7:7:7"]).get("c3").manual
+    assert merge_clusters(BASE, "c1", "c2").get("c1").manual
+    edited = rename_cluster(BASE, "c1", "x")
+    assert edited.to_json()["clusters"][0]["manual"] is True
+    keys = {k for c in BASE.clusters for k in c.nodes}
+    assert validate_state(edited.to_json(), keys).state == edited
+
+
+def test_cs21_recluster_keeps_manual_clusters() -> None:
+    store = two_circuits()  # two circuits of four features: 0-3 and 4-7
+    keys = store.keys
+    auto = state_from_result(cluster_features(store, max_size=12), keys)
+    # the user renames the first cluster and highlights both
+    edited = toggle_active(toggle_active(rename_cluster(auto, "c1", "mine"), "c1"), "c2")
+    again = recluster(edited, cluster_features(store, max_size=2, nodes=[4, 5, 6, 7]), keys)
+    assert manual_nodes(edited) == set(keys[:4])
+    # the edited cluster stays as it was, first and highlighted; the other is re-clustered
+    # with the cap of 2 (the chain's strongest pair, its middle) into a new id; a pair equal to
+    # nothing before is not highlighted
+    assert again.clusters[0] == edited.get("c1")
+    assert [c.nodes for c in again.clusters[1:]] == [(keys[5], keys[6])]
+    assert again.ids == ("c1", "c2") and again.active == ("c1",)
+    # re-clustering to the same groups keeps their highlight
+    same = recluster(edited, cluster_features(store, max_size=12, nodes=[4, 5, 6, 7]), keys)
+    assert same.active == ("c1", "c2") and same.get("c2").nodes == edited.get("c2").nodes
+    # nodes of manual clusters are never taken by the new clusters
+    overlapping = recluster(edited, cluster_features(store, max_size=12), keys)
+    assert [c.nodes for c in overlapping.clusters] == [edited.get("c1").nodes, edited.get("c2").nodes]

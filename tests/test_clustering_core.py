@@ -46,8 +46,8 @@ def build_store(
 
 
 def two_circuits() -> GraphStore:
-    """Features 0-3 at positions 0-1 feeding logit 8; features 4-7 at positions 6-7 feeding logit 9."""
-    feats = [(0, 0, 1), (1, 0, 2), (2, 1, 3), (3, 1, 4), (0, 6, 5), (1, 6, 6), (2, 7, 7), (3, 7, 8)]
+    """Features 0-3 at position 0 feeding logit 8; features 4-7 at position 6 feeding logit 9."""
+    feats = [(0, 0, 1), (1, 0, 2), (2, 0, 3), (3, 0, 4), (0, 6, 5), (1, 6, 6), (2, 6, 7), (3, 6, 8)]
     edges = [(0, 1, 1.0), (0, 2, 0.5), (1, 2, 1.0), (1, 3, 0.7), (2, 3, 1.0), (3, 8, 1.0)]
     edges += [(4, 5, 1.0), (4, 6, 0.5), (5, 6, 1.0), (5, 7, 0.7), (6, 7, 1.0), (7, 9, 1.0)]
     return build_store(feats, edges, logits=("X", "Y"))
@@ -71,16 +71,19 @@ def test_cl2_opposite_signs_give_negative_similarity() -> None:
     assert (p @ p.T).toarray()[0, 1] == pytest.approx(-0.25, abs=1e-6)
 
 
-def test_cl3_position_part_and_same_latent() -> None:
-    store = build_store([(0, 0, 1), (1, 2, 2), (0, 5, 1)], [], n_layers=4)
-    pos_only = feature_space(
-        store, texts=None, weights=SimilarityParams(0, 1, 0, layer_scale=0.25, pos_scale=1)
+def test_cl3_token_band_and_same_latent() -> None:
+    # n_layers 4, layer_scale 0.25 -> band of 1 layer; ',' at positions 1 and 3
+    store = build_store([(0, 1, 1), (1, 3, 2), (0, 0, 1), (1, 1, 3)], [], tokens=("x", ",", "y", ","))
+    place = feature_space(
+        store, texts=None, weights=SimilarityParams(token=1, role=0, latent=0, text=0, layer_scale=0.25)
     )
-    sim = pos_only.similarity(np.arange(3), np.arange(3))
-    assert sim[0, 1] == pytest.approx(math.exp(-0.5 * (1 + 4)), rel=1e-5)  # dl = 1 / 1 layer, dp = 2
-    meaning = feature_space(store, texts=None, weights=SimilarityParams(0, 0, 1))
-    # the same latent (layer 0, index 1) at positions 0 and 5 means the same thing
-    assert meaning.similarity(np.arange(3), np.arange(3)).tolist() == [[1, 0, 1], [0, 1, 0], [1, 0, 1]]
+    sim = place.similarity(np.arange(4), np.arange(4))
+    assert sim[0, 1] == pytest.approx(0.5 * math.exp(-0.5), rel=1e-6)  # same string, 1 layer apart
+    assert sim[0, 3] == pytest.approx(math.exp(-0.5), rel=1e-6)  # same position, 1 layer apart
+    assert sim[0, 2] == 0  # other token
+    latent = feature_space(store, texts=None, weights=SimilarityParams(token=0, role=0, latent=1, text=0))
+    # the same latent (layer 0, index 1) at positions 1 and 0 means the same thing
+    assert latent.similarity(np.arange(4), np.arange(4))[0].tolist() == [1, 0, 1, 0]
 
 
 def test_cl4_capped_linkage_hand_worked() -> None:
@@ -103,7 +106,7 @@ def test_cl4_capped_linkage_hand_worked() -> None:
 
 
 def test_cl5_two_disconnected_subcircuits_give_two_clusters() -> None:
-    store = two_circuits()
+    store = two_circuits()  # each circuit on one token
     for method in ("auto", "connectivity"):
         result = cluster_features(store, max_size=12, method=method)
         assert memberships([c.members for c in result.clusters]) == {
@@ -199,3 +202,40 @@ def test_cl14_knn_graph_is_symmetric_and_positive() -> None:
     g = knn_graph(space, np.arange(8), 3)
     assert (abs(g - g.T) > 0).nnz == 0
     assert g.diagonal().sum() == 0 and g.data.min() > 0
+
+
+def test_cl15_same_token_string_merges_across_positions() -> None:
+    # every ',' of a list together; the other tokens' features stay alone
+    store = build_store([(0, 0, 1), (0, 1, 2), (0, 2, 3), (0, 3, 4)], [], tokens=("a", ",", "b", ","))
+    result = cluster_features(store, max_size=12)
+    assert [c.members for c in result.clusters] == [(1, 3)]
+    assert result.unclustered == (0, 2)
+
+
+def test_cl16_cap_splits_along_the_weakest_link() -> None:
+    # six features on one token, layers 0,0,0 and 2,2,2 of 20 (band 4 layers): one group
+    # uncapped; with a cap of 3 the split falls between the layers, not arbitrarily
+    feats = [(0, 0, i) for i in range(3)] + [(2, 0, i) for i in range(3, 6)]
+    store = build_store(feats, [], n_layers=20)
+    assert [c.members for c in cluster_features(store, max_size=12).clusters] == [tuple(range(6))]
+    assert [c.members for c in cluster_features(store, max_size=3).clusters] == [(0, 1, 2), (3, 4, 5)]
+
+
+def test_cl17_role_splits_a_token() -> None:
+    # four features on one token and layer: f0, f1 feed logit X, f2, f3 feed logit Y
+    feats = [(1, 0, i) for i in range(4)]
+    edges = [(0, 4, 1.0), (1, 4, 1.0), (2, 5, 1.0), (3, 5, 1.0)]
+    store = build_store(feats, edges, logits=("X", "Y"))
+    assert [c.members for c in cluster_features(store, max_size=12).clusters] == [(0, 1, 2, 3)]
+    result = cluster_features(store, max_size=2)
+    assert memberships([c.members for c in result.clusters]) == {frozenset({0, 1}), frozenset({2, 3})}
+
+
+def test_cl18_descriptions_merge_across_tokens() -> None:
+    # four tokens, one feature each: only their descriptions relate them
+    feats = [(0, 0, 1), (0, 1, 2), (0, 2, 3), (0, 3, 4)]
+    texts = ["capital city of France", "basketball team players", "capital city name", "basketball players"]
+    store = build_store(feats, [])
+    result = cluster_features(store, texts=texts, max_size=12)
+    assert memberships([c.members for c in result.clusters]) == {frozenset({0, 2}), frozenset({1, 3})}
+    assert cluster_features(store, max_size=12).clusters == ()  # no text: nothing relates them

@@ -9,7 +9,12 @@ import pytest
 from test_clustering_core import build_store, two_circuits
 
 from attribution_viewer.clustering import name_groups
-from attribution_viewer.clustering.naming import distinctive_terms, logit_influence, unique_name
+from attribution_viewer.clustering.naming import (
+    distinctive_terms,
+    logit_influence,
+    typical_texts,
+    unique_name,
+)
 
 
 def test_cn1_ctfidf_scores_hand_worked() -> None:
@@ -44,34 +49,51 @@ def test_cn3_names_from_descriptions() -> None:
     ]
     names = name_groups(store, [(0, 1, 2, 3), (4, 5, 6, 7)], texts=texts)
     assert [n.name for n in names] == ["capital / city", "sport / ball"]
+    # influence on X: f3 1, f2 1/1.7, f1 0.7/1.7 + 2/3 * 1/1.7, f0 that + 1/3 * 1/1.7 = 1 -> 3.39
+    # typical texts: the distinct member texts holding most of the group's term scores
     assert names[0].description == (
-        "4 features, layers 0-3, positions 'a'..'b', mostly feeding 'X'; "
-        "top terms: capital, city, france, paris"
+        "4 features on 'a' (position 0), layers 0-3; promotes 'X' most (influence +3.39); "
+        'typical: "capital city", "capital of France", "Paris"'
     )
 
 
-def test_cn4_fallback_names_without_descriptions() -> None:
+def test_cn4_structural_names_without_descriptions() -> None:
     store = build_store(
-        [(0, 0, 1), (1, 0, 2), (2, 1, 3)],
-        [(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0)],
-        tokens=("Austin", " is"),
+        [(0, 0, 1), (1, 0, 2), (2, 1, 3), (0, 2, 4)],
+        [(0, 1, 1.0), (1, 2, 1.0), (2, 4, 1.0), (3, 4, -1.0)],
+        tokens=("Dallas", " is", " in"),
         logits=(" Texas",),
     )
-    names = name_groups(store, [(0, 1), (0, 1, 2)])
-    assert names[0].name == "L0-1 @ 'Austin' → '·Texas'"
-    assert names[0].description == "2 features, layers 0-1, position 'Austin', mostly feeding '·Texas'"
-    assert names[1].name == "L0-2 'Austin'..'·is' → '·Texas'"
-    # no path to a logit: no arrow
+    names = name_groups(store, [(0, 1), (0, 1, 2), (3,), (0, 1, 2, 3)])
+    assert names[0].name == "'Dallas' L0-1 → '·Texas'"
+    assert names[0].description == (
+        "2 features on 'Dallas' (position 0), layers 0-1; promotes '·Texas' most (influence +1.00)"
+    )
+    assert names[1].name == "'Dallas' + '·is' L0-2 → '·Texas'"
+    # f3 suppresses the logit (half its input, negative)
+    assert names[2] == (
+        "'·in' L0 ⊣ '·Texas'",
+        "1 feature on '·in' (position 2), layer 0; suppresses '·Texas' most (influence -0.50)",
+    )
+    # three token strings: first..last; +1.5 - 0.5
+    assert names[3].name == "'Dallas'..'·in' L0-2 → '·Texas'"
+    # no path to a logit: no arrow, no output
     lone = build_store([(0, 0, 1)], [], tokens=("Austin",))
-    assert name_groups(lone, [(0,)])[0] == ("L0 @ 'Austin'", "1 feature, layer 0, position 'Austin'")
+    assert name_groups(lone, [(0,)])[0] == ("'Austin' L0", "1 feature on 'Austin' (position 0), layer 0")
 
 
 def test_cn5_names_unique() -> None:
     store = two_circuits()
-    names = name_groups(store, [(0, 1), (0, 1), (0, 1)], taken={"L0-1 @ 'a' → 'X' (2)"})
-    assert [n.name for n in names] == ["L0-1 @ 'a' → 'X'", "L0-1 @ 'a' → 'X' (3)", "L0-1 @ 'a' → 'X' (4)"]
+    names = name_groups(store, [(0, 1), (0, 1), (0, 1)], taken={"'a' L0-1 → 'X' (2)"})
+    assert [n.name for n in names] == ["'a' L0-1 → 'X'", "'a' L0-1 → 'X' (3)", "'a' L0-1 → 'X' (4)"]
     used = {"x"}
     assert unique_name("x", used) == "x (2)" and used == {"x", "x (2)"}
+
+
+def test_cn7_typical_texts_are_distinct_and_shortened() -> None:
+    terms = [("cat", 2.0), ("animal", 1.0)]
+    texts = ["cat", "cat", "an animal", "a cat animal " + "x" * 50, ""]
+    assert typical_texts(texts, terms, 3) == ["a cat animal " + "x" * 26 + "…", "cat", "an animal"]
 
 
 def test_cn6_logit_influence_sums_paths() -> None:
@@ -80,3 +102,9 @@ def test_cn6_logit_influence_sums_paths() -> None:
     infl = logit_influence(store)
     assert infl[:, 0].tolist() == pytest.approx([0.25 + 1.0 * 0.75, 0.75, 0.0])
     assert np.all(infl >= 0)
+
+
+def test_cn8_typical_texts_distinct_as_shown() -> None:
+    # two texts equal in their first 39 characters show once
+    same = "x" * 39
+    assert typical_texts([same + "a tail", same + "b tail", "cat"], [("cat", 1.0)], 3) == ["cat", same + "…"]

@@ -14,7 +14,6 @@ from attribution_viewer.app.cluster_graph import cluster_graph_figure
 from attribution_viewer.app.cluster_panel import cluster_list_children, layout, register
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.clustering import ClusterEntry, ClusterState, dump_state
-from attribution_viewer.clustering.overview import cluster_overview
 from attribution_viewer.settings import Settings
 
 SETTINGS = Settings(autointerp_dir=None)
@@ -100,18 +99,18 @@ def test_cp4_list_and_graph() -> None:
         {"type": "cluster-item", "id": "c2"},
     ]
     assert rows[1].className == "cluster-item active"
-    overview = cluster_overview(ctx.store, state)
-    assert overview.x.tolist() == [0.5, 6.5] and overview.y.tolist() == [1.5, 1.5]
-    assert overview.flows == ()  # the two sub-circuits do not touch
+    fig = cluster_graph_figure(ctx, state)
+    assert list(fig.data[0].customdata) == ["c1", "c2"]  # type: ignore[attr-defined]
+    # every cluster named beside it, the inactive one faded; no arrow: the sub-circuits do not touch
+    notes = fig.layout.annotations  # type: ignore[attr-defined]
+    assert [a.text for a in notes] == ["a (4)", "b (4)"]
+    assert list(fig.data[0].marker.opacity) == [0.45, 1.0]  # type: ignore[attr-defined]
     linked = ClusterState(
         (ClusterEntry("c1", "a", "", "#112233", keys[:2]), ClusterEntry("c2", "b", "", "#445566", keys[2:4]))
     )
-    # edges 0->2 (.5), 1->2 (1), 1->3 (.7) cross from c1 to c2
-    flows = cluster_overview(ctx.store, linked).flows
-    assert [(f.source, f.target) for f in flows] == [(0, 1)] and abs(flows[0].weight - 2.2) < 1e-9
-    fig = cluster_graph_figure(ctx, state)
-    assert list(fig.data[0].customdata) == ["c1", "c2"]  # type: ignore[attr-defined]
-    assert list(fig.data[0].text) == ["a", "b"]  # type: ignore[attr-defined]  # few clusters: all named
+    # edges 0->2 (.5), 1->2 (1), 1->3 (.7) cross from c1 to c2: one arrow
+    arrows = [a for a in cluster_graph_figure(ctx, linked).layout.annotations if a.showarrow]  # type: ignore[attr-defined]
+    assert [(a.ax, a.x) for a in arrows] == [(0.0, 0.0)] and arrows[0].arrowwidth == 3.6
 
 
 def test_cp5_layout_and_callbacks_register() -> None:
@@ -130,3 +129,20 @@ def test_cp5_layout_and_callbacks_register() -> None:
         assert needed in outputs
     layout_json = json.dumps(app.layout, cls=PlotlyJSONEncoder)
     assert '"storage_type": "session"' in layout_json and '"value": 12' in layout_json
+
+
+def test_cp6_changing_the_cap_reclusters_in_place() -> None:
+    ctx = make_ctx()
+    keys = ctx.store.keys
+    first = apply_action(ctx, "cluster-run", ClusterState(), inputs(max_size=12)).state
+    assert first is not None and [len(c.nodes) for c in first.clusters] == [4, 4]
+    mine = apply_action(ctx, "cluster-rename", first, inputs(target="c2", name="mine")).state
+    assert mine is not None
+    # a new cap (the input's own change fires the action): the edited cluster is kept
+    smaller = apply_action(ctx, "cluster-max-size", mine, inputs(max_size=2))
+    assert smaller.state is not None
+    assert smaller.state.clusters[0] == mine.get("c2") and smaller.state.clusters[0].nodes == keys[4:8]
+    assert [c.nodes for c in smaller.state.clusters[1:]] == [keys[1:3]]  # the chain's middle pair
+    assert smaller.message == "1 clusters (≤ 2), 2 unclustered; 1 edited cluster(s) kept"
+    fewer = apply_action(ctx, "cluster-n", mine, inputs(n_clusters=1, max_size=12)).state
+    assert fewer is not None and [c.name for c in fewer.clusters] == ["mine", "'a' L0-3 → 'X'"]

@@ -3,6 +3,7 @@ graph / cluster figures built on the tiny hand-made graph (EP-*)."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -10,16 +11,20 @@ import plotly.graph_objects as go
 import pytest
 from test_layout import tiny_store
 
+from attribution_viewer.clustering.labels import MAX_NAME_CHARS, short_label
+from attribution_viewer.clustering.overview import cluster_overview
+from attribution_viewer.export.cluster_figure import (
+    ClusterNode,
+    build_cluster_print_figure,
+    cluster_figure,
+    place_labelled_markers,
+)
 from attribution_viewer.export.print_figure import (
     PrintOptions,
     PrintView,
-    build_cluster_print_figure,
     build_print_figure,
-    cluster_positions,
-    cluster_weights,
     fit_columns,
     legend_geometry,
-    place_labelled_markers,
     token_label_fit,
 )
 from attribution_viewer.figures import ClusterHighlight
@@ -68,8 +73,15 @@ def test_ep4_labelled_markers_never_overlap() -> None:
         200.0,
         200.0,
     )
-    np.testing.assert_array_equal(placed.y, [50.0, 74.0, 150.0])
-    np.testing.assert_array_equal(placed.right, [True, True, False])  # the last one's name goes left
+    # two markers on one spot: the second name goes left; the last one's would leave the plot
+    np.testing.assert_array_equal(placed.y, [50.0, 50.0, 150.0])
+    np.testing.assert_array_equal(placed.right, [True, False, False])
+    # four on one spot: right, left, then one line up on the right (a name never covers a marker)
+    four = place_labelled_markers(
+        np.full(4, 100.0), np.full(4, 100.0), np.full(4, 40.0), 10.0, 12.0, 200.0, 200.0
+    )
+    np.testing.assert_array_equal(four.y, [100.0, 100.0, 112.0, 112.0])
+    np.testing.assert_array_equal(four.right, [True, False, True, False])
 
 
 def test_ep5_print_options_validate_and_presets() -> None:
@@ -145,10 +157,11 @@ def test_ep8_cluster_weights_and_positions() -> None:
         ClusterHighlight("C", "#333333", (9,)),
     ]
     # A -> B: 3 (3->2) - 1 (1->2); B -> C: 2 (2->9); the error's edge 5->9 is outside.
-    np.testing.assert_array_equal(cluster_weights(store, clusters), [[0, 2, 0], [0, 0, 2], [0, 0, 0]])
-    x, y = cluster_positions(store, clusters)
-    np.testing.assert_array_equal(x, [0, 2, 2])
-    np.testing.assert_array_equal(y, [1, 2, 3])
+    overview = cluster_overview(store, [c.members for c in clusters])
+    np.testing.assert_array_equal(overview.weights, [[0, 2, 0], [0, 0, 2], [0, 0, 0]])
+    np.testing.assert_array_equal(overview.x, [0, 2, 2])
+    np.testing.assert_array_equal(overview.row, [1, 2, 3])
+    np.testing.assert_array_equal(overview.sizes, [2, 1, 1])
     fig = build_cluster_print_figure(store, clusters, PrintOptions())
     arrows = [a for a in fig.layout.annotations if a.showarrow]
     assert [(a.ax, a.ay, a.x, a.y) for a in arrows] == [(0, 1, 2, 2), (2, 2, 2, 3)]
@@ -158,3 +171,25 @@ def test_ep8_cluster_weights_and_positions() -> None:
     legend = [t.name for t in traces(fig) if t.name]
     assert legend == ["Positive attribution", "Negative attribution"]
     assert EDGE_NEGATIVE_COLOR in {t.line.color for t in traces(fig) if t.name}
+
+
+def test_ep12_cluster_figure_names_every_cluster_without_overlap() -> None:
+    store = tiny_store()
+    long = "a very long cluster name that does not fit"
+    nodes = [
+        ClusterNode(f"c{j}", long if j == 0 else f"cluster {j}", f"about {j}", "#111111", (1, 3), j != 2)
+        for j in range(6)
+    ]  # six clusters on the same spot
+    options = PrintOptions(width=460, height=300, font_size=11.0)
+    fig = cluster_figure(store, nodes, options, interactive=True)
+    notes = [a for a in fig.layout.annotations if not a.showarrow]
+    assert [a.text for a in notes] == [short_label(long) + " (2)", *(f"cluster {j} (2)" for j in range(1, 6))]
+    assert short_label(long) == long[: MAX_NAME_CHARS - 1] + "…"
+    assert notes[0].hovertext == f"<b>{long}</b><br>about 0"  # the full name on hover
+    assert notes[2].font.color != notes[1].font.color  # not highlighted: faded
+    assert list(traces(fig)[0].customdata) == [f"c{j}" for j in range(6)]
+    assert fig.layout.width is None and not fig.layout.showlegend  # fills its panel
+    # all six sit on one spot: the names are stacked at least a text line apart (a layer row
+    # is ~55 px here, a line 11 * 1.35 px: > 0.25 rows), all on one side, none on top of another
+    ys = sorted(a.y for a in notes)
+    assert min(b - a for a, b in itertools.pairwise(ys)) > 0.25

@@ -17,15 +17,17 @@ from attribution_viewer.clustering import (
     add_nodes,
     cluster_features,
     create_cluster,
+    default_candidates,
     delete_cluster,
     import_supernodes,
     load_cluster_file,
+    manual_nodes,
     merge_clusters,
+    recluster,
     recolor_cluster,
     remove_nodes,
     rename_cluster,
     split_cluster,
-    state_from_result,
 )
 from attribution_viewer.errors import GraphFormatError
 from attribution_viewer.model import NodeKind
@@ -71,10 +73,15 @@ def run_clustering(
     n_clusters: int | None,
     max_size: int | None,
     read_descriptions: bool = True,
+    state: ClusterState | None = None,
 ) -> ActionResult:
+    """Cluster again in place: the manually edited clusters of ``state`` stay as they are."""
     size = int(max_size) if max_size else ctx.settings.cluster_max_size
     if size < 2:
         return ActionResult(None, "size cap must be at least 2")
+    state = state or ClusterState()
+    keep = manual_nodes(state)
+    keys = ctx.store.keys
     result = cluster_features(
         ctx.store,
         texts=feature_texts(ctx, read_descriptions),
@@ -82,10 +89,13 @@ def run_clustering(
         n_clusters=int(n_clusters) if n_clusters else None,
         method=method or "auto",
         seed=ctx.settings.cluster_seed,
+        nodes=[int(i) for i in default_candidates(ctx.store) if keys[i] not in keep],
     )
-    state = state_from_result(result, ctx.store.keys)
+    kept = sum(c.manual for c in state.clusters)
     return ActionResult(
-        state, f"{len(result.clusters)} clusters (≤ {size}), {len(result.unclustered)} unclustered"
+        recluster(state, result, keys),
+        f"{len(result.clusters)} clusters (≤ {size}), {len(result.unclustered)} unclustered"
+        + (f"; {kept} edited cluster(s) kept" if kept else ""),
     )
 
 
@@ -108,8 +118,8 @@ class ActionInputs(NamedTuple):
 def _edit(ctx: AppContext, action: str, state: ClusterState, inputs: ActionInputs) -> ActionResult:
     """The actions that need no target cluster, then those that do."""
     store = ctx.store
-    if action == ids.CLUSTER_RUN:
-        return run_clustering(ctx, inputs.method, inputs.n_clusters, inputs.max_size)
+    if action in (ids.CLUSTER_RUN, ids.CLUSTER_N, ids.CLUSTER_MAX_SIZE):  # a new number or cap re-clusters
+        return run_clustering(ctx, inputs.method, inputs.n_clusters, inputs.max_size, state=state)
     if action == ids.CLUSTER_CREATE:
         nodes = list(inputs.pinned) or ([inputs.selected] if inputs.selected else [])
         if not nodes:

@@ -10,9 +10,9 @@ Element ids (stable):
 
 ``cluster-state``        store: ``{"clusters": [...], "active": [ids]}``
 ``cluster-method``       dropdown: similarity method
-``cluster-n``            input: number of clusters (empty: automatic)
-``cluster-max-size``     input: size cap
-``cluster-run``          button: run automatic clustering (replaces the clusters)
+``cluster-n``            input: number of clusters (empty: automatic); a new value re-clusters
+``cluster-max-size``     input: size cap; a new value re-clusters
+``cluster-run``          button: run automatic clustering again (edited clusters are kept)
 ``cluster-target``       dropdown: the cluster that edits apply to
 ``cluster-merge-with``   dropdown: the second cluster of a merge
 ``cluster-create``       button: new cluster from the pinned nodes (else the selected node)
@@ -89,6 +89,7 @@ def panel_body(settings: Settings) -> html.Div:
                             dcc.Input(
                                 id=ids.CLUSTER_N,
                                 type="number",
+                                debounce=True,
                                 min=1,
                                 step=1,
                                 placeholder="auto",
@@ -104,6 +105,7 @@ def panel_body(settings: Settings) -> html.Div:
                             dcc.Input(
                                 id=ids.CLUSTER_MAX_SIZE,
                                 type="number",
+                                debounce=True,
                                 min=2,
                                 step=1,
                                 value=settings.cluster_max_size,
@@ -114,7 +116,7 @@ def panel_body(settings: Settings) -> html.Div:
                         className="cluster-field",
                     ),
                     _button(
-                        "Run", ids.CLUSTER_RUN, "cluster the features automatically (replaces the clusters)"
+                        "Run", ids.CLUSTER_RUN, "cluster the features again (clusters you edited are kept)"
                     ),
                 ],
                 className="cluster-row",
@@ -272,11 +274,11 @@ ACTION_BUTTONS = (
     ids.CLUSTER_RENAME,
     ids.CLUSTER_IMPORT,
 )
-# The form fields an action reads: ActionInputs field -> component property.
+# The number of clusters and the size cap: a new value re-clusters in place (debounced inputs).
+ACTION_FIELDS: dict[str, str] = {"n_clusters": ids.CLUSTER_N, "max_size": ids.CLUSTER_MAX_SIZE}
+# The other form fields an action reads: ActionInputs field -> component property.
 ACTION_FORM: dict[str, tuple[str, str]] = {
     "method": (ids.CLUSTER_METHOD, "value"),
-    "n_clusters": (ids.CLUSTER_N, "value"),
-    "max_size": (ids.CLUSTER_MAX_SIZE, "value"),
     "target": (ids.CLUSTER_TARGET, "value"),
     "merge_with": (ids.CLUSTER_MERGE_WITH, "value"),
     "name": (ids.CLUSTER_NAME, "value"),
@@ -296,6 +298,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         color: str | None,
         upload: str | None,
         url_clusters: dict[str, Any] | None,
+        fields: dict[str, int | None],
         raw: dict[str, Any] | None,
         form: dict[str, Any],
     ) -> tuple[Any, Any]:
@@ -325,7 +328,9 @@ def register(app: Dash, app_ctx: AppContext) -> None:
             points = (graph_click or {}).get("points") or []
             cid = points[0].get("customdata") if points else None
             return (toggle_active(state, cid).to_json() if cid in state.ids else no_update), ""
-        inputs = ActionInputs(**{**form, "pinned": list(form["pinned"] or [])}, color=color, upload=upload)
+        inputs = ActionInputs(
+            **{**form, **fields, "pinned": list(form["pinned"] or [])}, color=color, upload=upload
+        )
         result = apply_action(app_ctx, str(trigger), state, inputs)
         return (result.state.to_json() if result.state is not None else no_update), result.message
 
@@ -341,6 +346,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
             "color": Input(ids.CLUSTER_COLOR, "value"),
             "upload": Input(ids.CLUSTER_UPLOAD, "contents"),
             "url_clusters": Input(ids.URL_CLUSTERS, "data"),
+            "fields": {name: Input(component, "value") for name, component in ACTION_FIELDS.items()},
         },
         state={
             "raw": State(ids.CLUSTER_STATE, "data"),

@@ -13,7 +13,14 @@ from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls
 from attribution_viewer.canvas import base_edge_layer, selection_layer
 from attribution_viewer.clustering.state import validate_state
-from attribution_viewer.figures import ClusterHighlight, Overlays, build_figure, build_overlays, hover_texts
+from attribution_viewer.figures import (
+    ClusterHighlight,
+    Overlays,
+    build_figure,
+    build_overlays,
+    cluster_names,
+    hover_texts,
+)
 from attribution_viewer.model import GraphStore
 from attribution_viewer.scene import Scene
 from attribution_viewer.view import ViewState
@@ -61,7 +68,7 @@ def full_figure(
     search_keys: list[str] | None,
     token_focus: int | None,
 ) -> tuple[go.Figure, Scene]:
-    """The whole figure of the view and its scene."""
+    """The whole figure of the view and its scene, the highlighted clusters named."""
     view, scene, overlays = compose(app_ctx, controls, clusters, search_keys)
     figure = build_figure(
         app_ctx.store,
@@ -72,6 +79,7 @@ def full_figure(
         layout=scene.layout,
         token_focus=token_focus,
     )
+    figure.update_layout(annotations=cluster_names(scene.layout, scene.visible, clusters))  # issue #12
     return figure, scene
 
 

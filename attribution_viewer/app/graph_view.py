@@ -9,7 +9,8 @@ Each output has one owner:
   (with the active clusters of the moment) and both canvas payloads; the node size, the
   search and the column focus send a ``dash.Patch`` of the traces they change. A click is
   not an input: it never touches the figure;
-* ``update_clusters`` -- patches the cluster trace when ``cluster-state`` changes. It also
+* ``update_clusters`` -- patches the cluster trace and the cluster names (layout annotations)
+  when ``cluster-state`` changes. It also
   listens to the counts (written with every figure) only so that Dash holds it while a
   figure is on its way: a patch must never reach the browser before the first figure;
 * ``selectNode`` (clientside) -- graph clicks, search with one match, Esc / empty click ->
@@ -40,6 +41,7 @@ from attribution_viewer.figures import (
     NODE_KINDS,
     NODE_TRACES,
     cluster_marker_size,
+    cluster_names,
     column_shapes,
 )
 from attribution_viewer.markers import node_marker_size
@@ -161,9 +163,15 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     def update_clusters(clusters: dict[str, Any] | None, counts: Any, view: dict[str, Any]) -> Any:
         if ids.CLUSTER_STATE not in ctx.triggered_prop_ids.values():
             return no_update  # a new figure: it was drawn with the clusters of the moment
-        _, _, overlays = compose(app_ctx, ViewControls(**view), active_clusters(app_ctx, clusters), [])
+        highlighted = active_clusters(app_ctx, clusters)
+        _, scene, overlays = compose(app_ctx, ViewControls(**view), highlighted, [])
         patch = Patch()
         patch["data"][CLUSTER_TRACE] = overlays.changed_traces({"clusters"})[CLUSTER_TRACE]
+        names = cluster_names(scene.layout, scene.visible, highlighted)  # issue #12
+        if names:
+            patch["layout"]["annotations"] = names
+        else:  # as a full figure without names has it (no key): an empty list would replot
+            del patch["layout"]["annotations"]
         return patch
 
     app.callback(

@@ -2,7 +2,10 @@
 
 - :func:`cluster_features`: group features by a similarity mixing signed connectivity,
   layer/position proximity and description text; hard size cap; named clusters.
-- :mod:`.state`: the browser's cluster state and pure edit operations on it.
+- :mod:`.state`: the browser's cluster state and pure edit operations on it, including
+  re-clustering that keeps manual edits.
+- :mod:`.overview`: cluster positions and flows for the cluster-level graph.
+- :mod:`.labels`: names of highlighted clusters placed beside them in the main graph.
 - :mod:`.files`: save / load cluster files; import the original app's v2.0 files and
   Neuronpedia supernodes.
 
@@ -35,7 +38,9 @@ from attribution_viewer.clustering.state import (
     add_nodes,
     create_cluster,
     delete_cluster,
+    manual_nodes,
     merge_clusters,
+    recluster,
     recolor_cluster,
     remove_nodes,
     rename_cluster,
@@ -68,8 +73,10 @@ __all__ = [
     "import_original",
     "import_supernodes",
     "load_cluster_file",
+    "manual_nodes",
     "merge_clusters",
     "name_groups",
+    "recluster",
     "recolor_cluster",
     "remove_nodes",
     "rename_cluster",

@@ -26,7 +26,7 @@ from attribution_viewer.clustering.similarity import (
 from attribution_viewer.model import GraphStore, NodeKind
 from attribution_viewer.style import cluster_color
 
-DEFAULT_MIN_SIMILARITY = 0.3
+DEFAULT_MIN_SIMILARITY = 0.2
 MIN_NEIGHBOURS = 16
 MAX_NEIGHBOURS = 64
 

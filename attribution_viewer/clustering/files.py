@@ -56,7 +56,8 @@ def import_original(doc: Mapping[str, Any], store: GraphStore, *, source: str = 
     """The original app's saved state (``version: "2.0"``) as our state.
 
     Cluster ids (uuids), names, descriptions and colours are kept; ``selected_clusters``
-    become the active clusters.
+    become the active clusters. They were drawn by hand: marked manual (a re-clustering
+    keeps them).
     """
     clusters = doc.get("clusters")
     if not isinstance(clusters, Mapping):
@@ -78,7 +79,7 @@ def import_original(doc: Mapping[str, Any], store: GraphStore, *, source: str = 
                     _int_field(source, here, node, "feature_idx"),
                 )
             )
-        raw_clusters.append({**raw, "id": str(cid), "nodes": keys})
+        raw_clusters.append({**raw, "id": str(cid), "nodes": keys, "manual": True})  # drawn by hand
     selected = doc.get("selected_clusters")
     active = [str(a) for a in selected] if isinstance(selected, list) else []
     return validate_state({"clusters": raw_clusters, "active": active}, store.index_of)

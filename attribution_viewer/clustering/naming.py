@@ -1,30 +1,40 @@
 """Short names and one-line descriptions for groups of feature nodes.
 
-With descriptions: the name is the group's most distinctive terms, scored class-based
-TF-IDF style (a term's frequency in the group's texts times ``log(1 + A / f)``, ``A`` the
-average word count of a group and ``f`` the term's count over all groups and the
-unclustered background), so terms common to every group lose to terms typical of one.
+With descriptions (or labels such as Neuronpedia clerps): the name is the group's most
+distinctive terms, scored class-based TF-IDF style (a term's frequency in the group's
+texts times ``log(1 + A / f)``, ``A`` the average word count of a group and ``f`` the
+term's count over all groups and the unclustered background), so terms common to every
+group lose to terms typical of one.
 
-Without descriptions (or when a group's members have none): the layers, the prompt
-token(s) the members sit on, and the logit they feed most (summed per-logit influence
-through the normalised graph), e.g. ``L3-5 @ 'Austin' → '·Texas'``.
+Without them: what the data supports, token first, e.g. ``'Dallas' L0-3 → 'Austin'``:
+the prompt token(s) the members sit on, their layers, and the logit they act on most
+(summed per-logit influence through the normalised graph; ``→`` when they promote it,
+``⊣`` when they suppress it).
+
+The description says what the group does in words a reader can check: size, token(s) and
+positions, layers, the main output and its sign, and up to three typical member texts
+(those sharing most of the group's distinctive terms).
 
 Names are unique within one call (a repeated name gets a `` (2)``, `` (3)`` suffix).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 
+from attribution_viewer.clustering.labels import short_label
 from attribution_viewer.clustering.similarity import normalised_adjacency
 from attribution_viewer.model import GraphStore, NodeKind, visible_token
 
 N_NAME_TERMS = 2
-N_DESCRIPTION_TERMS = 4
+N_TYPICAL = 3  # member texts quoted in a description
+MAX_TYPICAL_CHARS = 40
+MIN_OUTPUT_INFLUENCE = 0.01  # a group acting less on every logit names no output
 
 
 class GroupName(NamedTuple):
@@ -100,21 +110,71 @@ def _span(values: Sequence[int]) -> str:
     return f"{lo}" if lo == hi else f"{lo}-{hi}"
 
 
-def _structure(store: GraphStore, members: Sequence[int], influence: np.ndarray) -> tuple[str, str, str]:
-    """(layers ``"3-5"``, positions ``"'a'..'b'"`` or ``"@ 'a'"``, fed logit or "")."""
-    layers = [int(store.nodes.layer[i]) for i in members]
-    positions = sorted(int(store.nodes.pos[i]) for i in members)
-    if positions[0] == positions[-1]:
-        where = "@ " + quoted(store.token_at(positions[0]))
+class Structure(NamedTuple):
+    """What the graph alone says about a group (see :func:`structure`)."""
+
+    tokens: str  # "'a'", "'a' + 'b'" or "'a'..'z'"
+    positions: tuple[int, ...]
+    layers: str  # "3" or "3-5"
+    output: str  # quoted logit token, or "" when the group barely reaches any logit
+    sign: float  # summed influence on that logit
+
+
+def structure(store: GraphStore, members: Sequence[int], influence: np.ndarray) -> Structure:
+    """Tokens, positions, layers and main logit of a group of node indices."""
+    positions = tuple(sorted({int(store.nodes.pos[i]) for i in members}))
+    strings = list(dict.fromkeys(store.token_at(p) for p in positions))
+    if len(strings) <= 2:
+        tokens = " + ".join(quoted(t) for t in strings)
     else:
-        where = quoted(store.token_at(positions[0])) + ".." + quoted(store.token_at(positions[-1]))
-    fed = ""
+        tokens = quoted(store.token_at(positions[0])) + ".." + quoted(store.token_at(positions[-1]))
+    output, sign = "", 0.0
     if influence.shape[1]:
         per_logit = influence[list(members)].sum(axis=0)
-        best = int(np.argmax(per_logit))
-        if per_logit[best] > 0:
-            fed = quoted(store.logits[best].token)
-    return _span(layers), where, fed
+        best = int(np.argmax(np.abs(per_logit)))
+        if abs(per_logit[best]) >= MIN_OUTPUT_INFLUENCE:
+            output, sign = quoted(store.logits[best].token), float(per_logit[best])
+    return Structure(tokens, positions, _span([int(store.nodes.layer[i]) for i in members]), output, sign)
+
+
+def structural_name(parts: Structure) -> str:
+    """``'Dallas' L0-3 → 'Austin'`` (``⊣`` when the group suppresses that logit)."""
+    arrow = f" {'→' if parts.sign > 0 else '⊣'} {parts.output}" if parts.output else ""
+    return f"{parts.tokens} L{parts.layers}{arrow}"
+
+
+def typical_texts(texts: Sequence[str], terms: Sequence[tuple[str, float]], n: int) -> list[str]:
+    """Up to ``n`` texts sharing most of the group's term scores, best first, distinct as shown
+    (cut to ``MAX_TYPICAL_CHARS``)."""
+    score = dict(terms)
+    ranked: dict[str, float] = {}
+    for text in texts:
+        clean = " ".join(text.split())
+        if clean and clean not in ranked:
+            words = {w.lower() for w in re.findall(r"[^\W\d_]{2,}", clean)}
+            ranked[clean] = sum(score.get(w, 0.0) for w in words)
+    shown: list[str] = []
+    for text in sorted(ranked, key=lambda t: (-ranked[t], len(t), t)):
+        short = short_label(text, MAX_TYPICAL_CHARS)
+        if short not in shown:
+            shown.append(short)
+    return shown[:n]
+
+
+def describe(parts: Structure, n_features: int, typical: Sequence[str]) -> str:
+    """One line: size, token(s) and positions, layers, main output and sign, typical texts."""
+    where = ", ".join(str(p) for p in parts.positions[:4]) + (", …" if len(parts.positions) > 4 else "")
+    line = (
+        f"{n_features} feature{'s' if n_features != 1 else ''} on {parts.tokens} "
+        f"(position{'s' if len(parts.positions) > 1 else ''} {where}), "
+        f"layer{'s' if '-' in parts.layers else ''} {parts.layers}"
+    )
+    if parts.output:
+        verb = "promotes" if parts.sign > 0 else "suppresses"
+        line += f"; {verb} {parts.output} most (influence {parts.sign:+.2f})"
+    if typical:
+        line += "; typical: " + ", ".join(f'"{t}"' for t in typical)
+    return line
 
 
 def name_groups(
@@ -140,22 +200,12 @@ def name_groups(
     used = set(taken)
     out: list[GroupName] = []
     for group, group_terms in zip(groups, terms, strict=True):
-        layers, where, fed = _structure(store, group, influence)
-        arrow = f" → {fed}" if fed else ""
+        parts = structure(store, group, influence)
         named = [t for t, _ in group_terms[:N_NAME_TERMS]]
-        base = " / ".join(named) if named else f"L{layers} {where}{arrow}"
-        name = unique_name(base, used)
-        n_kind = sum(1 for i in group if store.kind_of(i) is NodeKind.FEATURE)
-        parts = [
-            f"{n_kind} feature{'s' if n_kind != 1 else ''}",
-            f"layer{'s' if '-' in layers else ''} {layers}",
-        ]
-        parts.append(("position " if where.startswith("@") else "positions ") + where.removeprefix("@ "))
-        if fed:
-            parts.append(f"mostly feeding {fed}")
-        description = ", ".join(parts)
-        top = [t for t, _ in group_terms[:N_DESCRIPTION_TERMS]]
-        if top:
-            description += "; top terms: " + ", ".join(top)
-        out.append(GroupName(name, description))
+        name = unique_name(" / ".join(named) if named else structural_name(parts), used)
+        typical = (
+            typical_texts([texts[i] for i in group], group_terms, N_TYPICAL) if texts is not None else []
+        )
+        n_features = sum(1 for i in group if store.kind_of(i) is NodeKind.FEATURE)
+        out.append(GroupName(name, describe(parts, n_features, typical)))
     return out

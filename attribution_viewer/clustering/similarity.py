@@ -1,31 +1,37 @@
 """Similarity between the feature nodes of a graph, used to cluster them.
 
-Three parts, each a cosine-like value per pair of features, combined as a weighted sum:
+It starts where researchers start when they draw supernodes: the token, then the layer
+band and the role, then the meaning. For features ``i`` and ``j``::
 
-connectivity
-    Each feature gets a signed profile ``[inputs | outputs]``. Edge weights are first
+    s(i, j) = K(i, j) * (token * T(i, j) + role * T(i, j) * max(0, r(i, j)) + text * x(i, j))
+              + latent * [same latent]
+
+token ``T``
+    1 on the same position, ``same_token`` on another position holding the same token
+    string (every comma of a list), else 0.
+layer band ``K``
+    ``exp(-dl^2 / 2 sl^2)`` for a layer distance ``dl``; ``sl = max(1, layer_scale *
+    n_layers)``.
+role ``r``
+    Cosine of signed connectivity profiles ``[inputs | outputs]``. Edge weights are first
     normalised per target as circuit-tracer does (each target's incoming ``|w|`` sums to
-    1). The input half of feature ``i`` is its normalised incoming edges, the output half
-    its normalised outgoing edges; each half also holds ``i`` itself (weight = the half's
-    largest ``|w|``, or 1 when the half is empty) so that a direct edge ``i -> j`` counts
-    as overlap, not only shared neighbours. Each half is scaled to unit length and the
-    concatenation to unit length: the similarity is the dot product, in ``[-1, 1]``
-    (negative when two features push the same targets in opposite directions).
-layer-position
-    ``exp(-dl^2 / 2 sl^2) * exp(-dp^2 / 2 sp^2)`` for layer and position distances;
-    by default ``sl = max(1, n_layers / 4)`` layers and ``sp = 1`` position.
-meaning ("text")
-    1 for the same latent at two positions (same layer and feature index: a CLT feature
-    means the same thing wherever it fires), else the cosine of text embeddings of the
-    features' descriptions or labels (TF-IDF by default, any :class:`TextEmbedder`
-    otherwise).
+    1). Each half also holds the feature itself (weight = the half's largest ``|w|``, or 1)
+    so that a direct edge ``i -> j`` counts as overlap, not only shared neighbours. Each
+    half is scaled to unit length and the concatenation to unit length. The role splits a
+    token's features by what they read and feed; it only counts where ``T > 0`` (with
+    ``role_in_place``; the "connectivity" method drops that gate).
+meaning ``x``
+    Cosine of text embeddings of the features' descriptions or labels (Neuronpedia
+    ``clerp`` labels count; TF-IDF by default, any :class:`TextEmbedder` otherwise), 0
+    when either has none. It joins features of any position in nearby layers.
+latent
+    The same latent (layer and feature index) at two positions: a CLT feature means the
+    same thing wherever it fires.
 
-The weights are rescaled to sum to 1, so the combined similarity is at most 1. A pair
-whose meaning is unknown (different latents, and at least one without text) is judged
-on connectivity and position alone: the weighted average leaves the meaning part out
-rather than counting it as 0. Only
-feature nodes take part; rows of every matrix here are feature indices
-``0 .. n_features - 1`` (features come first in the node order).
+The value is not bounded by 1: two features on one token in one layer score ``token``
+(1 by default) before role, meaning and latent are added. Only feature nodes take part;
+rows of every matrix here are feature indices ``0 .. n_features - 1`` (features come
+first in the node order).
 """
 
 from __future__ import annotations
@@ -77,35 +83,37 @@ class TfidfEmbedder:
 
 @dataclass(frozen=True)
 class SimilarityParams:
-    """Weights of the three parts (rescaled to sum to 1) and the proximity scales.
+    """Weights of the parts (see module docstring) and the layer band's scale.
 
-    Defaults were chosen on the hand-made clusters of one real graph (see
-    ``benchmarks/clustering.py``); connectivity leads, position is close behind because
-    most CLT features are token-level.
-
-    ``layer_scale`` is a fraction of the model's layer count (at least 1 layer);
-    ``pos_scale`` is in token positions.
+    Defaults were chosen on the hand-made clusters of three real graphs (see
+    ``benchmarks/clustering.py`` and ``benchmarks/labels/``). ``layer_scale`` is a
+    fraction of the model's layer count (at least 1 layer); ``same_token`` is the token
+    part for two positions holding the same token string.
     """
 
-    connectivity: float = 0.5
-    position: float = 0.4
-    text: float = 0.3
-    layer_scale: float = 0.25
-    pos_scale: float = 1.0
+    token: float = 1.0
+    role: float = 0.25
+    latent: float = 0.5
+    text: float = 1.0
+    same_token: float = 0.5
+    layer_scale: float = 0.2
+    role_in_place: bool = True
 
     def __post_init__(self) -> None:
-        values = (self.connectivity, self.position, self.text)
+        values = (self.token, self.role, self.latent, self.text)
         if min(values) < 0 or sum(values) <= 0:
             raise ValueError(f"similarity weights must be >= 0 and not all 0, got {values}")
-        if self.layer_scale <= 0 or self.pos_scale <= 0:
-            raise ValueError(f"similarity scales must be > 0, got {self.layer_scale}, {self.pos_scale}")
+        if self.layer_scale <= 0:
+            raise ValueError(f"layer_scale must be > 0, got {self.layer_scale}")
+        if not 0 <= self.same_token <= 1:
+            raise ValueError(f"same_token must be in [0, 1], got {self.same_token}")
 
 
 METHODS: dict[str, SimilarityParams] = {
     "auto": SimilarityParams(),
-    "connectivity": SimilarityParams(connectivity=1.0, position=0.0, text=0.0),
-    "layer-position": SimilarityParams(connectivity=0.0, position=1.0, text=0.0),
-    "text": SimilarityParams(connectivity=0.0, position=0.0, text=1.0),
+    "connectivity": SimilarityParams(token=0.0, role=1.0, latent=0.0, text=0.0, role_in_place=False),
+    "layer-position": SimilarityParams(token=1.0, role=0.0, latent=0.0, text=0.0),
+    "text": SimilarityParams(token=0.0, role=0.0, latent=0.5, text=1.0),
 }
 """Clustering methods by name: which similarity parts they use."""
 
@@ -157,33 +165,28 @@ class FeatureSpace:
     :meth:`similarity`.
     """
 
-    weights: tuple[float, float, float]  # connectivity, position, text (rescaled to sum 1)
+    params: SimilarityParams
     profiles: sp.csr_matrix | None
     cell: np.ndarray  # index of each feature's (layer, pos) cell
-    cell_similarity: np.ndarray  # layer-position similarity between cells
+    place: np.ndarray  # cells x cells: token part T times layer band K
+    band: np.ndarray  # cells x cells: layer band K alone
     latent: np.ndarray  # equal for the same (layer, feature_idx)
     text: np.ndarray | None  # unit rows (zero rows for features without text)
-    has_text: np.ndarray  # bool per feature
 
     def similarity(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Dense ``len(rows) x len(cols)`` block of the combined similarity."""
-        w_conn, w_pos, w_text = self.weights
-        out = np.zeros((rows.shape[0], cols.shape[0]), dtype=np.float32)
+        p = self.params
+        cells = np.ix_(self.cell[rows], self.cell[cols])
+        place = self.place[cells]
+        out = np.float32(p.token) * place
         if self.profiles is not None:
-            block = self.profiles[rows] @ self.profiles[cols].T
-            out += np.float32(w_conn) * np.asarray(block.toarray(), dtype=np.float32)
-        if w_pos > 0:
-            out += np.float32(w_pos) * self.cell_similarity[np.ix_(self.cell[rows], self.cell[cols])]
-        if w_text > 0:
-            meaning = (self.latent[rows, None] == self.latent[None, cols]).astype(np.float32)
-            known = meaning.copy()
-            if self.text is not None:
-                np.maximum(meaning, self.text[rows] @ self.text[cols].T, out=meaning)
-                np.maximum(known, self.has_text[rows, None] & self.has_text[None, cols], out=known)
-            out += np.float32(w_text) * meaning * known
-            # pairs whose meaning is unknown (no text) are judged on the other parts alone
-            total = np.float32(1.0) - np.float32(w_text) * (np.float32(1.0) - known)
-            np.divide(out, total, out=out, where=total > 0)
+            role = np.asarray((self.profiles[rows] @ self.profiles[cols].T).toarray(), dtype=np.float32)
+            np.maximum(role, 0.0, out=role)
+            out += np.float32(p.role) * (role * place if p.role_in_place else role)
+        if self.text is not None:
+            out += np.float32(p.text) * self.band[cells] * (self.text[rows] @ self.text[cols].T)
+        if p.latent > 0:
+            out += np.float32(p.latent) * (self.latent[rows, None] == self.latent[None, cols])
         return out
 
 
@@ -216,23 +219,24 @@ def feature_space(
     text = None
     if weights.text > 0 and texts is not None and n_feat:
         text = _text_matrix([str(t or "") for t in texts[:n_feat]], embedder or TfidfEmbedder())
-    profiles = connectivity_profiles(store) if weights.connectivity > 0 else None
-    total = weights.connectivity + weights.position + weights.text
-    rescaled = (weights.connectivity / total, weights.position / total, weights.text / total)
+    profiles = connectivity_profiles(store) if weights.role > 0 else None
     layer = store.nodes.layer[:n_feat].astype(np.int64)
     pos = store.nodes.pos[:n_feat].astype(np.int64)
     cells, cell = np.unique(np.stack([layer, pos], axis=1), axis=0, return_inverse=True)
     dl = (cells[:, None, 0] - cells[None, :, 0]) / max(1.0, weights.layer_scale * store.n_layers)
-    dp = (cells[:, None, 1] - cells[None, :, 1]) / weights.pos_scale
+    band = np.exp(-0.5 * dl * dl).astype(np.float32)
+    tokens = np.asarray([store.token_at(int(p)) for p in cells[:, 1]], dtype=object)
+    same_pos = cells[:, None, 1] == cells[None, :, 1]
+    token = np.where(same_pos, 1.0, weights.same_token * (tokens[:, None] == tokens[None, :]))
     return FeatureSpace(
-        weights=rescaled,
+        params=weights,
         profiles=profiles,
         cell=cell.ravel(),
-        cell_similarity=np.exp(-0.5 * (dl * dl + dp * dp)).astype(np.float32),
+        place=(token * band).astype(np.float32),
+        band=band,
         latent=layer * (int(store.nodes.feature_idx[:n_feat].max(initial=0)) + 1)
         + store.nodes.feature_idx[:n_feat],
         text=text,
-        has_text=np.zeros(n_feat, bool) if text is None else np.linalg.norm(text, axis=1) > 0,
     )
 
 

@@ -3,7 +3,7 @@
 JSON form (``dcc.Store(id="cluster-state")``)::
 
     {"clusters": [{"id": str, "name": str, "description": str, "color": "#rrggbb",
-                   "nodes": [canonical node keys]}],
+                   "nodes": [canonical node keys], "manual": true (only when set)}],
      "active": [cluster ids]}
 
 In Python the state is a frozen :class:`ClusterState`; every operation returns a new
@@ -11,6 +11,13 @@ state and never mutates its input. A node belongs to at most one cluster: adding
 cluster moves it there. Clusters left without nodes disappear. Unknown cluster ids raise
 ``ValueError``. The size cap applies to automatic clustering only: manual edits may
 build clusters of any size.
+
+Every edit marks the clusters it changes ``manual`` (created, added to, removed from,
+merged, split, renamed, recoloured). :func:`recluster` replaces the automatic clusters
+by a new clustering and keeps the manual ones as they are, so changing the size cap or the
+number of clusters does not lose the user's edits (the new clustering should leave out
+:func:`manual_nodes`). Deleting an automatic cluster is not remembered: a re-clustering
+may group its nodes again.
 """
 
 from __future__ import annotations
@@ -38,15 +45,19 @@ class ClusterEntry:
     description: str
     color: str
     nodes: tuple[str, ...]
+    manual: bool = False  # edited by the user: kept by :func:`recluster`
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
             "description": self.description,
             "color": self.color,
             "nodes": list(self.nodes),
         }
+        if self.manual:
+            out["manual"] = True
+        return out
 
 
 @dataclass(frozen=True)
@@ -123,11 +134,7 @@ def _dedupe(keys: Iterable[str]) -> tuple[str, ...]:
 
 def state_from_result(result: ClusteringResult, keys: Sequence[str]) -> ClusterState:
     """The state of an automatic clustering (``keys``: canonical key of every node index)."""
-    clusters = tuple(
-        ClusterEntry(f"c{i + 1}", c.name, c.description, c.color, tuple(keys[m] for m in c.members))
-        for i, c in enumerate(result.clusters)
-    )
-    return ClusterState(clusters, ())
+    return recluster(ClusterState(), result, keys)
 
 
 def state_from_groups(groups: Sequence[tuple[str, Sequence[str]]]) -> ClusterState:
@@ -189,7 +196,9 @@ def validate_state(
             color = _free_color(ClusterState(tuple(clusters)))
             if raw.get("color"):
                 warnings.append(f"cluster {name!r}: colour {raw.get('color')!r} is not #rrggbb; replaced")
-        clusters.append(ClusterEntry(cid, name, str(raw.get("description") or ""), color, _dedupe(nodes)))
+        manual = raw.get("manual") is True
+        description = str(raw.get("description") or "")
+        clusters.append(ClusterEntry(cid, name, description, color, _dedupe(nodes), manual))
     raw_active = data.get("active", [])
     ids = {c.id for c in clusters}
     active = _dedupe(a for a in raw_active if a in ids) if isinstance(raw_active, list) else ()
@@ -224,6 +233,7 @@ def create_cluster(
         description=description,
         color=color or _free_color(state),
         nodes=nodes,
+        manual=True,
     )
     rest = _without_nodes(state, set(nodes))
     active = (*rest.active, cid) if activate else rest.active
@@ -234,13 +244,13 @@ def add_nodes(state: ClusterState, cluster_id: str, keys: Sequence[str]) -> Clus
     """Add ``keys`` to a cluster, moving them out of any other cluster."""
     cluster = state.get(cluster_id)
     moved = _without_nodes(state, set(keys), keep_id=cluster_id)
-    return _replace_cluster(moved, replace(cluster, nodes=_dedupe((*cluster.nodes, *keys))))
+    return _replace_cluster(moved, replace(cluster, nodes=_dedupe((*cluster.nodes, *keys)), manual=True))
 
 
 def remove_nodes(state: ClusterState, cluster_id: str, keys: Sequence[str]) -> ClusterState:
     """Take ``keys`` out of a cluster (the cluster disappears when emptied)."""
-    state.get(cluster_id)
-    return _strip(state, set(keys), {cluster_id})
+    marked = _replace_cluster(state, replace(state.get(cluster_id), manual=True))
+    return _strip(marked, set(keys), {cluster_id})
 
 
 def merge_clusters(state: ClusterState, first_id: str, second_id: str) -> ClusterState:
@@ -253,6 +263,7 @@ def merge_clusters(state: ClusterState, first_id: str, second_id: str) -> Cluste
         name=f"{first.name} + {second.name}",
         description="; ".join(d for d in (first.description, second.description) if d),
         nodes=_dedupe((*first.nodes, *second.nodes)),
+        manual=True,
     )
     was_active = first_id in state.active or second_id in state.active
     rest = delete_cluster(state, second_id)
@@ -291,6 +302,7 @@ def split_cluster(
         name=names[0].name,
         description=names[0].description,
         nodes=(*(keys[i] for i in big), *others),
+        manual=True,
     )
     second = ClusterEntry(
         _next_id(state),
@@ -298,6 +310,7 @@ def split_cluster(
         names[1].description,
         _free_color(state),
         tuple(keys[i] for i in small),
+        manual=True,
     )
     clusters: list[ClusterEntry] = []
     for c in state.clusters:
@@ -311,14 +324,15 @@ def rename_cluster(state: ClusterState, cluster_id: str, name: str) -> ClusterSt
     if not name.strip():
         raise ValueError("a cluster name cannot be empty")
     taken = {c.name for c in state.clusters if c.id != cluster_id}
-    return _replace_cluster(state, replace(state.get(cluster_id), name=unique_name(name.strip(), taken)))
+    renamed = replace(state.get(cluster_id), name=unique_name(name.strip(), taken), manual=True)
+    return _replace_cluster(state, renamed)
 
 
 def recolor_cluster(state: ClusterState, cluster_id: str, color: str) -> ClusterState:
     """Give a cluster a new ``#rrggbb`` colour."""
     if not _COLOR.match(color):
         raise ValueError(f"colour must be #rrggbb, got {color!r}")
-    return _replace_cluster(state, replace(state.get(cluster_id), color=color.lower()))
+    return _replace_cluster(state, replace(state.get(cluster_id), color=color.lower(), manual=True))
 
 
 def delete_cluster(state: ClusterState, cluster_id: str) -> ClusterState:
@@ -339,3 +353,35 @@ def active_node_colors(state: ClusterState) -> dict[str, str]:
     """Canonical key -> colour of every node in an active cluster (for the main graph)."""
     active = set(state.active)
     return {key: c.color for c in state.clusters if c.id in active for key in c.nodes}
+
+
+def manual_nodes(state: ClusterState) -> set[str]:
+    """Keys of the nodes in manually edited clusters (a re-clustering leaves them out)."""
+    return {key for c in state.clusters if c.manual for key in c.nodes}
+
+
+def recluster(state: ClusterState, result: ClusteringResult, keys: Sequence[str]) -> ClusterState:
+    """``state`` with its automatic clusters replaced by ``result``; manual ones kept as they are.
+
+    Manual clusters keep their ids, names, colours, nodes, order (first) and highlight. The
+    new clusters follow, with ids, names and colours that do not collide with them; nodes
+    of manual clusters are left out of them. A new cluster is highlighted when a
+    highlighted automatic cluster had exactly its nodes.
+    """
+    kept = tuple(c for c in state.clusters if c.manual)
+    taken = manual_nodes(state)
+    was_active = {frozenset(c.nodes) for c in state.clusters if not c.manual and c.id in state.active}
+    out = ClusterState(kept, tuple(a for a in state.active if a in {c.id for c in kept}))
+    names = {c.name for c in kept}
+    for cluster in result.clusters:
+        nodes = tuple(keys[m] for m in cluster.members if keys[m] not in taken)
+        if not nodes:
+            continue
+        used = {c.color for c in out.clusters}
+        color = cluster.color if cluster.color not in used else _free_color(out)
+        entry = ClusterEntry(
+            _next_id(out), unique_name(cluster.name, names), cluster.description, color, nodes
+        )
+        active = (*out.active, entry.id) if frozenset(nodes) in was_active else out.active
+        out = ClusterState((*out.clusters, entry), active)
+    return out

@@ -12,14 +12,10 @@ import json
 from typing import Literal, NamedTuple
 
 from attribution_viewer.errors import ExportError
+from attribution_viewer.export.cluster_figure import build_cluster_print_figure
 from attribution_viewer.export.isolated import render_isolated
 from attribution_viewer.export.neuronpedia import to_neuronpedia_json
-from attribution_viewer.export.print_figure import (
-    PrintOptions,
-    PrintView,
-    build_cluster_print_figure,
-    build_print_figure,
-)
+from attribution_viewer.export.print_figure import PrintOptions, PrintView, build_print_figure
 from attribution_viewer.layout import GraphLayout
 from attribution_viewer.limits import EXPORT_TIMEOUT_S, MAX_EXPORT_PX
 from attribution_viewer.model import GraphStore

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from attribution_viewer.clustering.labels import short_label
 from attribution_viewer.figures import ClusterHighlight
 from attribution_viewer.layout import COLUMN_GAP, GraphLayout, widen_columns
 from attribution_viewer.model import GraphStore, escape_markup, visible_token
@@ -228,7 +229,7 @@ def legend_geometry(entries: Sequence[str], width: float, font_size: float) -> L
 
 def legend_name(name: str) -> str:
     """A legend entry's text, cut to ``MAX_LEGEND_CHARS``."""
-    return name if len(name) <= MAX_LEGEND_CHARS else name[: MAX_LEGEND_CHARS - 1] + "…"
+    return short_label(name, MAX_LEGEND_CHARS)
 
 
 def _base_layout(options: PrintOptions, frame: _Frame, legend: LegendGeometry) -> dict[str, Any]:
