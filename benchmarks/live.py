@@ -91,10 +91,11 @@ def ui_round_trip(graph: Path, runs: int) -> list[float]:
     """Click Run -> steered result shown, in headless Chromium against launch.py (warm runs)."""
     import socket
 
-    from attribution_viewer.testing.headless import chrome_options
     from selenium import webdriver
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.wait import WebDriverWait
+
+    from attribution_viewer.testing.headless import chrome_options
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
