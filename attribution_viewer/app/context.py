@@ -122,6 +122,23 @@ class AppContext:
         except GraphFormatError as exc:
             return DetailsResult(None, str(exc))
 
+    @cached_property
+    def search_texts(self) -> dict[str, str]:
+        """Description text of the graph's features by key, for the search (read on the first
+        text search, once per process). Bounded: at most ``settings.description_cache_size``
+        features, the most influential first, so a huge graph reads a bounded number of files."""
+        source = self.descriptions
+        if source is None:
+            return {}
+        feat = self.store.kind_slices[NodeKind.FEATURE]
+        indices = np.arange(feat.start, feat.stop)
+        order = np.argsort(self.store.cumulative_influence[indices], kind="stable")
+        chosen = [int(i) for i in indices[order][: self.settings.description_cache_size]]
+        texts = node_texts(self.store, source, chosen)
+        nodes = self.store.nodes
+        # node_texts falls back to the node's label: the search reads labels on its own
+        return {self.store.keys[i]: t for i, t in zip(chosen, texts, strict=True) if t != nodes.label[i]}
+
     def node_texts(self, indices: Sequence[int]) -> list[str]:
         """Description (or label) text of each node, for clustering."""
         return node_texts(self.store, self.descriptions, indices)

@@ -13,8 +13,9 @@ from dash import Dash, Input, Output, State, dcc, html
 
 from attribution_viewer.app import ids
 from attribution_viewer.app.context import AppContext
+from attribution_viewer.app.controls import ViewControls, view_dependencies
 from attribution_viewer.model import GraphStore
-from attribution_viewer.search import search_nodes
+from attribution_viewer.search import search_nodes, search_status
 from attribution_viewer.view import ViewState
 
 
@@ -90,7 +91,7 @@ def layout(app_ctx: AppContext, view: ViewState, menus: list[Any]) -> html.Heade
                 id=ids.SEARCH,
                 type="search",
                 debounce=True,
-                placeholder="Search: label, L5, L5/123, 'token'",
+                placeholder="Search: label, description, L5, L5/123, 'token'",
                 className="search",
             ),
             html.Span(id=ids.SEARCH_STATUS, className="search-status"),
@@ -105,17 +106,16 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     """Attach the search callback to ``app``."""
     store = app_ctx.store
 
-    def run_search(query: str | None, labels: dict[str, str] | None) -> tuple[list[str], str]:
+    def run_search(query: str | None, view: dict[str, Any]) -> tuple[list[str], str]:
         if not query or not query.strip():
             return [], ""
-        found = search_nodes(store, query, labels or {})
-        keys = [store.keys[int(i)] for i in found]
-        return keys, f"{len(keys)} match" + ("" if len(keys) == 1 else "es")
+        controls = ViewControls(**view)
+        found = search_nodes(store, query, controls.labels, descriptions=app_ctx.search_texts)
+        visible = app_ctx.scene(controls.view(ViewState())).visible
+        return [store.keys[int(i)] for i in found], search_status(found, visible)
 
     app.callback(
-        Output(ids.SEARCH_RESULTS, "data"),
-        Output(ids.SEARCH_STATUS, "children"),
-        Input(ids.SEARCH, "value"),
-        State(ids.LABELS, "data"),
+        output=[Output(ids.SEARCH_RESULTS, "data"), Output(ids.SEARCH_STATUS, "children")],
+        inputs={"query": Input(ids.SEARCH, "value"), "view": view_dependencies(State)},
         prevent_initial_call=True,
     )(run_search)
