@@ -62,7 +62,8 @@ def search_nodes(
         labels = labels or {}
         descriptions = descriptions or {}
         for i, key in enumerate(store.keys):
-            haystack = f"{labels.get(key, '')}\n{descriptions.get(key, '')}\n{store.display_labels[i]}".lower()
+            extra = f"{labels.get(key, '')}\n{descriptions.get(key, '')}"
+            haystack = f"{extra}\n{store.display_labels[i]}".lower()
             if lowered in haystack:
                 match[i] = True
     if candidates is not None:
