@@ -98,8 +98,8 @@ def test_r2_click_never_touches_the_figure_and_overlays_are_patches() -> None:
             assert "selected-node" not in {i["id"] for i in dep["inputs"]}, dep["output"]
     output = figure_output(client)
     base = {
-        "prune-slider.value": 0.8,
-        "frequency-slider.value": 0.25,
+        "prune-value.data": 0.8,
+        "frequency-value.data": 0.25,
         "error-toggle.value": [],
         "node-size.value": 10,
         "selected-node.data": None,
@@ -109,7 +109,7 @@ def test_r2_click_never_touches_the_figure_and_overlays_are_patches() -> None:
         "token-focus.data": None,
         "cluster-state.data": None,
     }
-    first = call_callback(client, output, base, "prune-slider.value")
+    first = call_callback(client, output, base, "prune-value.data")
     figure = first["attribution-graph"]["figure"]
     assert "data" in figure and "layout" in figure
     assert first["edge-layer"]["data"]["batches"]
@@ -207,7 +207,7 @@ def test_r4_cluster_trace_patched_when_the_clusters_change() -> None:
     # ... and a full figure draws the active clusters itself.
     figure_values = {**browser_controls(props), "search-results.data": [], "token-focus.data": None}
     full = call_callback(
-        client, figure_output(client), {**figure_values, "cluster-state.data": active}, "prune-slider.value"
+        client, figure_output(client), {**figure_values, "cluster-state.data": active}, "prune-value.data"
     )
     cluster_trace = full["attribution-graph"]["figure"]["data"][4]
     assert sorted(cluster_trace["customdata"]) == logits

@@ -18,8 +18,8 @@ from attribution_viewer.app import ids
 from attribution_viewer.view import ViewState
 
 VIEW_CONTROLS: dict[str, tuple[str, str]] = {
-    "prune": (ids.PRUNE, "value"),
-    "freq": (ids.FREQUENCY, "value"),
+    "prune": (ids.PRUNE_VALUE, "data"),
+    "freq": (ids.FREQUENCY_VALUE, "data"),
     "toggles": (ids.TOGGLES, "value"),
     "size": (ids.NODE_SIZE, "value"),
     "selected": (ids.SELECTED, "data"),
@@ -28,7 +28,7 @@ VIEW_CONTROLS: dict[str, tuple[str, str]] = {
 }
 # The controls that change the scene (visible nodes, hover texts): a full figure. The
 # others (node size, selection) change overlays or the canvas only.
-SCENE_CONTROLS = frozenset({ids.PRUNE, ids.FREQUENCY, ids.TOGGLES, ids.PINNED, ids.LABELS})
+SCENE_CONTROLS = frozenset({ids.PRUNE_VALUE, ids.FREQUENCY_VALUE, ids.TOGGLES, ids.PINNED, ids.LABELS})
 
 
 class ViewControls(NamedTuple):

@@ -18,6 +18,13 @@ URL_CLUSTERS = "url-clusters"  # store: the clusters a link carries (win over lo
 NODE_SIZE = "node-size"
 PRUNE = "prune-slider"
 FREQUENCY = "frequency-slider"
+# The two sliders' settled values (stores): what views read. A slider's value reaches its
+# store once it has stopped changing for SETTLE_MS (assets/app.js settleValue), so holding an
+# arrow key computes one view, not one per step.
+PRUNE_VALUE = "prune-value"
+FREQUENCY_VALUE = "frequency-value"
+# The value of each slider as text, next to its name.
+SLIDER_TEXTS = {NODE_SIZE: "node-size-text", PRUNE: "prune-text", FREQUENCY: "frequency-text"}
 TOGGLES = "error-toggle"  # checklist: "errors", and "shared" for graphs that have it
 SEARCH = "node-search"
 SEARCH_STATUS = "search-status"
