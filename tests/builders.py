@@ -1,4 +1,5 @@
-"""Tiny hand-built graphs for unit tests: ``build_tiny_store(**overrides)``."""
+"""Tiny hand-built graphs for unit tests: ``build_tiny_store(**overrides)``; what a graph's
+node panel lists (``described_rows``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from attribution_viewer.model import GraphMetadata, GraphStore, LogitInfo, NodeKind, NodeTable
+from attribution_viewer.view import connections
 
 # Node order: F:0:0:7, F:1:1:9, X:0:0, X:0:1, X:1:0, X:1:1, E:0, E:1, L:0, L:1
 TINY_EDGES = [
@@ -49,3 +51,10 @@ def build_tiny_store(**overrides: Any) -> GraphStore:
     }
     fields.update(overrides)
     return GraphStore(**fields)
+
+
+def described_rows(store: GraphStore, key: str) -> list[str]:
+    """Keys of the features listed in the connection rows of node ``key``."""
+    conns = connections(store, store.index_of[key])
+    rows = [*conns.inputs_positive, *conns.inputs_negative, *conns.outputs_positive, *conns.outputs_negative]
+    return [row.key for row in rows if store.kind_of(row.node) is NodeKind.FEATURE]

@@ -10,6 +10,7 @@ import dataclasses
 from typing import Any
 
 import pytest
+from builders import described_rows
 from conftest import EXAMPLE_SETTINGS
 
 import attribution_viewer.loaders as loaders
@@ -71,11 +72,14 @@ def test_r1_graph_read_once_and_descriptions_on_demand(counted_reads: list[str])
     values = {"selected-node.data": feature, "node-labels.data": {}, "pinned-nodes.data": []}
     panel = call_callback(client, CLICK, values, "selected-node.data")
     assert feature in str(panel)
-    assert source.files_read == 1
+    # the node's file and those of the features its connection rows name (their descriptions)
+    listed = described_rows(store, feature)
+    assert listed and source.files_read == len({feature, *listed})
     call_callback(client, CLICK, {**values, "selected-node.data": other}, "selected-node.data")
-    assert source.files_read == 2
+    read = len({feature, *listed, other, *described_rows(store, other)})
+    assert source.files_read == read
     call_callback(client, CLICK, values, "selected-node.data")
-    assert source.files_read == 2  # cached: the second click on a node reads nothing
+    assert source.files_read == read  # cached: the second click on a node reads nothing
     assert counted_reads == [str(EXAMPLE_SETTINGS.graph_path)]
 
 

@@ -48,6 +48,7 @@ LABELS = "node-labels"
 
 # -- node panel ------------------------------------------------------------------------------
 NODE_PANEL = "node-panel"
+HIDDEN_NOTE = "hidden-note"  # the node panel's note when the filters hide the selected node
 PIN_BUTTON = "pin-button"
 LABEL_INPUT = "label-input"
 LABEL_SAVE = "label-save"
