@@ -1,5 +1,5 @@
 """Browser tests of issue 11 (the graph reads at a glance): search over descriptions,
-slider values, the node panel.
+slider values and coalesced updates, hover titles from descriptions.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from selenium.webdriver.common.keys import Keys
 from attribution_viewer.app import create_app
 from attribution_viewer.app.page import base_view
 from attribution_viewer.app.top_bar import slider_text
-from attribution_viewer.figures import SEARCH_TRACE
+from attribution_viewer.figures import HOVER_CHARS, SEARCH_TRACE
+from attribution_viewer.labels import shorten
+from attribution_viewer.model import NodeKind, escape_markup
 from attribution_viewer.scene import build_scene, counts_text
 from attribution_viewer.search import search_nodes, search_status
 
@@ -96,3 +98,23 @@ def test_u2_slider_values_are_written_and_a_burst_computes_once(dash_duo) -> Non
     wait_until_settled(dash_duo)
     # one, or two when a loaded machine stalled the burst for longer than the settle delay
     assert dash_duo.driver.execute_script("return window.figureRequests;") in (1, 2)
+
+
+def test_u3_hover_text_is_the_description_first_line(dash_duo) -> None:
+    app = create_app(EXAMPLE_SETTINGS)
+    dash_duo.start_server(app)
+    wait_for_graph(dash_duo)
+    ctx = context_of(app)
+    store = ctx.store
+    drawn = [int(i) for i in np.flatnonzero(visible_nodes(app)) if store.kind_of(int(i)) is NodeKind.FEATURE]
+    described = ctx.descriptions_of(drawn)
+    assert described
+    hover = dash_duo.driver.execute_script(
+        "const gd=document.querySelector('#attribution-graph .js-plotly-plot'); const out={};"
+        "for (const t of gd._fullData) { if (!t.hovertext || !t.customdata) continue;"
+        "  Array.from(t.customdata).forEach((c, k) => { out[c] = t.hovertext[k]; }); }"
+        "return out;"
+    )
+    for key, description in described.items():
+        title = hover[str(store.index_of[key])].split("<br>")[0]
+        assert title == f"<b>{escape_markup(shorten(description.split(chr(10))[0], HOVER_CHARS))}</b>"

@@ -139,6 +139,18 @@ class AppContext:
         # node_texts falls back to the node's label: the search reads labels on its own
         return {self.store.keys[i]: t for i, t in zip(chosen, texts, strict=True) if t != nodes.label[i]}
 
+    def descriptions_of(self, indices: Sequence[int]) -> dict[str, str]:
+        """The description of each described feature among ``indices``, by key (at most
+        ``settings.description_cache_size`` features, the first ones, are looked up: one file
+        read each, then cached)."""
+        out: dict[str, str] = {}
+        features = [i for i in indices if self.store.kind_of(i) is NodeKind.FEATURE]
+        for i in features[: self.settings.description_cache_size]:
+            details = self.feature_details(i).details
+            if details is not None and details.description.strip():
+                out[self.store.keys[i]] = details.description.strip()
+        return out
+
     def node_texts(self, indices: Sequence[int]) -> list[str]:
         """Description (or label) text of each node, for clustering."""
         return node_texts(self.store, self.descriptions, indices)

@@ -78,10 +78,9 @@ def _data_weight(weight: float | None) -> dict[str, Any]:
 def _row_text(ctx: AppContext, row: Connection, labels: Mapping[str, str]) -> str:
     """A connection row's text: the user's label, else the feature's description (read
     through the description cache) before its code, else the graph's label."""
-    if row.key in labels or ctx.store.kind_of(row.node) is not NodeKind.FEATURE:
+    if row.key in labels:
         return row.label
-    details = ctx.feature_details(row.node).details
-    description = details.description.strip() if details is not None else ""
+    description = ctx.descriptions_of([row.node]).get(row.key)
     return f"{description} · {row.label}" if description else row.label
 
 
