@@ -118,3 +118,31 @@ def test_u3_hover_text_is_the_description_first_line(dash_duo) -> None:
     for key, description in described.items():
         title = hover[str(store.index_of[key])].split("<br>")[0]
         assert title == f"<b>{escape_markup(shorten(description.split(chr(10))[0], HOVER_CHARS))}</b>"
+
+
+def test_u4_esc_closes_the_export_menu_and_run_is_busy_while_clustering(dash_duo) -> None:
+    app = create_app(EXAMPLE_SETTINGS)
+    dash_duo.start_server(app)
+    wait_for_graph(dash_duo)
+    wait_until_settled(dash_duo)
+    is_open = "return document.getElementById('export-menu').open;"
+    dash_duo.find_element("#export-button").click()
+    wait_until(lambda: dash_duo.driver.execute_script(is_open), message="menu open")
+    dash_duo.find_element("#export-title").send_keys(Keys.ESCAPE)  # from a field inside it
+    wait_until(lambda: not dash_duo.driver.execute_script(is_open), message="menu closed by Esc")
+
+    # Run: the button is disabled and marked busy from the click until the clusters arrive
+    # (recorded by an observer, so a fast run is seen too).
+    dash_duo.driver.execute_script(
+        "window.runStates = []; const b = document.getElementById('cluster-run');"
+        "new MutationObserver(() => window.runStates.push([b.disabled, b.className]))"
+        ".observe(b, {attributes: true});"
+    )
+    dash_duo.find_element("#cluster-run").click()
+    wait_until(
+        lambda: (
+            dash_duo.driver.execute_script("return window.runStates;")[-1:] == [[False, "small-button"]]
+            and [True, "small-button busy"] in dash_duo.driver.execute_script("return window.runStates;")
+        ),
+        message="busy then idle",
+    )

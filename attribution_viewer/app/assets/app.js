@@ -30,8 +30,13 @@
     var row = event.target && event.target.closest && event.target.closest(".conn-row[data-key]");
     if (row && !row.title) { row.title = row.getAttribute("data-key"); }
   });
+  /* Esc closes an open menu (the Export menu, from anywhere in it); otherwise, outside
+     text fields, it clears the selection. */
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape" && !(event.target && event.target.tagName === "INPUT")) { clear(); }
+    if (event.key !== "Escape") { return; }
+    var menu = document.querySelector("details.export-menu[open]");
+    if (menu) { menu.removeAttribute("open"); return; }
+    if (!(event.target && event.target.tagName === "INPUT")) { clear(); }
   });
   var down = null;
   var pointClicked = false;
