@@ -20,6 +20,7 @@ from browser_helpers import (
     visible_nodes,
     wait_for_graph,
     wait_until,
+    wait_until_settled,
 )
 from conftest import EXAMPLE_SETTINGS, REAL_GRAPH_FILES, real_graph
 from selenium.webdriver.common.action_chains import ActionChains
@@ -125,9 +126,14 @@ def test_g2_real_graph_click_feature_embedding_logit_error(dash_duo, name: str) 
         kinds.append(NodeKind.ERROR)
     for kind in kinds:
         index = first_visible(app, kind)
+        # Under load the page may still be answering the last click (or the first figure's
+        # followers): click once it is idle, then wait on the panel (the server's answer).
+        wait_until_settled(dash_duo, timeout=60)
         click_node(dash_duo, index)
         wait_until(
-            lambda index=index: store.keys[index] in panel_text(dash_duo), message=f"{kind.name} panel"
+            lambda index=index: store.keys[index] in panel_text(dash_duo),
+            timeout=60,
+            message=f"{kind.name} panel",
         )
     assert_no_console_errors(dash_duo)
 
