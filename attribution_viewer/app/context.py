@@ -104,7 +104,13 @@ class AppContext:
         It depends only on the filters and pins, so a click, a node-size change or a search
         reuses it: the last :data:`SCENES_KEPT` scenes are kept (deterministic derived data,
         shared by all users; the arrays are never modified)."""
-        key = (view.prune_threshold, view.frequency_threshold, view.show_errors, view.pinned)
+        key = (
+            view.prune_threshold,
+            view.frequency_threshold,
+            view.show_errors,
+            view.pinned,
+            view.edges_per_target,
+        )
         scene = self._scenes.get(key)
         if scene is None:
             scene = build_scene(self.store, view, self.frequencies.values, self.settings.max_drawn_edges)

@@ -55,6 +55,11 @@ def slider_text(value: float | None) -> str:
     return str(int(value)) if float(value).is_integer() and abs(value) >= 1 else f"{value:.2f}"
 
 
+EDGE_CHOICES = [{"label": f"top {k} in", "value": k} for k in (1, 3, 5, 10, 25)] + [
+    {"label": "all", "value": 0}
+]
+
+
 def layout(app_ctx: AppContext, view: ViewState, menus: list[Any]) -> html.Header:
     """The bar, its controls set to ``view``; ``menus`` go at its right end."""
     store = app_ctx.store
@@ -87,6 +92,21 @@ def layout(app_ctx: AppContext, view: ViewState, menus: list[Any]) -> html.Heade
                 view.frequency_threshold,
                 freq_title,
                 disabled=not has_frequencies,
+            ),
+            html.Div(
+                [
+                    html.Label("Edges", className="control-label"),
+                    dcc.Dropdown(
+                        id=ids.EDGES_PER_TARGET,
+                        options=EDGE_CHOICES,
+                        value=view.edges_per_target,
+                        clearable=False,
+                        searchable=False,
+                        className="edges-dropdown",
+                    ),
+                ],
+                className="control edges",
+                title="Edges drawn into each node: its strongest inputs (the others are not drawn)",
             ),
             dcc.Checklist(
                 id=ids.TOGGLES,
