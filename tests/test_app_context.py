@@ -6,12 +6,10 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from builders import build_tiny_store
+from builders import build_tiny_store, example_context
 from conftest import EXAMPLE_SETTINGS
 
 from attribution_viewer.app.context import SCENES_KEPT, AppContext
-from attribution_viewer.companions import bind_companions
-from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import NodeKind
 from attribution_viewer.scene import build_scene
 from attribution_viewer.view import ViewState
@@ -45,13 +43,6 @@ def test_scene_differs_with_filters_and_the_cache_is_bounded() -> None:
     for i in range(SCENES_KEPT):
         ctx.scene(dataclasses.replace(view, prune_threshold=0.5 + i / 100))
     assert ctx.scene(view) is not with_errors  # evicted, rebuilt
-
-
-def example_context(**overrides: object) -> AppContext:
-    graph = EXAMPLE_SETTINGS.graph_path
-    assert graph is not None
-    settings = bind_companions(dataclasses.replace(EXAMPLE_SETTINGS, **overrides), graph)
-    return AppContext(settings=settings, store=open_graph(graph))
 
 
 def test_search_texts_are_the_example_descriptions() -> None:

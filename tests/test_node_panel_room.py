@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from builders import example_context
 from conftest import EXAMPLE_SETTINGS
 from dash.development.base_component import Component
 
@@ -17,7 +18,6 @@ from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls
 from attribution_viewer.app.node_panel import HIDDEN_TEXT, panel_children
 from attribution_viewer.autointerp import model_mismatch
-from attribution_viewer.companions import bind_companions
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import NodeKind
 from attribution_viewer.scene import build_scene
@@ -42,13 +42,6 @@ def text(node: Any) -> str:
 
 def by_class(node: Any, name: str) -> list[Component]:
     return [c for c in walk(node) if name in (getattr(c, "className", None) or "").split()]
-
-
-def example_context(**overrides: Any) -> AppContext:
-    graph = EXAMPLE_SETTINGS.graph_path
-    assert graph is not None
-    settings = bind_companions(dataclasses.replace(EXAMPLE_SETTINGS, **overrides), graph)
-    return AppContext(settings=settings, store=open_graph(graph))
 
 
 def test_connection_rows_show_descriptions_before_codes() -> None:
