@@ -23,6 +23,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from attribution_viewer.clustering.labels import NamedGroup, cluster_name_annotations
+from attribution_viewer.labels import shorten
 from attribution_viewer.layout import GraphLayout
 from attribution_viewer.markers import marker_trace, node_marker_size
 from attribution_viewer.model import KIND_NAMES, GraphStore, NodeKind, escape_markup, visible_token
@@ -55,16 +56,30 @@ class ClusterHighlight(NamedTuple):
     members: tuple[int, ...]
 
 
-def hover_texts(store: GraphStore, labels: Mapping[str, str] | None = None) -> list[str]:
-    """One hover text per node: kind, layer, position, token, index, activation, label."""
+HOVER_CHARS = 80  # a description's first line in the hover text is cut to this length
+
+
+def hover_texts(
+    store: GraphStore, labels: Mapping[str, str] | None = None, descriptions: Mapping[str, str] | None = None
+) -> list[str]:
+    """One hover text per node: its title, kind, layer, position, token, index, activation.
+
+    The title is the user's label, else the first line of the node's description (from
+    ``descriptions``, by key), else the graph's label; a description under a user's label
+    gets its own line."""
     labels = labels or {}
+    descriptions = descriptions or {}
     nodes = store.nodes
     out: list[str] = []
     for i, key in enumerate(store.keys):
         kind = store.kind_of(i)
-        label = labels.get(key) or store.display_labels[i]
+        description = shorten(descriptions.get(key, "").strip().split("\n")[0], HOVER_CHARS)
+        label = labels.get(key) or description or store.display_labels[i]
         token = visible_token(store.token_at(int(nodes.pos[i])))
-        lines = [f"<b>{escape_markup(label)}</b>", f"{KIND_NAMES[kind]} · {key}"]
+        lines = [f"<b>{escape_markup(label)}</b>"]
+        if description and label != description:
+            lines.append(escape_markup(description))
+        lines.append(f"{KIND_NAMES[kind]} · {key}")
         if kind in (NodeKind.FEATURE, NodeKind.ERROR):
             lines.append(f"layer {int(nodes.layer[i])} · pos {int(nodes.pos[i])} '{escape_markup(token)}'")
         elif kind is NodeKind.EMBEDDING:

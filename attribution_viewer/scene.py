@@ -53,6 +53,26 @@ def strongest_edges(store: GraphStore, edge_mask: np.ndarray, limit: int) -> np.
     return out
 
 
+def strongest_inputs(store: GraphStore, edge_mask: np.ndarray, per_target: int) -> np.ndarray:
+    """``edge_mask`` reduced to the ``per_target`` strongest inputs of each target (largest
+    |weight|; for masks, from the most influential sources); ``per_target`` <= 0: all."""
+    idx = np.flatnonzero(edge_mask)
+    if per_target <= 0 or idx.size == 0:
+        return edge_mask
+    target = store.adjacency.indices[idx]
+    if store.weighted:
+        score = np.abs(store.adjacency.data[idx].astype(np.float64))
+    else:
+        score = -store.cumulative_influence[edge_sources(store)[idx]]
+    order = np.lexsort((idx, -score, target))  # by target, strongest first, then edge index
+    grouped = target[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    rank = np.arange(order.size) - np.repeat(starts, np.diff(np.r_[starts, order.size]))
+    out = np.zeros_like(edge_mask)
+    out[idx[order[rank < per_target]]] = True
+    return out
+
+
 def view_layout(store: GraphStore, visible: np.ndarray) -> GraphLayout:
     """Layout of the visible nodes, cells ordered by influence (most influential first).
 
@@ -74,7 +94,8 @@ def build_scene(
     and their layout."""
     visible = visible_mask(store, view, frequencies)
     edge_mask = visible_edges(store, visible)
-    drawn = edge_mask if max_drawn is None else strongest_edges(store, edge_mask, max_drawn)
+    drawn = strongest_inputs(store, edge_mask, view.edges_per_target)
+    drawn = drawn if max_drawn is None else strongest_edges(store, drawn, max_drawn)
     return Scene(visible, edge_mask, view_layout(store, visible), drawn)
 
 

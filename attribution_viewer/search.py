@@ -8,8 +8,8 @@ Query forms (case-insensitive, whitespace around them ignored):
 * ``'Austin'`` or ``"Austin"`` -- nodes at positions whose token is exactly ``Austin``
   (surrounding whitespace of the token ignored), plus logits with that token; tokens may be
   typed as the app displays them (``'·Austin'``: ``·`` for a space, ``⏎`` for a newline);
-* anything else -- substring of the node's label (user label, file label or
-  description) or of its token.
+* anything else -- substring of the node's label (user label, the graph's own label or the
+  one built from its fields), of its description text, or of its token.
 """
 
 from __future__ import annotations
@@ -30,10 +30,11 @@ def search_nodes(
     query: str,
     labels: Mapping[str, str] | None = None,
     candidates: np.ndarray | None = None,
+    descriptions: Mapping[str, str] | None = None,
 ) -> np.ndarray:
     """Indices of nodes matching ``query`` (sorted), restricted to ``candidates`` if given.
 
-    ``labels`` maps canonical keys to extra text (user labels, descriptions) to search in.
+    ``labels`` (user labels) and ``descriptions`` map canonical keys to extra text to search in.
     """
     text = query.strip()
     if not text:
@@ -59,8 +60,10 @@ def search_nodes(
                 match[i] = True
     else:
         labels = labels or {}
+        descriptions = descriptions or {}
         for i, key in enumerate(store.keys):
-            haystack = f"{labels.get(key, '')}\n{store.display_labels[i]}".lower()
+            extra = f"{labels.get(key, '')}\n{descriptions.get(key, '')}"
+            haystack = f"{extra}\n{store.display_labels[i]}".lower()
             if lowered in haystack:
                 match[i] = True
     if candidates is not None:
@@ -71,3 +74,10 @@ def search_nodes(
 def typed_token(text: str) -> str:
     """A token typed as the app displays it, back to its text (inverse of ``visible_token``)."""
     return text.replace("\u00b7", " ").replace("\u23ce", "\n").replace("\u21e5", "\t")
+
+
+def search_status(found: np.ndarray, visible: np.ndarray) -> str:
+    """The top bar's count of ``found`` (node indices) split by ``visible`` (boolean mask):
+    ``"N shown / M hidden"``, the hidden ones being the matches a filter hides."""
+    shown = int(visible[found].sum()) if len(found) else 0
+    return f"{shown} shown / {len(found) - shown} hidden"

@@ -94,8 +94,8 @@ def run_client(
             steps += [("page", "GET", "/", None), ("layout", "GET", "/_dash-layout", None)]
         key = rng.choice(keys)
         view = {
-            "prune-slider.value": 0.8,
-            "frequency-slider.value": 1.0,
+            "prune-value.data": 0.8,
+            "frequency-value.data": 1.0,
             "error-toggle.value": [],
             "node-size.value": 10,
             "pinned-nodes.data": [],

@@ -1,13 +1,20 @@
-"""Tiny hand-built graphs for unit tests: ``build_tiny_store(**overrides)``."""
+"""Tiny hand-built graphs for unit tests: ``build_tiny_store(**overrides)``; what a graph's
+node panel lists (``described_rows``); the example's app context (``example_context``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from conftest import EXAMPLE_SETTINGS
 
+from attribution_viewer.app.context import AppContext
+from attribution_viewer.companions import bind_companions
+from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphMetadata, GraphStore, LogitInfo, NodeKind, NodeTable
+from attribution_viewer.view import connections
 
 # Node order: F:0:0:7, F:1:1:9, X:0:0, X:0:1, X:1:0, X:1:1, E:0, E:1, L:0, L:1
 TINY_EDGES = [
@@ -49,3 +56,18 @@ def build_tiny_store(**overrides: Any) -> GraphStore:
     }
     fields.update(overrides)
     return GraphStore(**fields)
+
+
+def described_rows(store: GraphStore, key: str) -> list[str]:
+    """Keys of the features listed in the connection rows of node ``key``."""
+    conns = connections(store, store.index_of[key])
+    rows = [*conns.inputs_positive, *conns.inputs_negative, *conns.outputs_positive, *conns.outputs_negative]
+    return [row.key for row in rows if store.kind_of(row.node) is NodeKind.FEATURE]
+
+
+def example_context(**overrides: Any) -> AppContext:
+    """The bundled example's AppContext, its companions bound (settings ``overrides``)."""
+    graph = EXAMPLE_SETTINGS.graph_path
+    assert graph is not None
+    settings = bind_companions(dataclasses.replace(EXAMPLE_SETTINGS, **overrides), graph)
+    return AppContext(settings=settings, store=open_graph(graph))

@@ -1,14 +1,16 @@
-"""AppContext.scene: one scene per filter state, reused by clicks and overlay changes."""
+"""AppContext: one scene per filter state, reused by clicks and overlay changes; the
+description texts the search reads."""
 
 from __future__ import annotations
 
 import dataclasses
 
 import numpy as np
-from builders import build_tiny_store
+from builders import build_tiny_store, example_context
 from conftest import EXAMPLE_SETTINGS
 
 from attribution_viewer.app.context import SCENES_KEPT, AppContext
+from attribution_viewer.model import NodeKind
 from attribution_viewer.scene import build_scene
 from attribution_viewer.view import ViewState
 
@@ -41,3 +43,26 @@ def test_scene_differs_with_filters_and_the_cache_is_bounded() -> None:
     for i in range(SCENES_KEPT):
         ctx.scene(dataclasses.replace(view, prune_threshold=0.5 + i / 100))
     assert ctx.scene(view) is not with_errors  # evicted, rebuilt
+
+
+def test_search_texts_are_the_example_descriptions() -> None:
+    ctx = example_context()
+    source = ctx.descriptions
+    assert source is not None
+    nodes = ctx.store.nodes
+    lunar = set()
+    for i in np.flatnonzero(nodes.kind == NodeKind.FEATURE):
+        details = source.get(int(nodes.layer[i]), int(nodes.feature_idx[i]))
+        if details is not None and "lunar" in f"{details.description} {details.explanation}".lower():
+            lunar.add(ctx.store.keys[int(i)])
+    assert lunar  # the example describes some features with it
+    assert {k for k, text in ctx.search_texts.items() if "lunar" in text.lower()} == lunar
+
+
+def test_search_texts_are_bounded_to_the_most_influential_features() -> None:
+    ctx = example_context(description_cache_size=3)
+    store = ctx.store
+    feature = np.flatnonzero(store.nodes.kind == NodeKind.FEATURE)
+    top = feature[np.argsort(store.cumulative_influence[feature], kind="stable")[:3]]
+    assert set(ctx.search_texts) <= {store.keys[int(i)] for i in top}
+    assert len(ctx.search_texts) >= 1

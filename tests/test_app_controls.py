@@ -26,7 +26,7 @@ def test_view_from_values_and_defaults() -> None:
 def test_scene_changes_ignore_size_selection_search_and_focus() -> None:
     for overlay in ("node-size", "selected-node", "search-results", "token-focus"):
         assert not changes_scene({overlay})
-    for control in ("prune-slider", "frequency-slider", "error-toggle", "pinned-nodes", "node-labels"):
+    for control in ("prune-value", "frequency-value", "error-toggle", "pinned-nodes", "node-labels"):
         assert changes_scene({control}) and changes_scene({control, "node-size"})
     assert changes_scene(set())  # a page's first call: nothing triggered
 

@@ -10,6 +10,7 @@ import dataclasses
 from typing import Any
 
 import pytest
+from builders import described_rows
 from conftest import EXAMPLE_SETTINGS
 
 import attribution_viewer.loaders as loaders
@@ -71,11 +72,14 @@ def test_r1_graph_read_once_and_descriptions_on_demand(counted_reads: list[str])
     values = {"selected-node.data": feature, "node-labels.data": {}, "pinned-nodes.data": []}
     panel = call_callback(client, CLICK, values, "selected-node.data")
     assert feature in str(panel)
-    assert source.files_read == 1
+    # the node's file and those of the features its connection rows name (their descriptions)
+    listed = described_rows(store, feature)
+    assert listed and source.files_read == len({feature, *listed})
     call_callback(client, CLICK, {**values, "selected-node.data": other}, "selected-node.data")
-    assert source.files_read == 2
+    read = len({feature, *listed, other, *described_rows(store, other)})
+    assert source.files_read == read
     call_callback(client, CLICK, values, "selected-node.data")
-    assert source.files_read == 2  # cached: the second click on a node reads nothing
+    assert source.files_read == read  # cached: the second click on a node reads nothing
     assert counted_reads == [str(EXAMPLE_SETTINGS.graph_path)]
 
 
@@ -98,8 +102,8 @@ def test_r2_click_never_touches_the_figure_and_overlays_are_patches() -> None:
             assert "selected-node" not in {i["id"] for i in dep["inputs"]}, dep["output"]
     output = figure_output(client)
     base = {
-        "prune-slider.value": 0.8,
-        "frequency-slider.value": 0.25,
+        "prune-value.data": 0.8,
+        "frequency-value.data": 0.25,
         "error-toggle.value": [],
         "node-size.value": 10,
         "selected-node.data": None,
@@ -109,7 +113,7 @@ def test_r2_click_never_touches_the_figure_and_overlays_are_patches() -> None:
         "token-focus.data": None,
         "cluster-state.data": None,
     }
-    first = call_callback(client, output, base, "prune-slider.value")
+    first = call_callback(client, output, base, "prune-value.data")
     figure = first["attribution-graph"]["figure"]
     assert "data" in figure and "layout" in figure
     assert first["edge-layer"]["data"]["batches"]
@@ -217,7 +221,7 @@ def test_r4_cluster_trace_patched_when_the_clusters_change() -> None:
     # ... and a full figure draws the active clusters itself.
     figure_values = {**browser_controls(props), "search-results.data": [], "token-focus.data": None}
     full = call_callback(
-        client, figure_output(client), {**figure_values, "cluster-state.data": active}, "prune-slider.value"
+        client, figure_output(client), {**figure_values, "cluster-state.data": active}, "prune-value.data"
     )
     cluster_trace = full["attribution-graph"]["figure"]["data"][4]
     assert sorted(cluster_trace["customdata"]) == logits

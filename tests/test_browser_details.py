@@ -11,6 +11,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from browser_helpers import (
     assert_no_console_errors,
@@ -18,10 +19,12 @@ from browser_helpers import (
     context_of,
     first_visible,
     text_of,
+    visible_nodes,
     wait_for_graph,
     wait_until,
     wait_until_settled,
 )
+from builders import described_rows
 from conftest import EXAMPLE_DIR, EXAMPLE_SETTINGS
 
 from attribution_viewer.app import create_app
@@ -57,7 +60,13 @@ def test_d1_feature_description_examples_rename_and_reload(dash_duo) -> None:
     # The first visit clusters automatically, from the graph alone.
     wait_until(lambda: "clusters" in text_of(dash_duo, "#cluster-status"), message="first-visit clustering")
     assert ctx.descriptions is not None
-    assert ctx.descriptions.files_read == 0  # the page load read no description
+    # the page load read the descriptions of the drawn features (their hover text) only
+    read = {
+        store.keys[int(i)]
+        for i in np.flatnonzero(visible_nodes(app))
+        if store.kind_of(int(i)) is NodeKind.FEATURE
+    }
+    assert ctx.descriptions.files_read == len(read)
 
     features = range(store.kind_slices[NodeKind.FEATURE].start, store.kind_slices[NodeKind.FEATURE].stop)
     described = [i for i in features if description_file(store, i).is_file()]
@@ -75,20 +84,23 @@ def test_d1_feature_description_examples_rename_and_reload(dash_duo) -> None:
     expected_spans = [s.strip() for ex in record["top_examples"][:shown_examples] for s in MARKED.findall(ex)]
     assert expected_spans
     assert [t.strip() for t in highlighted_texts(dash_duo)] == expected_spans
-    assert ctx.descriptions.files_read == 1
+    # its file, and those of the features its connection rows describe
+    read |= {key, *described_rows(store, key)}
+    assert ctx.descriptions.files_read == len(read)
 
-    # Another feature reads its own file; coming back to the first reads nothing.
+    # Another feature reads its own files; coming back to the first reads nothing.
     other = first_visible(app, NodeKind.FEATURE, among=[i for i in described if i != feature])
     click_node(dash_duo, other)
     wait_until(lambda: selected_key(dash_duo) == store.keys[other], message="second feature panel")
-    assert ctx.descriptions.files_read == 2
+    read |= {store.keys[other], *described_rows(store, store.keys[other])}
+    assert ctx.descriptions.files_read == len(read)
     click_node(dash_duo, feature)
     wait_until(lambda: selected_key(dash_duo) == key, message="first feature again")
     wait_until(
         lambda: text_of(dash_duo, "#node-panel .feature-description") == record["description"],
         message="description again",
     )
-    assert ctx.descriptions.files_read == 2
+    assert ctx.descriptions.files_read == len(read)
 
     # Rename: the title shows the label, and the label survives a reload of the URL.
     label = "moth singing detector"

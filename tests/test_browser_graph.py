@@ -17,8 +17,10 @@ from browser_helpers import (
     first_visible,
     marker_size,
     text_of,
+    visible_nodes,
     wait_for_graph,
     wait_until,
+    wait_until_settled,
 )
 from conftest import EXAMPLE_SETTINGS, REAL_GRAPH_FILES, real_graph
 from selenium.webdriver.common.action_chains import ActionChains
@@ -32,7 +34,7 @@ from attribution_viewer.figures import NODE_TRACES
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import NodeKind
 from attribution_viewer.scene import build_scene
-from attribution_viewer.search import search_nodes
+from attribution_viewer.search import search_nodes, search_status
 from config.settings import EXAMPLE_DIR
 
 pytestmark = pytest.mark.browser
@@ -89,12 +91,12 @@ def test_g1_example_click_every_kind_size_search_and_reload(dash_duo) -> None:
     # Search by layer highlights all matches; a unique match (a node key) selects it.
     search = dash_duo.find_element("#node-search")
     search.send_keys("L3" + Keys.ENTER)
-    n_layer3 = len(search_nodes(store, "L3"))
-    wait_until(lambda: f"{n_layer3} matches" in text_of(dash_duo, "#search-status"), message="L3 matches")
+    layer3 = search_status(search_nodes(store, "L3"), visible_nodes(app, show_errors=True))
+    wait_until(lambda: text_of(dash_duo, "#search-status") == layer3, message="L3 matches")
     key = store.keys[feature]
     search.clear()
     search.send_keys(key + Keys.ENTER)
-    wait_until(lambda: "1 match" in text_of(dash_duo, "#search-status"), message="search status")
+    wait_until(lambda: text_of(dash_duo, "#search-status") == "1 shown / 0 hidden", message="search status")
     wait_until(lambda: key in panel_text(dash_duo), message="search selects")
 
     # Reloading the URL restores the selection and the size.
@@ -124,9 +126,14 @@ def test_g2_real_graph_click_feature_embedding_logit_error(dash_duo, name: str) 
         kinds.append(NodeKind.ERROR)
     for kind in kinds:
         index = first_visible(app, kind)
+        # Under load the page may still be answering the last click (or the first figure's
+        # followers): click once it is idle, then wait on the panel (the server's answer).
+        wait_until_settled(dash_duo, timeout=60)
         click_node(dash_duo, index)
         wait_until(
-            lambda index=index: store.keys[index] in panel_text(dash_duo), message=f"{kind.name} panel"
+            lambda index=index: store.keys[index] in panel_text(dash_duo),
+            timeout=60,
+            message=f"{kind.name} panel",
         )
     assert_no_console_errors(dash_duo)
 

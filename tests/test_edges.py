@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
+from builders import build_tiny_store
 from test_layout import tiny_store
 
 from attribution_viewer.canvas import encode_edge_layer
@@ -20,6 +21,7 @@ from attribution_viewer.edges import (
 )
 from attribution_viewer.layout import GraphLayout, compute_layout
 from attribution_viewer.model import GraphStore, LogitInfo, NodeTable
+from attribution_viewer.scene import strongest_inputs
 
 NAN = np.nan
 
@@ -150,3 +152,16 @@ def test_ed4c_canvas_layer_wide_indices_above_65535_nodes() -> None:
     data = encode_edge_layer(layout, [batch], {1: "pos"})
     assert data["index_bytes"] == 4
     np.testing.assert_array_equal(decoded(data["ends"], "<u4"), [3, 69_999])
+
+
+def test_strongest_inputs_keep_the_k_largest_per_target() -> None:
+    store = build_tiny_store()
+    everything = np.ones(store.adjacency.nnz, dtype=bool)
+    sources, targets = edge_sources(store), store.adjacency.indices
+    kept = strongest_inputs(store, everything, 1)
+    pairs = {(store.keys[int(sources[e])], store.keys[int(targets[e])]) for e in np.flatnonzero(kept)}
+    # F:1:1:9 has three inputs (F:0:0:7 1.0, E:1 -0.5, X:0:1 0.25): only the strongest stays
+    assert pairs == {("E:0", "F:0:0:7"), ("F:0:0:7", "F:1:1:9"), ("F:1:1:9", "L:0"), ("E:1", "L:1")}
+    assert int(strongest_inputs(store, everything, 2).sum()) == 5
+    assert strongest_inputs(store, everything, 0) is everything
+    assert strongest_inputs(store, everything, 3).all()

@@ -87,9 +87,9 @@ def test_fs6_a_failing_figure_callback_answers_with_a_message(caplog: pytest.Log
     cyclic = build_tiny_store(edges=cycle)
     client = create_app(Settings(autointerp_dir=None), cyclic).server.test_client()
     output = figure_output(client)
-    values = {"prune-slider.value": 0.8, "node-size.value": 10, "error-toggle.value": []}
+    values = {"prune-value.data": 0.8, "node-size.value": 10, "error-toggle.value": []}
     with caplog.at_level(logging.ERROR, logger="attribution_viewer.app.failsafe"):
-        answers = [call_callback(client, output, values, "prune-slider.value") for _ in range(2)]
+        answers = [call_callback(client, output, values, "prune-value.data") for _ in range(2)]
     assert answers[0] == answers[1]
     figure = answers[0]["attribution-graph"]["figure"]
     message = figure["layout"]["annotations"][0]["text"]

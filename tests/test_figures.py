@@ -139,6 +139,15 @@ def test_hover_text_has_kind_layer_token_and_activation() -> None:
     assert "feature 7" in text and "activation 1.5" in text
 
 
+def test_hover_title_is_the_label_else_the_description_first_line() -> None:
+    store = build_tiny_store()
+    long = "Lunar <phases> " + "x" * 100 + "\nsecond line"
+    texts = hover_texts(store, {"F:1:1:9": "mine"}, {"F:0:0:7": long, "F:1:1:9": "tides"})
+    assert texts[0].startswith("<b>Lunar &lt;phases&gt; " + "x" * 64 + "…</b><br>feature · F:0:0:7<br>")
+    assert texts[1].startswith("<b>mine</b><br>tides<br>feature · F:1:1:9<br>")
+    assert hover_texts(store)[1].startswith(f"<b>{store.display_labels[1]}</b><br>feature · F:1:1:9<br>")
+
+
 def test_counts_text() -> None:
     store, scene, _ = make_figure()
     assert counts_text(store, scene) == "7 / 10 nodes · 6 / 6 edges"

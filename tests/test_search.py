@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from builders import build_tiny_store
 
-from attribution_viewer.search import search_nodes
+from attribution_viewer.search import search_nodes, search_status
 
 
 def found(query: str, **kwargs) -> list[str]:
@@ -49,3 +49,14 @@ def test_candidates_restrict_matches() -> None:
 
 def test_empty_query() -> None:
     assert found("   ") == []
+
+
+def test_description_text_is_searched() -> None:
+    assert found("lunar") == []
+    assert found("LUNAR", descriptions={"F:1:1:9": "Lunar phases and tides"}) == ["F:1:1:9"]
+
+
+def test_status_counts_shown_and_hidden_matches() -> None:
+    visible = np.array([True, False, True, False])
+    assert search_status(np.array([0, 1, 3]), visible) == "1 shown / 2 hidden"
+    assert search_status(np.zeros(0, dtype=np.int64), visible) == "0 shown / 0 hidden"

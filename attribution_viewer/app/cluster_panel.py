@@ -352,6 +352,11 @@ def register(app: Dash, app_ctx: AppContext) -> None:
             "raw": State(ids.CLUSTER_STATE, "data"),
             "form": {name: State(component, prop) for name, (component, prop) in ACTION_FORM.items()},
         },
+        # busy: Run is disabled and spins while an action (a clustering) is computed
+        running=[
+            (Output(ids.CLUSTER_RUN, "disabled"), True, False),
+            (Output(ids.CLUSTER_RUN, "className"), "small-button busy", "small-button"),
+        ],
     )(edit_state)
 
     def render(raw: dict[str, Any] | None, target: str | None) -> tuple[Any, ...]:

@@ -113,7 +113,13 @@ class AppContext:
         It depends only on the filters and pins, so a click, a node-size change or a search
         reuses it: the last :data:`SCENES_KEPT` scenes are kept (deterministic derived data,
         shared by all users; the arrays are never modified)."""
-        key = (view.prune_threshold, view.frequency_threshold, view.show_errors, view.pinned)
+        key = (
+            view.prune_threshold,
+            view.frequency_threshold,
+            view.show_errors,
+            view.pinned,
+            view.edges_per_target,
+        )
         scene = self._scenes.get(key)
         if scene is None:
             scene = build_scene(self.store, view, self.frequencies.values, self.settings.max_drawn_edges)
@@ -130,6 +136,35 @@ class AppContext:
             return DetailsResult(source.get(int(nodes.layer[index]), int(nodes.feature_idx[index])), None)
         except GraphFormatError as exc:
             return DetailsResult(None, str(exc))
+
+    @cached_property
+    def search_texts(self) -> dict[str, str]:
+        """Description text of the graph's features by key, for the search (read on the first
+        text search, once per process). Bounded: at most ``settings.description_cache_size``
+        features, the most influential first, so a huge graph reads a bounded number of files."""
+        source = self.descriptions
+        if source is None:
+            return {}
+        feat = self.store.kind_slices[NodeKind.FEATURE]
+        indices = np.arange(feat.start, feat.stop)
+        order = np.argsort(self.store.cumulative_influence[indices], kind="stable")
+        chosen = [int(i) for i in indices[order][: self.settings.description_cache_size]]
+        texts = node_texts(self.store, source, chosen)
+        nodes = self.store.nodes
+        # node_texts falls back to the node's label: the search reads labels on its own
+        return {self.store.keys[i]: t for i, t in zip(chosen, texts, strict=True) if t != nodes.label[i]}
+
+    def descriptions_of(self, indices: Sequence[int]) -> dict[str, str]:
+        """The description of each described feature among ``indices``, by key (at most
+        ``settings.description_cache_size`` features, the first ones, are looked up: one file
+        read each, then cached)."""
+        out: dict[str, str] = {}
+        features = [i for i in indices if self.store.kind_of(i) is NodeKind.FEATURE]
+        for i in features[: self.settings.description_cache_size]:
+            details = self.feature_details(i).details
+            if details is not None and details.description.strip():
+                out[self.store.keys[i]] = details.description.strip()
+        return out
 
     def node_texts(self, indices: Sequence[int]) -> list[str]:
         """Description (or label) text of each node, for clustering."""

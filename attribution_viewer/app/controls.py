@@ -18,17 +18,20 @@ from attribution_viewer.app import ids
 from attribution_viewer.view import ViewState
 
 VIEW_CONTROLS: dict[str, tuple[str, str]] = {
-    "prune": (ids.PRUNE, "value"),
-    "freq": (ids.FREQUENCY, "value"),
+    "prune": (ids.PRUNE_VALUE, "data"),
+    "freq": (ids.FREQUENCY_VALUE, "data"),
     "toggles": (ids.TOGGLES, "value"),
     "size": (ids.NODE_SIZE, "value"),
     "selected": (ids.SELECTED, "data"),
     "pinned": (ids.PINNED, "data"),
     "labels": (ids.LABELS, "data"),
+    "edges": (ids.EDGES_PER_TARGET, "value"),
 }
 # The controls that change the scene (visible nodes, hover texts): a full figure. The
 # others (node size, selection) change overlays or the canvas only.
-SCENE_CONTROLS = frozenset({ids.PRUNE, ids.FREQUENCY, ids.TOGGLES, ids.PINNED, ids.LABELS})
+SCENE_CONTROLS = frozenset(
+    {ids.PRUNE_VALUE, ids.FREQUENCY_VALUE, ids.TOGGLES, ids.PINNED, ids.LABELS, ids.EDGES_PER_TARGET}
+)
 
 
 class ViewControls(NamedTuple):
@@ -41,6 +44,7 @@ class ViewControls(NamedTuple):
     selected: str | None = None
     pinned: list[str] | None = None
     labels: dict[str, str] | None = None
+    edges: int | None = None
 
     def view(self, base: ViewState) -> ViewState:
         """The ViewState these values describe (None -> ``base``)."""
@@ -54,6 +58,7 @@ class ViewControls(NamedTuple):
             pinned=tuple(self.pinned or ()),
             labels=self.labels or {},
             show_highlighted="shared" in toggles,
+            edges_per_target=base.edges_per_target if self.edges is None else int(self.edges),
         )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 
 from attribution_viewer.app.context import AppContext
@@ -74,7 +75,11 @@ def full_figure(
         app_ctx.store,
         scene.visible,
         node_size=view.node_size,
-        hover=hover_texts(app_ctx.store, controls.labels),
+        hover=hover_texts(
+            app_ctx.store,
+            controls.labels,
+            app_ctx.descriptions_of([int(i) for i in np.flatnonzero(scene.visible)]),
+        ),
         overlays=overlays,
         layout=scene.layout,
         token_focus=token_focus,

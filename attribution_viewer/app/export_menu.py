@@ -293,5 +293,10 @@ def register(app: Dash, app_ctx: AppContext) -> None:
             "view": view_dependencies(State),
             "clusters": State(ids.CLUSTER_STATE, "data"),
         },
+        # busy: Download is disabled and spins while the file is drawn
+        running=[
+            (Output(ids.EXPORT_GO, "disabled"), True, False),
+            (Output(ids.EXPORT_GO, "className"), "export-go busy", "export-go"),
+        ],
         prevent_initial_call=True,
     )(download)

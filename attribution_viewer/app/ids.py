@@ -18,7 +18,15 @@ URL_CLUSTERS = "url-clusters"  # store: the clusters a link carries (win over lo
 NODE_SIZE = "node-size"
 PRUNE = "prune-slider"
 FREQUENCY = "frequency-slider"
+# The two sliders' settled values (stores): what views read. A slider's value reaches its
+# store once it has stopped changing for SETTLE_MS (assets/app.js settleValue), so holding an
+# arrow key computes one view, not one per step.
+PRUNE_VALUE = "prune-value"
+FREQUENCY_VALUE = "frequency-value"
+# The value of each slider as text, next to its name.
+SLIDER_TEXTS = {NODE_SIZE: "node-size-text", PRUNE: "prune-text", FREQUENCY: "frequency-text"}
 TOGGLES = "error-toggle"  # checklist: "errors", and "shared" for graphs that have it
+EDGES_PER_TARGET = "edges-per-target"  # dropdown: edges drawn into each node (0: all)
 SEARCH = "node-search"
 SEARCH_STATUS = "search-status"
 COUNTS = "shown-counts"
@@ -41,6 +49,7 @@ LABELS = "node-labels"
 
 # -- node panel ------------------------------------------------------------------------------
 NODE_PANEL = "node-panel"
+HIDDEN_NOTE = "hidden-note"  # the node panel's note when the filters hide the selected node
 PIN_BUTTON = "pin-button"
 LABEL_INPUT = "label-input"
 LABEL_SAVE = "label-save"

@@ -292,17 +292,21 @@ def render_feature_details(
     frequency: float | None,
     neuronpedia_url: str | None,
     error: str | None,
+    mismatch: str = "",
 ) -> list[Component]:
     """Description, facts, examples, tokens, logits, interventions and languages of a feature.
 
     ``label`` (the user's or the graph's label) is the title when there is no description;
-    ``frequency`` comes from the frequency file and falls back to the record's own.
+    ``frequency`` comes from the frequency file and falls back to the record's own;
+    ``mismatch`` says why the description may belong to another model (shown above it).
     """
     nodes = store.nodes
     layer, pos, idx = int(nodes.layer[index]), int(nodes.pos[index]), int(nodes.feature_idx[index])
     out: list[Component] = []
     if error:
         out.append(render_error_message(error))
+    if mismatch:
+        out.append(html.Div(mismatch, className="panel-warning model-mismatch", role="alert"))
     title = details.description if details and details.description else label
     out.append(html.Div(title, className="feature-description"))
     if details and details.explanation:

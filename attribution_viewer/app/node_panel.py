@@ -29,8 +29,9 @@ from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls, view_dependencies
 from attribution_viewer.app.drawing import selection_payload
 from attribution_viewer.app.failsafe import error_panel, guard
+from attribution_viewer.autointerp import model_mismatch
 from attribution_viewer.model import KIND_NAMES, GraphStore, NodeKind
-from attribution_viewer.view import Connection, connections
+from attribution_viewer.view import Connection, ViewState, connections
 
 
 def neuronpedia_url(model: str, source: str, layer: int, idx: int) -> str | None:
@@ -74,9 +75,25 @@ def _data_weight(weight: float | None) -> dict[str, Any]:
     return {"data-weight": "" if weight is None else f"{weight:+.3g}"}
 
 
+def _row_text(ctx: AppContext, row: Connection, labels: Mapping[str, str]) -> str:
+    """A connection row's text: the user's label, else the feature's description (read
+    through the description cache) before its code, else the graph's label."""
+    if row.key in labels:
+        return row.label
+    description = ctx.descriptions_of([row.node]).get(row.key)
+    return f"{description} · {row.label}" if description else row.label
+
+
 def _connection_rows(
-    title: str, rows: Sequence[Connection], total: int, sign_class: str, weighted: bool
+    ctx: AppContext,
+    title: str,
+    rows: Sequence[Connection],
+    total: int,
+    style: tuple[str, bool],
+    labels: Mapping[str, str],
 ) -> html.Div:
+    """One group of rows; ``style``: the sign class and whether weights are shown."""
+    sign_class, weighted = style
     if not rows:
         return html.Div()
     count = f"{len(rows)}" if len(rows) == total else f"top {len(rows)} of {total}"
@@ -88,7 +105,7 @@ def _connection_rows(
                     # Compact rows (one click sends them all): the weight is shown by CSS
                     # from data-weight; assets/app.js makes the key the tooltip on hover.
                     html.Button(
-                        row.label,
+                        _row_text(ctx, row, labels),
                         className=f"conn-row {sign_class}",
                         **{"data-key": row.key},
                         **_data_weight(row.weight if weighted else None),
@@ -109,23 +126,29 @@ def connections_section(ctx: AppContext, index: int, labels: Mapping[str, str]) 
     in_pos, in_neg, out_pos, out_neg = conns.totals
     if weighted:
         groups = [
-            _connection_rows("Inputs +", conns.inputs_positive, in_pos, "pos", True),
-            _connection_rows("Inputs −", conns.inputs_negative, in_neg, "neg", True),
-            _connection_rows("Outputs +", conns.outputs_positive, out_pos, "pos", True),
-            _connection_rows("Outputs −", conns.outputs_negative, out_neg, "neg", True),
+            _connection_rows(ctx, "Inputs +", conns.inputs_positive, in_pos, ("pos", True), labels),
+            _connection_rows(ctx, "Inputs −", conns.inputs_negative, in_neg, ("neg", True), labels),
+            _connection_rows(ctx, "Outputs +", conns.outputs_positive, out_pos, ("pos", True), labels),
+            _connection_rows(ctx, "Outputs −", conns.outputs_negative, out_neg, ("neg", True), labels),
         ]
     else:
         groups = [
-            _connection_rows("Inputs", conns.inputs_positive, in_pos, "mask", False),
-            _connection_rows("Outputs", conns.outputs_positive, out_pos, "mask", False),
+            _connection_rows(ctx, "Inputs", conns.inputs_positive, in_pos, ("mask", False), labels),
+            _connection_rows(ctx, "Outputs", conns.outputs_positive, out_pos, ("mask", False), labels),
         ]
     return html.Div([html.H4("Connections"), *groups], className="connections", id="node-connections")
 
 
+HIDDEN_TEXT = (
+    "Hidden by the current filters (pruning, max frequency or errors): it is not on the graph. "
+    "Pin it to show it."
+)
+
+
 def node_panel_children(
-    ctx: AppContext, index: int, labels: Mapping[str, str], pinned: Sequence[str]
+    ctx: AppContext, index: int, labels: Mapping[str, str], pinned: Sequence[str], hidden: bool = False
 ) -> list[Any]:
-    """Everything the panel shows for node ``index``."""
+    """Everything the panel shows for node ``index`` (``hidden``: the view's filters hide it)."""
     store = ctx.store
     key = store.keys[index]
     kind = store.kind_of(index)
@@ -154,7 +177,14 @@ def node_panel_children(
         ],
         className="node-actions",
     )
-    return [header, actions, *details_section(ctx, index, label), connections_section(ctx, index, labels)]
+    note = [html.Div(HIDDEN_TEXT, className="panel-note hidden-note", id=ids.HIDDEN_NOTE)] if hidden else []
+    return [
+        header,
+        *note,
+        actions,
+        *details_section(ctx, index, label),
+        connections_section(ctx, index, labels),
+    ]
 
 
 def details_section(ctx: AppContext, index: int, label: str) -> list[Any]:
@@ -180,6 +210,7 @@ def details_section(ctx: AppContext, index: int, label: str) -> list[Any]:
             frequency=frequency if frequency is not None and frequency == frequency else None,
             neuronpedia_url=url,
             error=result.error,
+            mismatch=model_mismatch(store.metadata.scan, result.details) if result.details else "",
         )
     if kind is NodeKind.EMBEDDING:
         return node_details.render_embedding_details(store, index)
@@ -199,7 +230,8 @@ def panel_children(app_ctx: AppContext, controls: ViewControls) -> list[Any]:
     index = store.index_of.get(controls.selected) if controls.selected else None
     if index is None:
         return empty_panel(store)
-    return node_panel_children(app_ctx, index, controls.labels or {}, controls.pinned or [])
+    hidden = not app_ctx.scene(controls.view(ViewState())).visible[index]
+    return node_panel_children(app_ctx, index, controls.labels or {}, controls.pinned or [], bool(hidden))
 
 
 def register(app: Dash, app_ctx: AppContext) -> None:
@@ -215,7 +247,8 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         }
 
     dependencies = view_dependencies(State)
-    for name in ("selected", "pinned", "labels"):
+    # the filters too: the panel says when they hide the selected node
+    for name in ("selected", "pinned", "labels", "prune", "freq", "toggles"):
         dependencies[name] = Input(dependencies[name].component_id, dependencies[name].component_property)
     app.callback(
         output={

@@ -30,8 +30,13 @@
     var row = event.target && event.target.closest && event.target.closest(".conn-row[data-key]");
     if (row && !row.title) { row.title = row.getAttribute("data-key"); }
   });
+  /* Esc closes an open menu (the Export menu, from anywhere in it); otherwise, outside
+     text fields, it clears the selection. */
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape" && !(event.target && event.target.tagName === "INPUT")) { clear(); }
+    if (event.key !== "Escape") { return; }
+    var menu = document.querySelector("details.export-menu[open]");
+    if (menu) { menu.removeAttribute("open"); return; }
+    if (!(event.target && event.target.tagName === "INPUT")) { clear(); }
   });
   var down = null;
   var pointClicked = false;
@@ -260,6 +265,10 @@ var attributionEdges = (function () {
   };
 })();
 
+/* the sliders' settle delay and the latest change of each slider (settleValue) */
+var SETTLE_MS = 200;
+var settleTokens = {};
+
 /* Clientside callbacks (registered by the units in attribution_viewer/app/: graph_view.py,
    node_panel.py, page.py): the selection, pins and labels change in the browser without a
    server round trip; the node panel's one request then brings the panel and the selection
@@ -285,6 +294,26 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         return searchKeys && searchKeys.length === 1 ? searchKeys[0] : noUpdate;
       }
       return noUpdate;
+    },
+    /* a slider's value (while dragging, then settled) as text; top_bar.slider_text's rule */
+    sliderText: function (dragValue, value) {
+      var triggered = window.dash_clientside.callback_context.triggered || [];
+      var v = triggered.length && triggered[0].prop_id.endsWith(".drag_value") ? dragValue : value;
+      if (v === null || v === undefined) { return ""; }
+      return Number.isInteger(v) && Math.abs(v) >= 1 ? String(v) : Number(v).toFixed(2);
+    },
+    /* a slider's value -> its settled-value store once it has not changed for SETTLE_MS: a
+       burst of changes (an arrow key held down) computes only its last value */
+    settleValue: function (value) {
+      var triggered = window.dash_clientside.callback_context.triggered || [];
+      var key = triggered.length ? triggered[0].prop_id : "";
+      var token = (settleTokens[key] || 0) + 1;
+      settleTokens[key] = token;
+      return new Promise(function (resolve) {
+        setTimeout(function () {
+          resolve(settleTokens[key] === token ? value : window.dash_clientside.no_update);
+        }, SETTLE_MS);
+      });
     },
     /* new base edges or selection for the edge canvases (a callback without outputs) */
     drawEdgeLayers: function (baseData, selectionData) { attributionEdges.set(baseData, selectionData); },
