@@ -1,0 +1,124 @@
+"""The graph picker (folder mode): every graph of the library, in the top bar.
+
+One dropdown (``graph-picker``), searchable by file name, sub-folder and prompt, grouped by
+sub-folder (a disabled heading option per folder), each option showing the name, the
+format, the size and the prompt. Clicking it (opening) rescans the folder, so new files
+appear without a restart (only new or changed files are sniffed); choosing a graph loads
+``?graph=<relative path>``, a new page served by that graph's app
+(:mod:`attribution_viewer.app.folder`). Absent in single-graph mode.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from dash import Dash, Input, Output, dcc, html, no_update
+
+from attribution_viewer.app import ids
+from attribution_viewer.app.context import AppContext
+from attribution_viewer.library import GraphEntry, GraphIndex
+
+_FOLDER_VALUE = "\x00folder:"  # heading options' values (never a path: resolve refuses NUL)
+
+
+def size_text(size: int) -> str:
+    """A file size for people: ``812 B``, ``4.2 kB``, ``31.0 MB``."""
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def _option(entry: GraphEntry) -> dict[str, Any]:
+    prompt = entry.prompt or ""
+    return {
+        "label": html.Div(
+            [
+                html.Span(entry.name, className="pick-name"),
+                html.Span(f"{entry.format} · {size_text(entry.size)}", className="pick-meta"),
+                html.Div(prompt[:120], className="pick-prompt", title=prompt),
+            ],
+            className="pick-option",
+        ),
+        "value": entry.rel_path,
+        "search": f"{entry.rel_path} {prompt}",
+    }
+
+
+def graph_options(index: GraphIndex) -> list[dict[str, Any]]:
+    """The dropdown's options: per sub-folder, a disabled heading then its graphs."""
+    options: list[dict[str, Any]] = []
+    folder: str | None = None
+    for entry in index.entries.values():
+        if entry.folder != folder:
+            folder = entry.folder
+            options.append(
+                {
+                    "label": html.Span(f"{folder}/" if folder else "(top folder)", className="pick-folder"),
+                    "value": _FOLDER_VALUE + folder,
+                    "search": folder,
+                    "disabled": True,
+                }
+            )
+        options.append(_option(entry))
+    return options
+
+
+def layout(app_ctx: AppContext) -> list[Any]:
+    """The picker (nothing in single-graph mode), placed in the top bar by the page."""
+    library = app_ctx.library
+    if library is None:
+        return []
+    return [
+        html.Div(
+            [
+                dcc.Dropdown(
+                    id=ids.GRAPH_PICKER,
+                    options=graph_options(library.cache.index),
+                    value=library.rel_path,
+                    clearable=False,
+                    searchable=True,
+                    placeholder="Graph: name or prompt",
+                    maxHeight=420,
+                    className="graph-picker",
+                ),
+                dcc.Location(id=ids.GRAPH_NAV, refresh=True),
+            ],
+            id=ids.GRAPH_PICKER_BOX,
+            className="graph-picker-box",
+            title="Graphs of the folder (search by name or prompt)",
+        )
+    ]
+
+
+def register(app: Dash, app_ctx: AppContext) -> None:
+    """Attach the rescan and navigation callbacks (none in single-graph mode)."""
+    library = app_ctx.library
+    if library is None:
+        return
+    index = library.cache.index
+
+    def rescan(_clicks: int | None) -> tuple[Any, Any]:
+        found = index.rescan()
+        if not (found.added or found.removed or found.changed):
+            return no_update, no_update
+        options = graph_options(index)
+        return options, options
+
+    def navigate(value: str | None) -> Any:
+        if not value or value == library.rel_path or value.startswith(_FOLDER_VALUE):
+            return no_update
+        return "/?graph=" + quote(value, safe="/")
+
+    app.callback(
+        Output(ids.GRAPH_PICKER, "options"),
+        Output(ids.COMPARE_PICKER, "options"),  # the compare view's list (same folder)
+        Input(ids.GRAPH_PICKER_BOX, "n_clicks"),
+        prevent_initial_call=True,
+    )(rescan)
+    app.callback(Output(ids.GRAPH_NAV, "href"), Input(ids.GRAPH_PICKER, "value"), prevent_initial_call=True)(
+        navigate
+    )
