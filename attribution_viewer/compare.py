@@ -128,10 +128,15 @@ class GraphComparison:
         features = self._left if side == "left" else self._right
         return features.nodes.get(feature, np.zeros(0, dtype=np.int64))
 
-    def strongest_node(self, side: Side, store: GraphStore, feature: FeatureId) -> int | None:
-        """The node of ``feature`` with the largest influence in the ``side`` graph (``store``);
-        the first on ties, None when the feature is absent there."""
+    def strongest_node(
+        self, side: Side, store: GraphStore, feature: FeatureId, shown: np.ndarray | None = None
+    ) -> int | None:
+        """The node of ``feature`` with the largest influence in the ``side`` graph (``store``),
+        among the nodes where the boolean mask ``shown`` is True (all when None); the first on
+        ties, None when there is no such node."""
         nodes = self.feature_nodes(side, feature)
+        if shown is not None:
+            nodes = nodes[shown[nodes]]
         if not nodes.size:
             return None
         return int(nodes[int(np.argmax(np.nan_to_num(store.influence[nodes])))])

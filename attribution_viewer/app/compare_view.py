@@ -22,11 +22,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, callback_context, dash_table, dcc, html, no_update
 
 from attribution_viewer.app import ids
-from attribution_viewer.app.context import AppContext, LibraryGraph
+from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.export_menu import safe_filename
 from attribution_viewer.app.picker import graph_options
 from attribution_viewer.compare import FeatureId, FeatureRow, GraphComparison, Side, compare_graphs
@@ -99,8 +100,11 @@ def parse_feature(row_id: str | None) -> FeatureId | None:
         return None
 
 
-def open_comparison(app_ctx: AppContext, library: LibraryGraph, other_path: str) -> Comparison:
-    """Open the second graph (GraphPathError / GraphFormatError) and compare."""
+def open_comparison(app_ctx: AppContext, other_path: str) -> Comparison:
+    """Open the second graph of ``app_ctx``'s library (GraphPathError / GraphFormatError) and compare."""
+    library = app_ctx.library
+    if library is None:
+        raise ValueError("compare: expected a graph of a folder (graphs_dir), got a single graph")
     other = library.cache.open(other_path)
     store = app_ctx.store
     left_layout, left_view = print_view_of(store, None, app_ctx.settings.show_errors)
@@ -114,12 +118,19 @@ def open_comparison(app_ctx: AppContext, library: LibraryGraph, other_path: str)
 
 
 def selected_panels(comparison: Comparison, feature: FeatureId | None) -> tuple[ComparePanel, ComparePanel]:
-    """Both panels with ``feature``'s strongest node selected in each (where present)."""
+    """Both panels with ``feature``'s strongest shown node selected in each (none where the
+    feature is absent or pruned away at the graph's default threshold)."""
     panels = []
     sides: tuple[tuple[Side, ComparePanel], ...] = (("left", comparison.left), ("right", comparison.right))
     for side, panel in sides:
-        node = None if feature is None else comparison.features.strongest_node(side, panel.store, feature)
-        panels.append(dataclasses.replace(panel, view=dataclasses.replace(panel.view, selected=node)))
+        shown = ~np.isnan(panel.layout.x)  # placed at the graph's default pruning
+        if panel.view.visible is not None:
+            shown &= panel.view.visible
+        node = (
+            None if feature is None else comparison.features.strongest_node(side, panel.store, feature, shown)
+        )
+        view = dataclasses.replace(panel.view, selected=node)
+        panels.append(dataclasses.replace(panel, view=view))
     return panels[0], panels[1]
 
 
@@ -205,7 +216,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     def comparison_of(other_path: str) -> Comparison:
         found = kept.get(other_path)
         if found is None:
-            found = open_comparison(app_ctx, library, other_path)
+            found = open_comparison(app_ctx, other_path)
             kept.put(other_path, found)
         return found
 

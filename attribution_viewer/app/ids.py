@@ -89,7 +89,7 @@ EXPORT_DOWNLOAD = "export-download"
 # -- graph picker (a folder of graphs only) ------------------------------------------------
 GRAPH_PICKER = "graph-picker"  # dropdown of the library's graphs; choosing one opens it
 GRAPH_PICKER_BOX = "graph-picker-box"  # its wrapper: a click (opening) rescans the folder
-GRAPH_NAV = "graph-nav"  # dcc.Location (refresh): the chosen graph's page
+GRAPH_NAV = "graph-nav"  # store: the page's graph; another chosen in the picker -> its page
 
 # -- compare view (a folder of graphs only) -------------------------------------------------
 COMPARE_VIEW = "compare-view"

@@ -11,9 +11,8 @@ appear without a restart (only new or changed files are sniffed); choosing a gra
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
-from dash import Dash, Input, Output, dcc, html, no_update
+from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from attribution_viewer.app import ids
 from attribution_viewer.app.context import AppContext
@@ -85,7 +84,7 @@ def layout(app_ctx: AppContext) -> list[Any]:
                     maxHeight=420,
                     className="graph-picker",
                 ),
-                dcc.Location(id=ids.GRAPH_NAV, refresh=True),
+                dcc.Store(id=ids.GRAPH_NAV, data=library.rel_path),
             ],
             id=ids.GRAPH_PICKER_BOX,
             className="graph-picker-box",
@@ -108,17 +107,22 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         options = graph_options(index)
         return options, options
 
-    def navigate(value: str | None) -> Any:
-        if not value or value == library.rel_path or value.startswith(_FOLDER_VALUE):
-            return no_update
-        return "/?graph=" + quote(value, safe="/")
-
     app.callback(
         Output(ids.GRAPH_PICKER, "options"),
         Output(ids.COMPARE_PICKER, "options"),  # the compare view's list (same folder)
         Input(ids.GRAPH_PICKER_BOX, "n_clicks"),
         prevent_initial_call=True,
     )(rescan)
-    app.callback(Output(ids.GRAPH_NAV, "href"), Input(ids.GRAPH_PICKER, "value"), prevent_initial_call=True)(
-        navigate
+    app.clientside_callback(  # a new page, served by the chosen graph's app
+        """function (value, current) {
+            if (!value || value === current || value.charAt(0) === "\\u0000") {
+                return window.dash_clientside.no_update;
+            }
+            window.location.assign("?graph=" + encodeURIComponent(value).replace(/%2F/g, "/"));
+            return value;
+        }""",
+        Output(ids.GRAPH_NAV, "data"),
+        Input(ids.GRAPH_PICKER, "value"),
+        State(ids.GRAPH_NAV, "data"),
+        prevent_initial_call=True,
     )

@@ -14,7 +14,7 @@
     if (typeof resource === "string" && /_dash-layout$/.test(resource) && window.location.search) {
       resource = resource + window.location.search;
     }
-    if (pageGraph !== null && typeof resource === "string" && /_dash-update-component$/.test(resource)) {
+    if (pageGraph !== null && typeof resource === "string" && /_dash-update-component(\?|$)/.test(resource)) {
       init = Object.assign({}, init);
       var headers = new Headers(init.headers || {});
       headers.set("X-Attribution-Graph", pageGraph);
