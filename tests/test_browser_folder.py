@@ -137,19 +137,11 @@ def test_bf2_shared_feature_highlighted_in_both_graphs(
     )
     assert cell_text(dash_duo.find_element("#compare-table td.dash-cell.column-1")) == str(layer)
     dash_duo.find_element("#compare-table td.dash-cell.column-1").click()
-    # What the server draws for that feature: its strongest node in each graph, as "Selected".
-    app = folder.app_for("a.npz")
-    comparison_view = compare_view.open_comparison(
-        app.server.config["attribution_viewer_context"], "sub/b.npz"
-    )
-    left_panel, right_panel = compare_view.selected_panels(comparison_view, (layer, feature))
-    assert left_panel.view.selected == comparison.strongest_node("left", left, (layer, feature)) is not None
-    assert (
-        right_panel.view.selected == comparison.strongest_node("right", right, (layer, feature)) is not None
-    )
-    figure = build_compare_print_figure(
-        left_panel, right_panel, comparison_view.features, compare_view.SCREEN
-    )
+    # What the server draws for that feature: a node of it in each graph, as "Selected".
+    left_panel, right_panel = compare_view.selected_panels(drawn, (layer, feature))
+    assert left_panel.view.selected in comparison.feature_nodes("left", (layer, feature)).tolist()
+    assert right_panel.view.selected in comparison.feature_nodes("right", (layer, feature)).tolist()
+    figure: Any = build_compare_print_figure(left_panel, right_panel, drawn.features, compare_view.SCREEN)
     expected = sorted(
         [t.xaxis or "x", round(float(t.x[0]), 2), round(float(t.y[0]), 2)]
         for t in figure.data
