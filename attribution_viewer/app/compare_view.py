@@ -164,7 +164,7 @@ def layout(app_ctx: AppContext) -> list[Any]:
                         html.Label("Compare with", className="control-label"),
                         dcc.Dropdown(
                             id=ids.COMPARE_PICKER,
-                            options=graph_options(library.cache.index),
+                            options=graph_options(library.cache.index, rich=False),
                             placeholder="a second graph of the folder",
                             className="compare-picker",
                         ),

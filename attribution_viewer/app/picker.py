@@ -31,24 +31,19 @@ def size_text(size: int) -> str:
     raise AssertionError("unreachable")
 
 
-def _option(entry: GraphEntry) -> dict[str, Any]:
+def _option(entry: GraphEntry, rich: bool) -> dict[str, Any]:
     prompt = entry.prompt or ""
-    return {
-        "label": html.Div(
-            [
-                html.Span(entry.name, className="pick-name"),
-                html.Span(f"{entry.format} · {size_text(entry.size)}", className="pick-meta"),
-                html.Div(prompt[:120], className="pick-prompt", title=prompt),
-            ],
-            className="pick-option",
-        ),
-        "value": entry.rel_path,
-        "search": f"{entry.rel_path} {prompt}",
-    }
+    meta = f"{entry.format} · {size_text(entry.size)}"
+    detail = f"{meta} · {prompt[:100]}" if prompt else meta
+    label: Any = f"{entry.rel_path} ({meta})"
+    if rich:
+        label = html.Div([entry.name, html.Small(detail, className="pick-meta")])
+    return {"label": label, "value": entry.rel_path, "search": f"{entry.rel_path} {prompt}"}
 
 
-def graph_options(index: GraphIndex) -> list[dict[str, Any]]:
-    """The dropdown's options: per sub-folder, a disabled heading then its graphs."""
+def graph_options(index: GraphIndex, rich: bool = True) -> list[dict[str, Any]]:
+    """The dropdown's options: per sub-folder, a disabled heading then its graphs (``rich``:
+    name over format, size and prompt; else one line of text, lighter for long lists)."""
     options: list[dict[str, Any]] = []
     folder: str | None = None
     for entry in index.entries.values():
@@ -56,13 +51,13 @@ def graph_options(index: GraphIndex) -> list[dict[str, Any]]:
             folder = entry.folder
             options.append(
                 {
-                    "label": html.Span(f"{folder}/" if folder else "(top folder)", className="pick-folder"),
+                    "label": f"{folder}/" if folder else "(top folder)",
                     "value": _FOLDER_VALUE + folder,
                     "search": folder,
                     "disabled": True,
                 }
             )
-        options.append(_option(entry))
+        options.append(_option(entry, rich))
     return options
 
 
@@ -104,8 +99,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         found = index.rescan()
         if not (found.added or found.removed or found.changed):
             return no_update, no_update
-        options = graph_options(index)
-        return options, options
+        return graph_options(index), graph_options(index, rich=False)
 
     app.callback(
         Output(ids.GRAPH_PICKER, "options"),
