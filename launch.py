@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from attribution_viewer.errors import GraphFormatError, MissingDependencyError
+from attribution_viewer.library import GraphIndex, GraphPathError
 from attribution_viewer.settings import Settings
 
 log = logging.getLogger("attribution_viewer.launch")
@@ -133,6 +134,29 @@ def open_when_up(url: str, host: str, port: int, timeout: float = 30.0) -> None:
     threading.Thread(target=wait_and_open, name="open-browser", daemon=True).start()
 
 
+def serve_folder(settings: Settings, index: GraphIndex) -> int:
+    """Serve every graph of ``index`` (its default graph opened first: errors exit 2)."""
+    from attribution_viewer.app.folder import build_folder_server
+    from attribution_viewer.server import serve
+
+    started = time.monotonic()
+    try:
+        check_paths(settings)
+        check_port(settings.host, settings.port)
+        server = build_folder_server(settings, index)
+        server.app_for(server.default)
+    except (GraphFormatError, MissingDependencyError, GraphPathError, ValueError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    log.info("opened %s in %.1f s", server.default, time.monotonic() - started)
+    url = f"http://{settings.host}:{settings.port}/"
+    log.info("serving %d graphs of %s on %s", len(index), settings.graphs_dir, url)
+    if settings.open_browser:
+        open_when_up(url, settings.host, settings.port)
+    serve(server, settings)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
@@ -145,8 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     cli = {k: v for k, v in vars(args).items() if k != "verbose"}
     try:
-        # A folder of graphs: its first graph opens (the picker that lists the rest is pending).
-        settings = library_settings(resolve_settings(cli, os.environ, DEFAULTS))[0]
+        settings, index = library_settings(resolve_settings(cli, os.environ, DEFAULTS))
+        if index is not None:  # a folder of graphs: one server, a picker, ?graph= per page
+            return serve_folder(settings, index)
         if settings.graph_path is None:
             raise ValueError("settings.graph_path: expected a graph file (--graph or config/settings.py)")
         check_paths(settings)

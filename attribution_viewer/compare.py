@@ -123,6 +123,24 @@ class GraphComparison:
         other = self._right if side == "left" else self._left
         return other.nodes.get(fid, np.zeros(0, dtype=np.int64))
 
+    def feature_nodes(self, side: Side, feature: FeatureId) -> np.ndarray:
+        """Node indices of feature ``(layer, feature_idx)`` in the ``side`` graph (empty: absent)."""
+        features = self._left if side == "left" else self._right
+        return features.nodes.get(feature, np.zeros(0, dtype=np.int64))
+
+    def strongest_node(
+        self, side: Side, store: GraphStore, feature: FeatureId, shown: np.ndarray | None = None
+    ) -> int | None:
+        """The node of ``feature`` with the largest influence in the ``side`` graph (``store``),
+        among the nodes where the boolean mask ``shown`` is True (all when None); the first on
+        ties, None when there is no such node."""
+        nodes = self.feature_nodes(side, feature)
+        if shown is not None:
+            nodes = nodes[shown[nodes]]
+        if not nodes.size:
+            return None
+        return int(nodes[int(np.argmax(np.nan_to_num(store.influence[nodes])))])
+
     def has_stored(self, side: Side) -> bool:
         """Whether the ``side`` file carries a stored intersection (``feature_list_intersection``)."""
         return (self._left if side == "left" else self._right).stored is not None

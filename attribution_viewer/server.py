@@ -21,6 +21,7 @@ Flask's development server with Dash's debug tools when ``Settings.debug`` is se
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import flask
@@ -106,16 +107,19 @@ def harden(app: Dash, settings: Settings) -> Dash:
     return app
 
 
-def make_server(app: Dash, settings: Settings, *, port: int | None = None) -> Any:
+def make_server(app: Dash | Callable[..., Any], settings: Settings, *, port: int | None = None) -> Any:
     """A waitress server for the hardened ``app`` (bound, not yet running: call ``.run()``).
 
+    ``app`` is a Dash app (hardened here) or a WSGI application whose Dash apps are hardened
+    already (a folder of graphs: :class:`attribution_viewer.app.folder.FolderServer`).
     ``port`` overrides ``settings.port`` (0: any free port, read it from ``.effective_port``).
     """
     from waitress.server import create_server
 
-    harden(app, settings)
+    if isinstance(app, Dash):
+        harden(app, settings)
     return create_server(
-        app.server,
+        app.server if isinstance(app, Dash) else app,
         host=settings.host,
         port=settings.port if port is None else port,
         threads=settings.server_threads,
@@ -125,9 +129,10 @@ def make_server(app: Dash, settings: Settings, *, port: int | None = None) -> An
     )
 
 
-def serve(app: Dash, settings: Settings) -> None:
-    """Run the hardened app until interrupted: waitress, or Flask's dev server with ``debug``."""
-    if settings.debug:
+def serve(app: Dash | Callable[..., Any], settings: Settings) -> None:
+    """Run the hardened app until interrupted: waitress, or Flask's dev server with ``debug``
+    (a Dash app only: a folder's WSGI application always runs on waitress)."""
+    if settings.debug and isinstance(app, Dash):
         harden(app, settings)
         log.warning("debug mode: Flask's development server with Dash's dev tools (do not expose it)")
         app.run(host=settings.host, port=settings.port, debug=True, use_reloader=False)

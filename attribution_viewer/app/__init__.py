@@ -16,9 +16,19 @@ from typing import Any
 import flask
 from dash import Dash
 
-from attribution_viewer.app import cluster_panel, export_menu, graph_view, node_panel, page, steering, top_bar
+from attribution_viewer.app import (
+    cluster_panel,
+    compare_view,
+    export_menu,
+    graph_view,
+    node_panel,
+    page,
+    picker,
+    steering,
+    top_bar,
+)
 from attribution_viewer.app.bundle import ASSETS_DIR, BASIC_BUNDLE
-from attribution_viewer.app.context import AppContext
+from attribution_viewer.app.context import AppContext, LibraryGraph
 from attribution_viewer.app.page import build_page
 from attribution_viewer.companions import bind_companions, graph_tokenizer
 from attribution_viewer.live.jobs import live_setup
@@ -38,6 +48,8 @@ UNITS: tuple[Callable[[Dash, AppContext], None], ...] = (
     cluster_panel.register,
     export_menu.register,
     steering.register,
+    picker.register,
+    compare_view.register,
 )
 
 
@@ -65,18 +77,26 @@ def page_query() -> str:
     return flask.request.query_string.decode()
 
 
-def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
-    """Build the app for ``settings`` (opening ``settings.graph_path`` unless ``store`` is given)."""
+def open_app_graph(settings: Settings, path: Path) -> GraphStore:
+    """Open the graph file ``path`` as the app does (``.pt`` in a child process, cached)."""
+    return open_graph(
+        path,
+        torch_in_subprocess=True,
+        cache_dir=settings.conversion_cache_dir,
+        tokenizer=graph_tokenizer(settings, path),
+        max_bytes=settings.max_graph_bytes,
+    )
+
+
+def create_app(
+    settings: Settings, store: GraphStore | None = None, library: LibraryGraph | None = None
+) -> Dash:
+    """Build the app for ``settings`` (opening ``settings.graph_path`` unless ``store`` is given);
+    ``library``: the graph is one of a folder of graphs (picker and compare view shown)."""
     if store is not None:
         graph = store
     elif settings.graph_path is not None:
-        graph = open_graph(
-            settings.graph_path,
-            torch_in_subprocess=True,
-            cache_dir=settings.conversion_cache_dir,
-            tokenizer=graph_tokenizer(settings, settings.graph_path),
-            max_bytes=settings.max_graph_bytes,
-        )
+        graph = open_app_graph(settings, settings.graph_path)
     else:
         raise ValueError("settings.graph_path: expected a graph file, got none")
     source = graph.metadata.source_path or settings.graph_path
@@ -84,7 +104,7 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
         settings = bind_companions(settings, Path(source))
     # Live model (steering, edge checks): None when no model is configured.
     live = live_setup(settings, Path(source) if source else None)
-    ctx = AppContext(settings=settings, store=graph, live=live)
+    ctx = AppContext(settings=settings, store=graph, live=live, library=library)
     small_plotly = BASIC_BUNDLE.exists()
     if not small_plotly:
         log.info("plotly.js basic bundle not found (%s): serving the full bundle", BASIC_BUNDLE)
@@ -104,4 +124,4 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> Dash:
     return app
 
 
-__all__ = ["AppContext", "create_app"]
+__all__ = ["AppContext", "LibraryGraph", "create_app", "open_app_graph"]

@@ -25,6 +25,7 @@ from attribution_viewer.autointerp import (
 )
 from attribution_viewer.clustering.texts import node_texts
 from attribution_viewer.errors import GraphFormatError
+from attribution_viewer.library import GraphCache
 from attribution_viewer.live.jobs import LiveSetup
 from attribution_viewer.lru import LRU
 from attribution_viewer.model import GraphStore, NodeKind
@@ -54,6 +55,17 @@ class DetailsResult:
     error: str | None
 
 
+@dataclass(frozen=True, eq=False)
+class LibraryGraph:
+    """Where an app's graph sits in a folder of graphs (folder mode only).
+
+    ``rel_path`` is the graph's id in URLs (``?graph=``); ``cache`` holds the library's
+    index and its open graphs (shared by every graph's app of the process)."""
+
+    cache: GraphCache
+    rel_path: str
+
+
 @dataclass(eq=False)
 class AppContext:
     """The graph and companions shared by all requests of one process (read-only)."""
@@ -62,12 +74,15 @@ class AppContext:
     store: GraphStore
     # The live model's job wiring (None: no model configured; see attribution_viewer.live.jobs).
     live: LiveSetup | None = None
+    library: LibraryGraph | None = None  # set when the graph is one of a folder of graphs
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _scenes: LRU[tuple[object, ...], Scene] = field(default_factory=lambda: LRU(SCENES_KEPT), repr=False)
 
     @cached_property
     def graph_id(self) -> str:
-        """Identifier of the graph in URLs: the slug, else the file name."""
+        """Identifier of the graph in URLs: its path in the library, else the slug, else the file name."""
+        if self.library is not None:
+            return self.library.rel_path
         return self.store.metadata.slug or Path(self.store.metadata.source_path).name or "graph"
 
     @cached_property

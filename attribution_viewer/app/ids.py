@@ -94,3 +94,19 @@ EXPORT_FLAGS = "export-flags"
 EXPORT_GO = "export-go"
 EXPORT_STATUS = "export-status"
 EXPORT_DOWNLOAD = "export-download"
+
+# -- graph picker (a folder of graphs only) ------------------------------------------------
+GRAPH_PICKER = "graph-picker"  # dropdown of the library's graphs; choosing one opens it
+GRAPH_PICKER_BOX = "graph-picker-box"  # its wrapper: a click (opening) rescans the folder
+GRAPH_NAV = "graph-nav"  # store: the page's graph; another chosen in the picker -> its page
+
+# -- compare view (a folder of graphs only) -------------------------------------------------
+COMPARE_VIEW = "compare-view"
+COMPARE_PICKER = "compare-picker"  # the second graph
+COMPARE_SUMMARY = "compare-summary"
+COMPARE_FIGURE = "compare-figure"  # dcc.Graph: both graphs side by side, shared features marked
+COMPARE_TABLE = "compare-table"  # DataTable: shared / only-left / only-right features
+COMPARE_EXPORT_FORMAT = "compare-export-format"
+COMPARE_EXPORT_GO = "compare-export-go"
+COMPARE_DOWNLOAD = "compare-download"
+COMPARE_STATUS = "compare-status"

@@ -19,7 +19,17 @@ from typing import Any
 
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 
-from attribution_viewer.app import cluster_panel, export_menu, graph_view, ids, node_panel, steering, top_bar
+from attribution_viewer.app import (
+    cluster_panel,
+    compare_view,
+    export_menu,
+    graph_view,
+    ids,
+    node_panel,
+    picker,
+    steering,
+    top_bar,
+)
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls, view_dependencies
 from attribution_viewer.view import ViewState, default_prune_threshold, state_from_query, state_to_query
@@ -43,7 +53,6 @@ def build_page(app_ctx: AppContext, query: str) -> html.Div:
     )
     view = restored.state
     # What the loader repaired in the graph (dropped edges, ambiguous ids), then URL problems.
-    # What the loader repaired in the graph (dropped edges, ambiguous ids), then URL problems.
     problems = (*app_ctx.store.warnings, *restored.problems)
     notices = [html.Div(problem, className="notice") for problem in problems]
     return html.Div(
@@ -53,7 +62,12 @@ def build_page(app_ctx: AppContext, query: str) -> html.Div:
             dcc.Store(id=ids.SELECTED, data=view.selected),
             dcc.Store(id=ids.PINNED, data=list(view.pinned)),
             dcc.Store(id=ids.LABELS, data=dict(view.labels)),
-            top_bar.layout(app_ctx, view, menus=[steering.graph_scores_span(app_ctx), export_menu.layout()]),
+            # Folder mode: the graph picker joins the bar's menus (nothing for one graph).
+            top_bar.layout(
+                app_ctx,
+                view,
+                menus=[*picker.layout(app_ctx), steering.graph_scores_span(app_ctx), export_menu.layout()],
+            ),
             html.Div(notices, id=ids.NOTICES, className="notices"),
             html.Main(
                 [
@@ -69,6 +83,7 @@ def build_page(app_ctx: AppContext, query: str) -> html.Div:
                 ],
                 className="main",
             ),
+            *compare_view.layout(app_ctx),  # folder mode: a second graph side by side
         ],
         className="app",
     )

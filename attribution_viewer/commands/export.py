@@ -28,7 +28,7 @@ from pathlib import Path
 
 from attribution_viewer.compare import compare_graphs
 from attribution_viewer.errors import ExportError
-from attribution_viewer.export.compare_figure import ComparePanel, export_compare_bytes
+from attribution_viewer.export.compare_figure import ComparePanel, export_compare_bytes, print_view_of
 from attribution_viewer.export.exporter import (
     DEFAULT_LIMITS,
     EXPORT_FORMATS,
@@ -37,14 +37,8 @@ from attribution_viewer.export.exporter import (
     check_size,
     export_bytes,
 )
-from attribution_viewer.export.print_figure import PrintOptions, PrintView
-from attribution_viewer.figures import ClusterHighlight
-from attribution_viewer.layout import GraphLayout
+from attribution_viewer.export.print_figure import PrintOptions
 from attribution_viewer.loaders import open_graph
-from attribution_viewer.model import GraphStore
-from attribution_viewer.scene import build_scene
-from attribution_viewer.style import cluster_color
-from attribution_viewer.view import ViewState, default_prune_threshold
 
 log = logging.getLogger(__name__)
 
@@ -102,15 +96,6 @@ def output_format(out: Path, explicit: str | None) -> ExportFormat:
     raise ValueError(f"cannot tell the format from {out.name!r}: pass --format {'|'.join(EXPORT_FORMATS)}")
 
 
-def supernode_clusters(store: GraphStore) -> tuple[ClusterHighlight, ...]:
-    """The graph's supernodes as clusters, coloured from the palette."""
-    index_of = store.index_of
-    return tuple(
-        ClusterHighlight(name, cluster_color(i), tuple(index_of[k] for k in keys if k in index_of))
-        for i, (name, keys) in enumerate(store.supernodes)
-    )
-
-
 def run(args: argparse.Namespace) -> int:
     parser: argparse.ArgumentParser = args.parser
     try:
@@ -134,14 +119,16 @@ def run(args: argparse.Namespace) -> int:
     limits = ExportLimits(args.max_px, args.timeout)
     check_size(options, fmt, args.scale, limits.max_px)  # before any work
     store = open_graph(args.graph, max_bytes=args.max_graph_bytes)
-    layout, print_view = _print_view(store, args.node_threshold, args.show_errors)
+    layout, print_view = print_view_of(store, args.node_threshold, args.show_errors)
     start = time.perf_counter()
     try:
         if args.compare is not None and fmt != "json":  # (never json here: refused above)
             other = open_graph(args.compare, max_bytes=args.max_graph_bytes)
             titles = args.titles or (Path(args.graph).name, Path(args.compare).name)
             left = ComparePanel(store, layout, print_view, titles[0])
-            right = ComparePanel(other, *_print_view(other, args.node_threshold, args.show_errors), titles[1])
+            right = ComparePanel(
+                other, *print_view_of(other, args.node_threshold, args.show_errors), titles[1]
+            )
             data = export_compare_bytes(
                 left, right, compare_graphs(store, other), options, fmt, scale=args.scale, limits=limits
             )
@@ -164,17 +151,3 @@ def run(args: argparse.Namespace) -> int:
     args.out.write_bytes(data)
     log.info("wrote %s (%d bytes) in %.2f s", args.out, len(data), time.perf_counter() - start)
     return 0
-
-
-def _print_view(
-    store: GraphStore, node_threshold: float | None, show_errors: bool
-) -> tuple[GraphLayout, PrintView]:
-    """The layout and print view the app shows for these settings (supernodes as clusters)."""
-    threshold = default_prune_threshold(store) if node_threshold is None else node_threshold
-    view = ViewState(prune_threshold=threshold, show_errors=show_errors, pinned=store.pinned)
-    scene = build_scene(store, view, None)
-    labels = {i: label for i, label in enumerate(store.nodes.label) if label}
-    print_view = PrintView(
-        visible=scene.visible, clusters=supernode_clusters(store), labels=labels, show_errors=show_errors
-    )
-    return scene.layout, print_view

@@ -25,7 +25,9 @@ from attribution_viewer.export.print_figure import PrintOptions, PrintView, buil
 from attribution_viewer.figures import ClusterHighlight
 from attribution_viewer.layout import GraphLayout
 from attribution_viewer.model import GraphStore
-from attribution_viewer.style import SHARED_FEATURE_COLOR
+from attribution_viewer.scene import build_scene
+from attribution_viewer.style import SHARED_FEATURE_COLOR, cluster_color
+from attribution_viewer.view import ViewState, default_prune_threshold
 
 SHARED_NAME = "Shared features"
 MIN_PANEL_WIDTH = 100
@@ -140,3 +142,27 @@ def export_compare_bytes(
     check_size(options, fmt, scale, limits.max_px)
     fig = build_compare_print_figure(left, right, comparison, options)
     return render_isolated(fig, fmt, options.width, options.height, scale, limits.timeout_s)
+
+
+def supernode_clusters(store: GraphStore) -> tuple[ClusterHighlight, ...]:
+    """The graph's supernodes as clusters, coloured from the palette."""
+    index_of = store.index_of
+    return tuple(
+        ClusterHighlight(name, cluster_color(i), tuple(index_of[k] for k in keys if k in index_of))
+        for i, (name, keys) in enumerate(store.supernodes)
+    )
+
+
+def print_view_of(
+    store: GraphStore, node_threshold: float | None, show_errors: bool
+) -> tuple[GraphLayout, PrintView]:
+    """The layout and print view the app shows for these settings (supernodes as clusters;
+    ``node_threshold`` None: the graph's default pruning threshold)."""
+    threshold = default_prune_threshold(store) if node_threshold is None else node_threshold
+    view = ViewState(prune_threshold=threshold, show_errors=show_errors, pinned=store.pinned)
+    scene = build_scene(store, view, None)
+    labels = {i: label for i, label in enumerate(store.nodes.label) if label}
+    print_view = PrintView(
+        visible=scene.visible, clusters=supernode_clusters(store), labels=labels, show_errors=show_errors
+    )
+    return scene.layout, print_view

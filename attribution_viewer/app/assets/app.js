@@ -5,11 +5,20 @@
    2. the edge canvases under the plot (attributionEdges);
    3. the clientside callbacks (selection, URL node parameter, pins, labels, canvases). */
 (function () {
-  /* The layout is built from the URL: pass the page's query string to Dash's layout request. */
+  /* The layout is built from the URL: pass the page's query string to Dash's layout request.
+     A folder of graphs (app/folder.py): every callback request names the page's graph in a
+     header, so the server routes it to that graph's app (the URL may change later). */
   var originalFetch = window.fetch;
+  var pageGraph = new URLSearchParams(window.location.search).get("graph");
   window.fetch = function (resource, init) {
     if (typeof resource === "string" && /_dash-layout$/.test(resource) && window.location.search) {
       resource = resource + window.location.search;
+    }
+    if (pageGraph !== null && typeof resource === "string" && /_dash-update-component(\?|$)/.test(resource)) {
+      init = Object.assign({}, init);
+      var headers = new Headers(init.headers || {});
+      headers.set("X-Attribution-Graph", pageGraph);
+      init.headers = headers;
     }
     return originalFetch.call(this, resource, init);
   };

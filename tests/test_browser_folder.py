@@ -1,0 +1,159 @@
+"""Browser tests of a folder of graphs (FolderServer on waitress): switching graphs in the
+picker, and a shared feature selected in the compare table highlighted in both graphs."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from browser_helpers import wait_for_graph, wait_until
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from attribution_viewer.app import compare_view
+from attribution_viewer.app.folder import FolderServer, build_folder_server
+from attribution_viewer.compare import compare_graphs
+from attribution_viewer.export.compare_figure import build_compare_print_figure
+from attribution_viewer.library import GraphIndex
+from attribution_viewer.loaders import save_native
+from attribution_viewer.server import make_server
+from attribution_viewer.settings import Settings
+from attribution_viewer.testing.synthetic import make_synthetic_graph
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[FolderServer, str]]:
+    """A folder (a.npz, sub/b.npz: features drawn from 20 per layer, so many are shared) on waitress."""
+    root = tmp_path / "graphs"
+    (root / "sub").mkdir(parents=True)
+    for seed, path in enumerate((root / "a.npz", root / "sub" / "b.npz")):
+        store = make_synthetic_graph(
+            n_layers=4,
+            n_tokens=5,
+            n_features=60,
+            n_edges=1000,
+            d_transcoder=20,
+            seed=seed,
+            prompt=f"the cat {seed} sat",
+        )
+        save_native(store, path)
+    settings = Settings(graphs_dir=root, conversion_cache_dir=None, allowed_hosts=("127.0.0.1", "localhost"))
+    folder = build_folder_server(settings, GraphIndex.scan(root))
+    server = make_server(folder, settings, port=0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield folder, f"http://127.0.0.1:{server.effective_port}/"
+    server.close()
+
+
+def cell_text(cell: Any) -> str:
+    return str(cell.get_attribute("textContent")).strip()
+
+
+def page_graph(dash_duo: Any) -> str | None:
+    return parse_qs(urlparse(dash_duo.driver.current_url).query).get("graph", [None])[0]
+
+
+def picker_text(dash_duo: Any) -> str:
+    return dash_duo.find_element("#graph-picker").text
+
+
+def test_bf1_switch_graphs_in_the_picker(dash_duo: Any, served: tuple[FolderServer, str]) -> None:
+    _, url = served
+    dash_duo.driver.get(url)
+    wait_for_graph(dash_duo)
+    assert "a.npz" in picker_text(dash_duo)
+    dash_duo.find_element("#graph-picker").click()
+    search = dash_duo.wait_for_element(
+        ".dash-dropdown-options input, .dash-dropdown-search input, input.dash-dropdown-search"
+    )
+    search.send_keys("cat 1")  # the prompt of sub/b.npz
+    wait_until(
+        lambda: (
+            [
+                o.text
+                for o in dash_duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+                if "b.npz" in o.text and "a.npz" not in o.text
+            ]
+            != []
+        ),
+        message="search by prompt finds b.npz",
+    )
+    options = dash_duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+    assert not [o for o in options if "a.npz" in o.text]  # filtered out: its prompt is "the cat 0 sat"
+    next(o for o in options if "b.npz" in o.text).click()
+    wait_until(lambda: page_graph(dash_duo) == "sub/b.npz", message="navigated to b")
+    wait_for_graph(dash_duo)
+    wait_until(lambda: "b.npz" in picker_text(dash_duo), message="picker shows b")
+    assert "sub/b.npz" in dash_duo.driver.title
+
+
+def test_bf2_shared_feature_highlighted_in_both_graphs(
+    dash_duo: Any, served: tuple[FolderServer, str]
+) -> None:
+    folder, url = served
+    left, right = folder.cache.open("a.npz"), folder.cache.open("sub/b.npz")
+    comparison = compare_graphs(left, right)
+    assert comparison.counts.shared > 0
+    dash_duo.driver.get(url)
+    wait_for_graph(dash_duo)
+    dash_duo.find_element("#compare-picker").click()
+    dash_duo.wait_for_element(".dash-dropdown-options")
+    next(
+        o
+        for o in dash_duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+        if "b.npz" in o.text
+    ).click()
+    dash_duo.wait_for_element("#compare-table td.dash-cell")
+    # A shared feature drawn in both graphs at their default pruning.
+    drawn = compare_view.open_comparison(
+        folder.app_for("a.npz").server.config["attribution_viewer_context"], "sub/b.npz"
+    )
+    layer, feature = next(
+        (r.layer, r.feature_idx)
+        for r in comparison.rows
+        if r.status == "shared"
+        and all(
+            p.view.selected is not None for p in compare_view.selected_panels(drawn, (r.layer, r.feature_idx))
+        )
+    )
+    # Find it with the table's filter row (status, layer, feature), then click its row.
+    for column, text in ((0, "both"), (1, f"= {layer}"), (2, f"= {feature}")):
+        dash_duo.find_element(f"#compare-table th.dash-filter.column-{column} input").send_keys(
+            text + Keys.ENTER
+        )
+    wait_until(
+        lambda: (
+            [cell_text(c) for c in dash_duo.find_elements("#compare-table td.dash-cell.column-2")]
+            == [str(feature)]
+        ),
+        message="table filtered to the feature",
+    )
+    assert cell_text(dash_duo.find_element("#compare-table td.dash-cell.column-1")) == str(layer)
+    dash_duo.find_element("#compare-table td.dash-cell.column-1").click()
+    # What the server draws for that feature: a node of it in each graph, as "Selected".
+    left_panel, right_panel = compare_view.selected_panels(drawn, (layer, feature))
+    assert left_panel.view.selected in comparison.feature_nodes("left", (layer, feature)).tolist()
+    assert right_panel.view.selected in comparison.feature_nodes("right", (layer, feature)).tolist()
+    figure: Any = build_compare_print_figure(left_panel, right_panel, drawn.features, compare_view.SCREEN)
+    expected = sorted(
+        [t.xaxis or "x", round(float(t.x[0]), 2), round(float(t.y[0]), 2)]
+        for t in figure.data
+        if t.name == "Selected"
+    )
+    assert [axis for axis, *_ in expected] == ["x", "x2"]
+    selected_js = (
+        "const gd=document.querySelector('#compare-figure .js-plotly-plot');"
+        "if(!gd||!gd._fullData){return [];}"
+        "return gd._fullData.filter(t=>t.name==='Selected')"
+        ".map(t=>[t.xaxis||'x', Number(t.x[0]), Number(t.y[0])]);"
+    )
+    wait_until(lambda: len(dash_duo.driver.execute_script(selected_js)) == 2, message="both halves selected")
+    shown = sorted([a, round(x, 2), round(y, 2)] for a, x, y in dash_duo.driver.execute_script(selected_js))
+    assert shown == expected

@@ -1,0 +1,68 @@
+"""Compare view helpers: a feature's nodes and its strongest shown node, table rows, row ids,
+the picker's size text (exact values on synthetic graphs)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from attribution_viewer.app.compare_view import parse_feature, table_rows
+from attribution_viewer.app.picker import size_text
+from attribution_viewer.compare import compare_graphs
+from attribution_viewer.model import NodeKind
+from attribution_viewer.testing.synthetic import make_synthetic_graph
+
+
+def pair() -> tuple:
+    graphs = [
+        make_synthetic_graph(n_layers=4, n_tokens=5, n_features=60, n_edges=1000, d_transcoder=20, seed=s)
+        for s in (0, 1)
+    ]
+    return graphs[0], graphs[1], compare_graphs(graphs[0], graphs[1])
+
+
+def test_cv1_feature_nodes_and_strongest_node() -> None:
+    left, right, comparison = pair()
+    multi = next(r for r in comparison.rows if r.status == "shared" and r.left_nodes > 1)
+    fid = (multi.layer, multi.feature_idx)
+    nodes = comparison.feature_nodes("left", fid)
+    span = left.kind_slices[NodeKind.FEATURE]
+    expected = [
+        i for i in range(span.start, span.stop) if (left.nodes.layer[i], left.nodes.feature_idx[i]) == fid
+    ]
+    assert nodes.tolist() == expected and len(expected) == multi.left_nodes
+    best = expected[int(np.argmax(left.influence[expected]))]
+    assert comparison.strongest_node("left", left, fid) == best
+    shown = np.ones(left.n_nodes, dtype=bool)
+    shown[best] = False  # not drawn: the next strongest
+    rest = [i for i in expected if i != best]
+    assert comparison.strongest_node("left", left, fid, shown) == rest[int(np.argmax(left.influence[rest]))]
+    shown[expected] = False
+    assert comparison.strongest_node("left", left, fid, shown) is None
+    only_left = next(r for r in comparison.rows if r.status == "left")
+    assert comparison.feature_nodes("right", (only_left.layer, only_left.feature_idx)).size == 0
+    assert comparison.strongest_node("right", right, (only_left.layer, only_left.feature_idx)) is None
+
+
+def test_cv2_table_rows_and_ids() -> None:
+    _, _, comparison = pair()
+    rows = table_rows(comparison)
+    assert len(rows) == sum(comparison.counts)
+    statuses = [r["status"] for r in rows]
+    assert statuses.count("both") == comparison.counts.shared
+    assert statuses.count("only here") == comparison.counts.only_left
+    assert statuses.count("only there") == comparison.counts.only_right
+    first = comparison.rows[0]
+    assert rows[0]["id"] == f"{first.layer}/{first.feature_idx}"
+    assert parse_feature(rows[0]["id"]) == (first.layer, first.feature_idx)
+    assert parse_feature("3/x") is None and parse_feature(None) is None and parse_feature("7") is None
+
+
+def test_cv3_size_text() -> None:
+    assert [size_text(n) for n in (0, 999, 1000, 4200, 31_000_000, 2_500_000_000)] == [
+        "0 B",
+        "999 B",
+        "1.0 kB",
+        "4.2 kB",
+        "31.0 MB",
+        "2.5 GB",
+    ]
