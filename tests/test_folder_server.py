@@ -77,15 +77,24 @@ def picked(layout_text: str) -> str:
 
 
 def search(client: Client, graph: str, query: str) -> list[str]:
-    """Run the top bar's search callback with the callback header naming ``graph``."""
+    """Run the top bar's search callback with the callback header naming ``graph`` (its
+    inputs and states as the graph's app declares them; the view's controls left empty)."""
+    output = "..search-results.data...search-status.children.."
+    deps = client.get("/_dash-dependencies", headers={GRAPH_HEADER: graph}).get_json()
+    dep = next(d for d in deps if d["output"] == output)
+    values = {"node-search.value": query, "node-labels.data": {}}
+
+    def fill(items: list[dict[str, str]]) -> list[dict[str, object]]:
+        return [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in items]
+
     payload = {
-        "output": "..search-results.data...search-status.children..",
+        "output": output,
         "outputs": [
             {"id": "search-results", "property": "data"},
             {"id": "search-status", "property": "children"},
         ],
-        "inputs": [{"id": "node-search", "property": "value", "value": query}],
-        "state": [{"id": "node-labels", "property": "data", "value": {}}],
+        "inputs": fill(dep["inputs"]),
+        "state": fill(dep["state"]),
         "changedPropIds": ["node-search.value"],
     }
     response = client.post("/_dash-update-component", json=payload, headers={GRAPH_HEADER: graph})
