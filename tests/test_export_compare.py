@@ -100,3 +100,25 @@ def test_ec4_cli_compare_svg_real(tmp_path: Path) -> None:
     assert comparison.counts.shared == 13
     # two plot areas: two x axes' worth of prompt tokens (meow's "bark" and son's "daughter")
     assert re.search(r">\W?bark<", svg) and re.search(r">\W?daughter<", svg)
+
+
+@needs_chromium
+def test_ec5_cli_compare_names_pt_tokens_from_the_manifest(tmp_path: Path) -> None:
+    """A .pt half shows its prompt's characters (the manifest's tokenizer), not '#<id>'."""
+    tiny = Path(__file__).resolve().parent.parent / "data" / "tiny-addition"
+    out = tmp_path / "cmp.svg"
+    code = main(
+        [
+            "export",
+            str(tiny / "sum-37-45-tens.npz"),
+            "--compare",
+            str(tiny / "sum-26-53-tens.pt"),
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    texts = re.findall(r">([^<>]+)</tspan>|>([^<>]+)</text>", out.read_text())
+    shown = {a or b for a, b in texts}
+    assert not any(t.startswith("#") for t in shown)
+    assert {"2", "6", "5", "3"} <= shown

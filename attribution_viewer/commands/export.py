@@ -26,6 +26,7 @@ import logging
 import time
 from pathlib import Path
 
+from attribution_viewer.companions import find_companions
 from attribution_viewer.compare import compare_graphs
 from attribution_viewer.errors import ExportError
 from attribution_viewer.export.compare_figure import ComparePanel, export_compare_bytes, print_view_of
@@ -118,12 +119,14 @@ def run(args: argparse.Namespace) -> int:
 
     limits = ExportLimits(args.max_px, args.timeout)
     check_size(options, fmt, args.scale, limits.max_px)  # before any work
-    store = open_graph(args.graph, max_bytes=args.max_graph_bytes)
+    store = open_graph(args.graph, max_bytes=args.max_graph_bytes, tokenizer=_tokenizer(args.graph))
     layout, print_view = print_view_of(store, args.node_threshold, args.show_errors)
     start = time.perf_counter()
     try:
         if args.compare is not None and fmt != "json":  # (never json here: refused above)
-            other = open_graph(args.compare, max_bytes=args.max_graph_bytes)
+            other = open_graph(
+                args.compare, max_bytes=args.max_graph_bytes, tokenizer=_tokenizer(args.compare)
+            )
             titles = args.titles or (Path(args.graph).name, Path(args.compare).name)
             left = ComparePanel(store, layout, print_view, titles[0])
             right = ComparePanel(
@@ -151,3 +154,8 @@ def run(args: argparse.Namespace) -> int:
     args.out.write_bytes(data)
     log.info("wrote %s (%d bytes) in %.2f s", args.out, len(data), time.perf_counter() - start)
     return 0
+
+
+def _tokenizer(graph: str | Path) -> Path | None:
+    """The tokenizer the manifest beside ``graph`` names (token strings for .pt graphs)."""
+    return find_companions(Path(graph)).tokenizer
