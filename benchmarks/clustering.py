@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from sklearn.metrics import adjusted_rand_score
 
 from attribution_viewer.autointerp import open_description_source
 from attribution_viewer.clustering import (
     ClusteringResult,
+    SimilarityParams,
     cluster_features,
     default_candidates,
     load_cluster_file,
@@ -43,6 +43,7 @@ from attribution_viewer.clustering import (
 from attribution_viewer.clustering.texts import node_texts
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore
+from attribution_viewer.testing.agreement import adjusted_rand, best_capped_split, ceiling_at_cap
 from attribution_viewer.testing.autointerp import write_synthetic_autointerp
 from attribution_viewer.testing.content import feature_theme
 from attribution_viewer.testing.synthetic import make_synthetic_graph
@@ -151,26 +152,26 @@ def baselines(store: GraphStore) -> dict[str, Callable[[int], object]]:
     }
 
 
-def agreement(item: Labelled) -> list[tuple[str, float]]:
-    """ARI rows for one labelled graph: ours (cap 12), the baselines, the ceiling."""
+def agreement(item: Labelled, weights: SimilarityParams | None = None) -> list[tuple[str, float]]:
+    """ARI rows for one labelled graph: ours (cap 12, 20), the baselines, the ceiling at cap 12."""
     store = open_graph(REAL_DIR / item.graph)
     hand = load_cluster_file(item.labels.read_bytes(), store, source=str(item.labels)).state
     truth = {store.index_of[k]: j for j, c in enumerate(hand.clusters) for k in c.nodes}
     labelled = sorted(truth)
+    true_labels = [truth[i] for i in labelled]
     candidates = default_candidates(store).tolist()
     texts = node_texts(store, None, range(store.n_nodes))
     has_text = any(texts[i] for i in candidates)
 
     def score(label_of: Callable[[int], object]) -> float:
-        codes: dict[object, int] = {}
-        pred = [codes.setdefault(label_of(i), len(codes)) for i in labelled]
-        return float(adjusted_rand_score([truth[i] for i in labelled], pred))
+        return adjusted_rand(true_labels, [label_of(i) for i in labelled])
 
-    def ours(**kwargs: object) -> tuple[str, float]:
-        result = cluster_features(store, texts=texts if has_text else None, **kwargs)  # type: ignore[arg-type]
+    def ours(max_size: int) -> tuple[str, float]:
+        result = cluster_features(
+            store, texts=texts if has_text else None, max_size=max_size, weights=weights
+        )
         member_of = {i: j for j, c in enumerate(result.clusters) for i in c.members}
-        args = ", ".join(f"{k} {v}" for k, v in kwargs.items())
-        return f"ours ({args}; {len(result.clusters)} clusters)", score(
+        return f"ours (cap {max_size}; {len(result.clusters)} clusters)", score(
             lambda i: member_of.get(i, ("alone", i))
         )
 
@@ -179,17 +180,22 @@ def agreement(item: Labelled) -> list[tuple[str, float]]:
         f"{len(hand.clusters)} clusters (largest {max(len(c.nodes) for c in hand.clusters)}; "
         f"{item.who}); texts: {'clerps / labels' if has_text else 'none'}"
     )
-    rows = [ours(max_size=CAP), ours(max_size=20)]
+    rows = [ours(CAP), ours(20)]
     for name, fn in baselines(store).items():
         rows.append((f"baseline: {name}", score(fn)))
         cut_labels = capped_labels(store, candidates, fn)
-        rows.append((f"baseline: {name}, cut to {CAP}", score(cut_labels.__getitem__)))
+        rows.append((f"baseline: {name}, cut to {CAP} along layers", score(cut_labels.__getitem__)))
+        best = best_capped_split([fn(i) for i in labelled], true_labels, CAP)
+        rows.append(
+            (f"bound: {name}, best split to {CAP} (knows the hand labels)", adjusted_rand(true_labels, best))
+        )
     random_labels = np.random.default_rng(0).integers(0, len(hand.clusters), store.n_nodes)
     rows.append(
         (f"baseline: random ({len(hand.clusters)} groups, seed 0)", score(lambda i: int(random_labels[i])))
     )
-    cut = capped_labels(store, labelled, truth.__getitem__)
-    rows.append((f"ceiling: hand clusters cut to {CAP}", score(cut.__getitem__)))
+    rows.append(
+        (f"ceiling at cap {CAP} (hand clusters cut into chunks of {CAP})", ceiling_at_cap(true_labels, CAP))
+    )
     return rows
 
 
@@ -200,14 +206,22 @@ def agreement_table() -> None:
             continue
         rows = agreement(item)
         width = max(len(name) for name, _ in rows)
-        best = max(v for name, v in rows if name.startswith("baseline") and "cut to" not in name)
-        best_capped = max(v for name, v in rows if name.startswith("baseline") and "cut to" in name)
+        uncapped = max(v for name, v in rows if name.startswith("baseline") and "cut to" not in name)
+        cut = max(v for name, v in rows if name.startswith("baseline") and "cut to" in name)
+        bound = max(v for name, v in rows if name.startswith("bound"))
+        ceiling = rows[-1][1]
         for name, value in rows:
             print(f"  {name:<{width}}  ARI {value:6.3f}")
         print(
-            f"  ours (cap {CAP}) - best baseline: {rows[0][1] - best:+.3f}; - best baseline cut to {CAP}: "
-            f"{rows[0][1] - best_capped:+.3f}"
+            f"  ours (cap {CAP}) minus: best uncapped baseline {rows[0][1] - uncapped:+.3f}; best "
+            f"baseline cut along layers {rows[0][1] - cut:+.3f}; best baseline's best split "
+            f"{rows[0][1] - bound:+.3f}; ceiling {rows[0][1] - ceiling:+.3f}"
         )
+        if ceiling < uncapped:
+            print(
+                f"  the ceiling at cap {CAP} is below the best uncapped baseline: no partition with "
+                f"clusters of at most {CAP} can match it here"
+            )
         print()
 
 
