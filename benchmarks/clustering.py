@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import tempfile
 import time
 from collections import Counter
@@ -152,59 +153,123 @@ def baselines(store: GraphStore) -> dict[str, Callable[[int], object]]:
     }
 
 
-def agreement(item: Labelled, weights: SimilarityParams | None = None) -> list[tuple[str, float]]:
-    """ARI rows for one labelled graph: ours (cap 12, 20), the baselines, the ceiling at cap 12."""
+class Graded(NamedTuple):
+    """A labelled graph loaded: the store, its labelled features and their hand clusters."""
+
+    store: GraphStore
+    labelled: list[int]
+    truth: list[int]
+    candidates: list[int]
+    texts: list[str] | None  # the graph's own labels when it has any
+    n_clusters: int
+
+
+def load_labelled(item: Labelled) -> Graded:
     store = open_graph(REAL_DIR / item.graph)
     hand = load_cluster_file(item.labels.read_bytes(), store, source=str(item.labels)).state
     truth = {store.index_of[k]: j for j, c in enumerate(hand.clusters) for k in c.nodes}
     labelled = sorted(truth)
-    true_labels = [truth[i] for i in labelled]
     candidates = default_candidates(store).tolist()
     texts = node_texts(store, None, range(store.n_nodes))
     has_text = any(texts[i] for i in candidates)
+    return Graded(
+        store,
+        labelled,
+        [truth[i] for i in labelled],
+        candidates,
+        texts if has_text else None,
+        len(hand.clusters),
+    )
 
-    def score(label_of: Callable[[int], object]) -> float:
-        return adjusted_rand(true_labels, [label_of(i) for i in labelled])
 
-    def ours(max_size: int) -> tuple[str, float]:
-        result = cluster_features(
-            store, texts=texts if has_text else None, max_size=max_size, weights=weights
-        )
-        member_of = {i: j for j, c in enumerate(result.clusters) for i in c.members}
-        return f"ours (cap {max_size}; {len(result.clusters)} clusters)", score(
-            lambda i: member_of.get(i, ("alone", i))
-        )
+def score(graded: Graded, label_of: Callable[[int], object]) -> float:
+    """ARI on the labelled features of the labels ``label_of`` gives them."""
+    return adjusted_rand(graded.truth, [label_of(i) for i in graded.labelled])
 
+
+def ours(graded: Graded, max_size: int, weights: SimilarityParams | None = None) -> tuple[int, float]:
+    """Number of clusters and ARI of :func:`cluster_features` (an unclustered node is alone)."""
+    result = cluster_features(graded.store, texts=graded.texts, max_size=max_size, weights=weights)
+    member_of = {i: j for j, c in enumerate(result.clusters) for i in c.members}
+    return len(result.clusters), score(graded, lambda i: member_of.get(i, ("alone", i)))
+
+
+def agreement(item: Labelled, graded: Graded) -> list[tuple[str, float]]:
+    """ARI rows for one labelled graph: ours (cap 12, 20), the baselines, the ceiling at cap 12."""
+    store, truth = graded.store, graded.truth
+    sizes = Counter(truth)
     print(
-        f"{item.graph}: {len(candidates)} features, {len(labelled)} hand-labelled in "
-        f"{len(hand.clusters)} clusters (largest {max(len(c.nodes) for c in hand.clusters)}; "
-        f"{item.who}); texts: {'clerps / labels' if has_text else 'none'}"
+        f"{item.graph}: {len(graded.candidates)} features, {len(truth)} hand-labelled in "
+        f"{len(sizes)} clusters (largest {max(sizes.values())}; {item.who}); "
+        f"texts: {'clerps / labels' if graded.texts else 'none'}"
     )
-    rows = [ours(CAP), ours(20)]
+    rows = []
+    for cap in (CAP, 20):
+        n, value = ours(graded, cap)
+        rows.append((f"ours (cap {cap}; {n} clusters)", value))
     for name, fn in baselines(store).items():
-        rows.append((f"baseline: {name}", score(fn)))
-        cut_labels = capped_labels(store, candidates, fn)
-        rows.append((f"baseline: {name}, cut to {CAP} along layers", score(cut_labels.__getitem__)))
-        best = best_capped_split([fn(i) for i in labelled], true_labels, CAP)
+        rows.append((f"baseline: {name}", score(graded, fn)))
+        cut_labels = capped_labels(store, graded.candidates, fn)
+        rows.append((f"baseline: {name}, cut to {CAP} along layers", score(graded, cut_labels.__getitem__)))
+        best = best_capped_split([fn(i) for i in graded.labelled], truth, CAP)
         rows.append(
-            (f"bound: {name}, best split to {CAP} (knows the hand labels)", adjusted_rand(true_labels, best))
+            (f"bound: {name}, best split to {CAP} (knows the hand labels)", adjusted_rand(truth, best))
         )
-    random_labels = np.random.default_rng(0).integers(0, len(hand.clusters), store.n_nodes)
+    random_labels = np.random.default_rng(0).integers(0, graded.n_clusters, store.n_nodes)
     rows.append(
-        (f"baseline: random ({len(hand.clusters)} groups, seed 0)", score(lambda i: int(random_labels[i])))
+        (
+            f"baseline: random ({graded.n_clusters} groups, seed 0)",
+            score(graded, lambda i: int(random_labels[i])),
+        )
     )
     rows.append(
-        (f"ceiling at cap {CAP} (hand clusters cut into chunks of {CAP})", ceiling_at_cap(true_labels, CAP))
+        (f"ceiling at cap {CAP} (hand clusters cut into chunks of {CAP})", ceiling_at_cap(truth, CAP))
     )
     return rows
 
 
-def agreement_table() -> None:
+def weight_grid() -> list[SimilarityParams]:
+    """The weights searched by ``--tune`` (the defaults are one of them)."""
+    return [
+        SimilarityParams(layer_scale=ls, role=role, latent=latent, same_token=same)
+        for ls, role, latent, same in itertools.product(
+            (0.1, 0.2, 0.35), (0.0, 0.1, 0.25, 0.5), (0.5, 1.0, 1.5), (0.25, 0.5, 1.0)
+        )
+    ]
+
+
+def tuning_table(graded: dict[str, Graded]) -> None:
+    """Leave one graph out: weights chosen on the others (best mean ARI, cap 12), scored on it."""
+    grid = weight_grid()
+    names = list(graded)
+    table = np.array([[ours(graded[g], CAP, w)[1] for g in names] for w in grid])
+    default = table[grid.index(SimilarityParams())]
+    print(f"weights searched: {len(grid)} (layer_scale x role x latent x same_token), cap {CAP}")
+    print(f"  {'graph':<36} {'defaults':>9} {'tuned on all':>13} {'chosen without it':>18}  weights chosen")
+    on_all = int(np.argmax(table.mean(axis=1)))
+    for j, g in enumerate(names):
+        others = [k for k in range(len(names)) if k != j]
+        pick = int(np.argmax(table[:, others].mean(axis=1)))
+        w = grid[pick]
+        print(
+            f"  {g:<36} {default[j]:>9.3f} {table[on_all, j]:>13.3f} {table[pick, j]:>18.3f}  "
+            f"layer_scale {w.layer_scale}, role {w.role}, latent {w.latent}, same_token {w.same_token}"
+        )
+    w = grid[on_all]
+    print(
+        f"  tuned on all: layer_scale {w.layer_scale}, role {w.role}, latent {w.latent}, "
+        f"same_token {w.same_token}"
+    )
+
+
+def agreement_table(tune: bool) -> None:
+    graded: dict[str, Graded] = {}
     for item in LABELLED:
         if not (REAL_DIR / item.graph).exists() or not item.labels.exists():
             print(f"(skipped {item.graph}: graph or labels absent under {REAL_DIR})")
             continue
-        rows = agreement(item)
+        graded[item.graph] = load_labelled(item)
+        rows = agreement(item, graded[item.graph])
         width = max(len(name) for name, _ in rows)
         uncapped = max(v for name, v in rows if name.startswith("baseline") and "cut to" not in name)
         cut = max(v for name, v in rows if name.startswith("baseline") and "cut to" in name)
@@ -223,6 +288,8 @@ def agreement_table() -> None:
                 f"clusters of at most {CAP} can match it here"
             )
         print()
+    if tune:
+        tuning_table(graded)
 
 
 def main() -> None:
@@ -230,10 +297,15 @@ def main() -> None:
         description="Clustering benchmark: speed and agreement with hand-made clusters."
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs per timing (best is reported)")
+    parser.add_argument(
+        "--tune", action="store_true", help="also search weights, leaving one labelled graph out (~1 min)"
+    )
+    parser.add_argument("--no-speed", action="store_true", help="skip the timing table")
     args = parser.parse_args()
-    speed_table(args.repeat)
-    print()
-    agreement_table()
+    if not args.no_speed:
+        speed_table(args.repeat)
+        print()
+    agreement_table(args.tune)
 
 
 if __name__ == "__main__":
