@@ -230,7 +230,10 @@ def cluster_names(
         NamedGroup(c.name, c.color, layout.x[m], layout.y[m]) for c, m in zip(clusters, shown, strict=True)
     ]
     x_range, y_range = axis_ranges(layout)
-    return cluster_name_annotations(groups, x_range=x_range, y_range=y_range)
+    on_screen = np.flatnonzero(visible)
+    return cluster_name_annotations(
+        groups, x_range=x_range, y_range=y_range, obstacles=(layout.x[on_screen], layout.y[on_screen])
+    )
 
 
 def figure_layout(store: GraphStore, layout: GraphLayout, token_focus: int | None = None) -> dict[str, Any]:

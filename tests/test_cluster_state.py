@@ -74,7 +74,7 @@ def test_cs3_create_moves_nodes_and_activates() -> None:
     assert BASE.ids == ("c1", "c2")  # input untouched
     with pytest.raises(ValueError):
         create_cluster(BASE, [])
-    assert create_cluster(BASE, ["x"], name="alpha").get("c3").name == "alpha (2)"
+    assert create_cluster(BASE, ["x"], name="alpha").get("c3").name == "alpha #2"
 
 
 def test_cs4_add_and_remove() -> None:
@@ -115,7 +115,7 @@ def test_cs6_split_with_the_clustering_similarity() -> None:
 
 
 def test_cs7_rename_recolor_delete_toggle() -> None:
-    assert rename_cluster(BASE, "c2", "  alpha ").get("c2").name == "alpha (2)"
+    assert rename_cluster(BASE, "c2", "  alpha ").get("c2").name == "alpha #2"
     assert rename_cluster(BASE, "c1", "alpha").get("c1").name == "alpha"
     with pytest.raises(ValueError):
         rename_cluster(BASE, "c1", " ")

@@ -16,10 +16,16 @@ from attribution_viewer.figures import ClusterHighlight, cluster_names
 from attribution_viewer.layout import compute_layout
 
 
-def place(*groups: NamedGroup) -> list[dict]:
+def place(*groups: NamedGroup, obstacles: tuple[np.ndarray, np.ndarray] | None = None) -> list[dict]:
     # 10 px per unit both ways, font 10: a 3-letter name is 3 * 6 + 8 = 26 px wide, 17 px high
     return cluster_name_annotations(
-        groups, x_range=(0, 10), y_range=(0, 10), plot_px=(100, 100), font_size=10, marker_px=10
+        groups,
+        x_range=(0, 10),
+        y_range=(0, 10),
+        plot_px=(100, 100),
+        font_size=10,
+        marker_px=10,
+        obstacles=obstacles,
     )
 
 
@@ -65,3 +71,16 @@ def test_clb4_light_colours_darkened_for_text() -> None:
     # white has luminance 1: scaled to 0.55 -> 0.55 * 255 = 140.25 -> 8c
     assert readable_color("#ffffff") == "#8c8c8c"
     assert readable_color("rgb(1,2,3)") == "rgb(1,2,3)"
+
+
+def test_clb5_names_avoid_other_markers() -> None:
+    a = NamedGroup("abc", "#ff0000", np.array([2.0]), np.array([5.0]))
+    # a node at (4, 5) = 35..45 x 45..55 px lies under the first spot (31..57 x 38..55);
+    # the left spot leaves the plot; above a's box (7..33 x 61..78 px) is free
+    (note,) = place(a, obstacles=(np.array([2.0, 4.0]), np.array([5.0, 5.0])))
+    assert (note["x"], note["y"]) == pytest.approx((0.7, 6.95))
+    # no free spot: a dense block from x = 4.5 on (under every spot right of a), one node
+    # above a's box and one below it: the first spot covering the fewest (one) wins, above
+    xs, ys = np.meshgrid(np.arange(4.5, 10.5, 0.5), np.arange(0.0, 10.5, 0.5))
+    (crowded,) = place(a, obstacles=(np.r_[xs.ravel(), 2.0, 2.0, 2.0], np.r_[ys.ravel(), 5.0, 7.0, 3.0]))
+    assert (crowded["x"], crowded["y"]) == pytest.approx((0.7, 6.95))

@@ -82,12 +82,19 @@ def test_cn4_structural_names_without_descriptions() -> None:
     assert name_groups(lone, [(0,)])[0] == ("'Austin' L0", "1 feature on 'Austin' (position 0), layer 0")
 
 
+def test_cn9_a_repeated_token_is_named_with_its_position() -> None:
+    # '"' at positions 1 and 3: a group on one of them says which; a group on both does not
+    store = build_store([(0, 1, 1), (1, 1, 2), (0, 3, 3), (0, 0, 4)], [], tokens=("a", '"', "b", '"'))
+    names = name_groups(store, [(0, 1), (2,), (0, 2), (3,)])
+    assert [n.name for n in names] == ["'\"'@1 L0-1", "'\"'@3 L0", "'\"' L0", "'a' L0"]
+
+
 def test_cn5_names_unique() -> None:
     store = two_circuits()
-    names = name_groups(store, [(0, 1), (0, 1), (0, 1)], taken={"'a' L0-1 → 'X' (2)"})
-    assert [n.name for n in names] == ["'a' L0-1 → 'X'", "'a' L0-1 → 'X' (3)", "'a' L0-1 → 'X' (4)"]
+    names = name_groups(store, [(0, 1), (0, 1), (0, 1)], taken={"'a' L0-1 → 'X' #2"})
+    assert [n.name for n in names] == ["'a' L0-1 → 'X'", "'a' L0-1 → 'X' #3", "'a' L0-1 → 'X' #4"]
     used = {"x"}
-    assert unique_name("x", used) == "x (2)" and used == {"x", "x (2)"}
+    assert unique_name("x", used) == "x #2" and used == {"x", "x #2"}
 
 
 def test_cn7_typical_texts_are_distinct_and_shortened() -> None:

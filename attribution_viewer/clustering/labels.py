@@ -5,8 +5,11 @@ goes beside the bounding box of its visible members, in the cluster's colour on 
 backing so it stays legible over edges. Candidate spots are tried in order: right of the
 box at its top, left of it, above it, below it, then the same spots one text line further
 up or down (up to ``MAX_SHIFT_LINES``); the first spot whose text box overlaps no name
-placed before (and stays inside the plot) wins. Names longer than ``MAX_NAME_CHARS`` are
-cut with an ellipsis; the full name shows on hover. Light colours are darkened for the
+placed before and stays inside the plot, and costs least: each node marker it covers
+(``obstacles``: the visible nodes) costs 1, each line it moves up or down ``SHIFT_COST``
+(so a name moves up to two lines to uncover a node, but stays next to its cluster).
+Names longer than ``MAX_NAME_CHARS`` are cut with an ellipsis; the full name shows on
+hover. Light colours are darkened for the
 text (:func:`readable_color`); the border keeps the cluster's own colour.
 
 The interactive figure sizes itself in the browser, so the pixel scale is an assumption
@@ -28,6 +31,7 @@ MAX_SHIFT_LINES = 6
 CHAR_WIDTH = 0.6  # average glyph width as a fraction of the font size
 PLOT_PX = (1000.0, 620.0)  # plot area (px) the placement assumes
 PAD_PX = 6.0  # gap between a bounding box and its name
+SHIFT_COST = 0.5  # moving a name one line away costs as much as covering half a marker
 
 
 class NamedGroup(NamedTuple):
@@ -72,10 +76,30 @@ def cluster_name_annotations(
     plot_px: tuple[float, float] = PLOT_PX,
     font_size: float = 11.0,
     marker_px: float = 10.0,
+    obstacles: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[dict[str, Any]]:
-    """One annotation per group with members, placed as the module docstring says."""
+    """One annotation per group with members, placed as the module docstring says.
+
+    ``obstacles`` holds the (x, y) of the node markers a name should not cover (the
+    groups' own members included).
+    """
     px_x = plot_px[0] / (x_range[1] - x_range[0])
     px_y = plot_px[1] / (y_range[1] - y_range[0])
+    if obstacles is None:
+        ox = oy = np.zeros(0)
+    else:
+        ox = (np.asarray(obstacles[0], dtype=np.float64) - x_range[0]) * px_x
+        oy = (np.asarray(obstacles[1], dtype=np.float64) - y_range[0]) * px_y
+    half = marker_px / 2
+
+    def covered(box: Box) -> int:
+        """How many obstacle markers the text box overlaps."""
+        return int(
+            np.count_nonzero(
+                (ox + half > box[0]) & (ox - half < box[2]) & (oy + half > box[1]) & (oy - half < box[3])
+            )
+        )
+
     line = font_size * 1.3
     placed: list[Box] = []
     out: list[dict[str, Any]] = []
@@ -95,16 +119,20 @@ def cluster_name_annotations(
             ((x0 + x1 - w) / 2, y0 - PAD_PX - h / 2),
         ]
         chosen: Box | None = None
+        best = np.inf  # cost of the chosen spot: markers covered + SHIFT_COST per line moved
         for shift in range(2 * MAX_SHIFT_LINES + 1):
-            dy = line * ((shift + 1) // 2) * (1 if shift % 2 else -1)
+            lines = (shift + 1) // 2
+            if lines * SHIFT_COST >= best:
+                break
+            dy = line * lines * (1 if shift % 2 else -1)
             for left, centre in spots:
                 box = (left, centre + dy - h / 2, left + w, centre + dy + h / 2)
                 inside = box[0] >= 0 and box[2] <= plot_px[0] and box[1] >= 0 and box[3] <= plot_px[1]
-                if inside and not any(_overlaps(box, other) for other in placed):
-                    chosen = box
-                    break
-            if chosen is not None:
-                break
+                if not inside or any(_overlaps(box, other) for other in placed):
+                    continue
+                cost = covered(box) + lines * SHIFT_COST
+                if cost < best:
+                    chosen, best = box, cost
         if chosen is None:  # crowded: right of the box, on top of what is there
             chosen = (x1 + PAD_PX, y1 - h, x1 + PAD_PX + w, y1)
         placed.append(chosen)

@@ -7,7 +7,8 @@ term's count over all groups and the unclustered background), so terms common to
 group lose to terms typical of one.
 
 Without them: what the data supports, token first, e.g. ``'Dallas' L0-3 → 'Austin'``:
-the prompt token(s) the members sit on, their layers, and the logit they act on most
+the prompt token(s) the members sit on (``'"'@8`` when the group sits on one of several
+positions holding that token), their layers, and the logit they act on most
 (summed per-logit influence through the normalised graph; ``→`` when they promote it,
 ``⊣`` when they suppress it).
 
@@ -15,7 +16,8 @@ The description says what the group does in words a reader can check: size, toke
 positions, layers, the main output and its sign, and up to three typical member texts
 (those sharing most of the group's distinctive terms).
 
-Names are unique within one call (a repeated name gets a `` (2)``, `` (3)`` suffix).
+Names are unique within one call (a repeated name gets a `` #2``, `` #3`` suffix; not
+``(2)``, which would read as a size where the cluster graph writes ``name (size)``).
 """
 
 from __future__ import annotations
@@ -96,11 +98,11 @@ def distinctive_terms(documents: Sequence[str], n_named: int) -> list[list[tuple
 
 
 def unique_name(base: str, used: set[str]) -> str:
-    """``base``, or ``base (2)``, ``base (3)``, ... whichever is not in ``used``; adds it."""
+    """``base``, or ``base #2``, ``base #3``, ... whichever is not in ``used``; adds it."""
     name, k = base, 1
     while name in used:
         k += 1
-        name = f"{base} ({k})"
+        name = f"{base} #{k}"
     used.add(name)
     return name
 
@@ -120,11 +122,18 @@ class Structure(NamedTuple):
     sign: float  # summed influence on that logit
 
 
+def repeated(store: GraphStore, token: str) -> bool:
+    """Whether ``token`` occurs at more than one position of the prompt."""
+    return store.prompt_tokens.count(token) > 1
+
+
 def structure(store: GraphStore, members: Sequence[int], influence: np.ndarray) -> Structure:
     """Tokens, positions, layers and main logit of a group of node indices."""
     positions = tuple(sorted({int(store.nodes.pos[i]) for i in members}))
     strings = list(dict.fromkeys(store.token_at(p) for p in positions))
-    if len(strings) <= 2:
+    if len(positions) == 1 and repeated(store, strings[0]):
+        tokens = f"{quoted(strings[0])}@{positions[0]}"  # which of the prompt's '"' it is
+    elif len(strings) <= 2:
         tokens = " + ".join(quoted(t) for t in strings)
     else:
         tokens = quoted(store.token_at(positions[0])) + ".." + quoted(store.token_at(positions[-1]))

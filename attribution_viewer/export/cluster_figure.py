@@ -36,6 +36,7 @@ from attribution_viewer.style import EDGE_COLORS, NODE_LINE_COLOR
 
 FADED_CLUSTER_OPACITY = 0.45  # clusters of the interactive cluster graph that are not highlighted
 FADED_TEXT_COLOR = "#777777"
+NAME_BACKING = "rgba(255, 255, 255, 0.85)"  # behind each cluster name
 LEADER_COLOR = "#9a9a9a"  # line from a cluster to its name when the name sits off its row
 
 
@@ -249,6 +250,7 @@ def cluster_figure(
                 "xanchor": "left" if right else "right",
                 "xshift": (1 if right else -1) * (size / 2 + 3),
                 "font": {"size": fs, "color": TEXT_COLOR if cluster.active else FADED_TEXT_COLOR},
+                "bgcolor": NAME_BACKING,  # edges pass under the names, not through them
             }
         )
     traces += [_legend_line(_attribution_label(s), EDGE_COLORS[s], 2.0) for s in signs]

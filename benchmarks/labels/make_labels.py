@@ -95,6 +95,83 @@ OPPOSITE_MOVED: dict[str, list[str]] = {
 }
 
 
+# 3plus5-plt: '<bos>3 + 5 = ' -> '8' (PLT, clerps). Only the 70 features of highest
+# influence were read; 64 are labelled, 6 left out (lone '5' 15:4:3610 and ' =' 2:5:3014,
+# off-topic '[' 18:6:15406, 'hyphens' 19:6:1341, 'dialogue' 23:6:9832, '-' 25:6:6645).
+# Labelled after the algorithm's weights were fixed, before clustering this graph.
+PLUS: dict[str, list[str]] = {
+    "'3' (token, L0-7)": ["F:0:1:12914", "F:3:1:373", "F:5:1:3992", "F:7:1:462"],
+    "last ' ' (token, L0-1)": ["F:0:6:3084", "F:0:6:3850", "F:0:6:3772", "F:1:6:1208"],
+    "numbers / digits, mid layers": [
+        "F:8:6:13204",
+        "F:12:6:6768",
+        "F:13:6:10982",
+        "F:14:6:7947",
+        "F:14:6:5044",
+        "F:15:6:15323",
+        "F:15:6:15686",
+        "F:16:6:5003",
+        "F:16:6:483",
+    ],
+    "calculations (L17-20)": [
+        "F:17:6:15809",
+        "F:18:6:14883",
+        "F:18:6:969",
+        "F:18:6:11535",
+        "F:19:6:14422",
+        "F:19:6:7492",
+        "F:19:6:2975",
+        "F:19:6:10520",
+        "F:20:6:10440",
+        "F:20:6:11293",
+        "F:20:6:5598",
+    ],
+    # the same latent at ' =' and the last ' ' goes together
+    "ordinal numbers": ["F:20:5:10358", "F:20:6:10358", "F:20:6:14337"],
+    "say 8 (numbers 6-9, say 8, say 7)": [
+        "F:22:5:1234",
+        "F:22:6:1234",
+        "F:23:6:7746",
+        "F:24:5:2998",
+        "F:24:6:2998",
+        "F:25:6:14682",
+        "F:25:6:13723",
+        "F:25:6:14578",
+    ],
+    "code / technical context (late)": [
+        "F:19:6:8824",
+        "F:20:6:4320",
+        "F:20:6:1053",
+        "F:21:6:8824",
+        "F:22:6:10520",
+        "F:23:6:9657",
+        "F:23:6:15735",
+        "F:23:6:8012",
+        "F:24:6:13541",
+        "F:24:6:14792",
+        "F:25:6:6324",
+    ],
+    "foreign / archaic words (late)": [
+        "F:21:6:6231",
+        "F:23:6:8967",
+        "F:24:6:1857",
+        "F:25:6:8798",
+        "F:25:6:8803",
+        "F:25:6:14647",
+    ],
+    "numbers, late": [
+        "F:21:6:1872",
+        "F:22:6:13925",
+        "F:22:6:2984",
+        "F:22:6:10470",
+        "F:23:6:6720",
+        "F:24:6:14176",
+        "F:25:6:8087",
+        "F:25:6:12686",
+    ],
+}
+
+
 def cluster_file(graph: str, groups: dict[str, list[str]]) -> str:
     clusters = [
         {"id": f"h{i + 1}", "name": name, "description": "hand label", "color": "#888888", "nodes": keys}
@@ -131,6 +208,7 @@ def main() -> None:
     (HERE / "np_schema1__the-opposite-of.json").write_text(
         cluster_file("np_schema1__the-opposite-of.json", opposite_groups(real_dir))
     )
+    (HERE / "np_schema0__3plus5-plt.json").write_text(cluster_file("np_schema0__3plus5-plt.json", PLUS))
 
 
 if __name__ == "__main__":
