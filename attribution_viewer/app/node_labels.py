@@ -84,6 +84,14 @@ def token_text_boxes(
     return boxes
 
 
+def label_descriptions(app_ctx: AppContext, indices: np.ndarray) -> dict[int, str]:
+    """The descriptions of the described features among ``indices``, by node index; looked
+    up for the most influential first (their number is bounded by the settings)."""
+    store = app_ctx.store
+    by_influence = indices[np.argsort(store.cumulative_influence[indices], kind="stable")]
+    return {store.index_of[k]: v for k, v in app_ctx.descriptions_of(by_influence.tolist()).items()}
+
+
 def place_view_labels(app_ctx: AppContext, controls: ViewControls, frame: Frame) -> list[PlacedLabel]:
     """The labels of the view the controls describe that fit in ``frame``: pinned and
     selected nodes always, the others by priority (:func:`~attribution_viewer.labels.label_texts`)."""
@@ -94,10 +102,8 @@ def place_view_labels(app_ctx: AppContext, controls: ViewControls, frame: Frame)
     inside = frame.inside(x, y, scene.visible)
     labelled = inside & np.isin(store.nodes.kind, LABELLED_KINDS)
     candidates = np.flatnonzero(labelled)
-    # descriptions are looked up for the most influential first (their number is bounded)
-    by_influence = candidates[np.argsort(store.cumulative_influence[candidates], kind="stable")]
     index_of = store.index_of
-    descriptions = {index_of[k]: v for k, v in app_ctx.descriptions_of(by_influence.tolist()).items()}
+    descriptions = label_descriptions(app_ctx, candidates)
     users = {index_of[k]: v for k, v in view.labels.items() if k in index_of}
     texts = label_texts(store, candidates.tolist(), users, descriptions)
     forced = [index_of[k] for k in (*view.pinned, view.selected or "") if k in index_of]

@@ -88,14 +88,17 @@ class PrintView:
     ``visible``: node mask (None = every node placed by the layout); ``selected``: node
     whose edges are emphasised; ``clusters``: highlighted clusters drawn in their colours
     and named in the legend; ``labels``: node index -> text written beside the node when
-    ``PrintOptions.show_labels``; ``node_size``: marker size in px (shrunk when nodes would
-    overlap); ``show_errors``: draw error nodes.
+    ``PrintOptions.show_labels`` (a node without one gets the graph's own label, else the
+    first line of its entry in ``descriptions``, else a code: see
+    :func:`attribution_viewer.labels.label_texts`); ``node_size``: marker size in px (shrunk
+    when nodes would overlap); ``show_errors``: draw error nodes.
     """
 
     visible: np.ndarray | None = None
     selected: int | None = None
     clusters: tuple[ClusterHighlight, ...] = ()
     labels: Mapping[int, str] = field(default_factory=dict)
+    descriptions: Mapping[int, str] = field(default_factory=dict)
     node_size: float = 8.0
     show_errors: bool = False
 
