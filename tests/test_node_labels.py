@@ -79,7 +79,7 @@ def test_nl4_payload_boxes_are_relative_to_their_node() -> None:
     assert data == {
         "serial": 7,
         "font": FONT_SIZE,
-        "labels": [["F:1:2:3", 5.0, 5.0, 6.0, -7.0, 34.0, 14.0, "Austin"]],
+        "labels": [["F:1:2:3", 5.0, 5.0, 6.0, -7.0, 34.0, 14.0, "Austin", "right"]],
     }
 
 

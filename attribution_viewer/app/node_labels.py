@@ -126,9 +126,9 @@ def label_layer(
     store: GraphStore, x: np.ndarray, y: np.ndarray, placed: list[PlacedLabel], frame: Frame, serial: Any
 ) -> dict[str, Any]:
     """``label-layer``'s data: per label ``[key, node x, node y, left, top, width, height,
-    text]``: the node's data coordinates and the label's box in px relative to the node (so
-    the browser keeps labels beside their nodes while the user drags); ``serial`` echoes the
-    frame's."""
+    text, side]``: the node's data coordinates, the label's box in px relative to the node
+    (so the browser keeps labels beside their nodes while the user drags) and its side of
+    the node; ``serial`` echoes the frame's."""
     rows: list[list[Any]] = []
     for label in placed:
         node_px, node_py = frame.to_pixels(x[label.index], y[label.index])
@@ -143,6 +143,7 @@ def label_layer(
                 round(right - left, 2),
                 round(bottom - top, 2),
                 label.text,
+                label.side,
             ]
         )
     return {"serial": serial, "font": FONT_SIZE, "labels": rows}

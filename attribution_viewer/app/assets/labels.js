@@ -6,7 +6,8 @@
    labels, the same placement as the exports) and answers with "label-layer": per label its
    node key, the node's data coordinates, its box relative to the node in px, and its text.
    Each label is a div of exactly that box (text cut with an ellipsis when the browser's
-   font is wider than estimated), so drawn labels never overlap. While the user drags or
+   font is wider than estimated; a span inside carries the white background, as wide as the
+   text), so drawn labels never overlap. While the user drags or
    scrolls, labels move with their nodes; the new placement follows at the end. With the
    toggle off nothing is requested and the overlay is empty. */
 var attributionLabels = (function () {
@@ -69,7 +70,7 @@ var attributionLabels = (function () {
     var font = payload ? payload.font : 11;
     var children = rows.map(function (row) {
       var div = document.createElement("div");
-      div.className = "node-label";
+      div.className = "node-label " + row[8];  /* its side of the node: text aligned to it */
       div.dataset.key = row[0];
       div.dataset.x = row[1];
       div.dataset.y = row[2];
@@ -79,8 +80,9 @@ var attributionLabels = (function () {
       div.style.height = row[6] + "px";
       div.style.lineHeight = row[6] + "px";
       div.style.fontSize = font + "px";
-      div.textContent = row[7];
-      div.title = row[7];
+      var text = document.createElement("span");  /* the white background: as wide as the text */
+      text.textContent = row[7];
+      div.appendChild(text);
       return div;
     });
     layer.replaceChildren.apply(layer, children);
