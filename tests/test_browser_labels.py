@@ -42,6 +42,19 @@ return {serial: layer.dataset.serial || '', requested: layer.dataset.requested |
         range: (layer.dataset.requestedRange || '').split(',').map(Number), rows: rows};
 """
 
+# Counts the label requests (outputs label-layer) the page sends.
+_COUNT_LABEL_REQUESTS = """
+window.labelRequests = 0;
+const original = window.fetch;
+window.fetch = function (resource, init) {
+  if (String(resource).indexOf('_dash-update-component') >= 0 && init && init.body
+      && JSON.parse(init.body).output.indexOf('label-layer.data') >= 0) {
+    window.labelRequests += 1;
+  }
+  return original.call(this, resource, init);
+};
+"""
+
 _ZOOM = """
 const gd = document.querySelector('#attribution-graph .js-plotly-plot');
 const xa = gd._fullLayout.xaxis.range, ya = gd._fullLayout.yaxis.range;
@@ -87,13 +100,17 @@ def test_l1_labels_toggle_real_graph_apart_selected_and_zoom(dash_duo) -> None:
     dash_duo.start_server(app)
     wait_for_graph(dash_duo, timeout=40)
     store = context_of(app).store
+    dash_duo.driver.execute_script(_COUNT_LABEL_REQUESTS)
     node = first_visible(app, NodeKind.FEATURE)
     click_node(dash_duo, node)
     wait_until(lambda: store.keys[node] in dash_duo.driver.current_url, message="selection in the URL")
+    wait_until_settled(dash_duo)
     assert not (drawn_labels(dash_duo) or {"rows": []})["rows"]  # off by default
+    assert dash_duo.driver.execute_script("return window.labelRequests;") == 0  # and not asked for
 
     dash_duo.find_element("#label-toggle input").click()
     first = wait_for_labels(dash_duo)
+    assert dash_duo.driver.execute_script("return window.labelRequests;") >= 1  # (the count counts)
     rows = first["rows"]
     assert len(rows) >= 5
     assert_apart(rows)

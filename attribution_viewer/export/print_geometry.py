@@ -13,6 +13,7 @@ import numpy as np
 
 from attribution_viewer.clustering.labels import short_label
 from attribution_viewer.figures import ClusterHighlight
+from attribution_viewer.labels import text_width as text_width  # one estimate of text widths
 from attribution_viewer.layout import COLUMN_GAP, GraphLayout, widen_columns
 from attribution_viewer.model import GraphStore, escape_markup, visible_token
 from attribution_viewer.style import (
@@ -20,9 +21,6 @@ from attribution_viewer.style import (
 )
 
 PX_PER_INCH = 96
-
-
-CHAR_WIDTH = 0.58  # average glyph width as a fraction of the font size (sans serif)
 
 
 TEXT_COLOR = "#222222"
@@ -113,11 +111,6 @@ class _Frame:
     bottom: float
     plot_width: float
     plot_height: float
-
-
-def text_width(text: str, font_size: float) -> float:
-    """Estimated rendered width in px of ``text`` (no font metrics available here)."""
-    return len(text) * CHAR_WIDTH * font_size
 
 
 def short_token(token: str) -> str:
