@@ -28,6 +28,7 @@ from attribution_viewer.labels import (
     Box,
     Frame,
     PlacedLabel,
+    Side,
     label_texts,
     place_in_frame,
     side_box,
@@ -69,7 +70,11 @@ def token_text_boxes(
     and the token and probability above each logit (figures.node_traces)."""
     boxes: list[Box] = []
     line = FONT_SIZE * LINE_HEIGHT
-    for kind, side, lines in ((NodeKind.EMBEDDING, "below", 1), (NodeKind.LOGIT, "above", 2)):
+    texts: tuple[tuple[NodeKind, Side, int], ...] = (
+        (NodeKind.EMBEDDING, "below", 1),  # the token
+        (NodeKind.LOGIT, "above", 2),  # the token and the probability
+    )
+    for kind, side, lines in texts:
         s = store.kind_slices[kind]
         radius = node_marker_size(kind, node_size) / 2
         for i in range(s.start, s.stop):
@@ -80,7 +85,7 @@ def token_text_boxes(
             else:
                 text = max(visible_token(store.logit_info(i).token), "0.00", key=len)
             width = text_width(text, FONT_SIZE)
-            boxes.append(side_box(float(px[i]), float(py[i]), width, line * lines, radius, side))  # type: ignore[arg-type]
+            boxes.append(side_box(float(px[i]), float(py[i]), width, line * lines, radius, side))
     return boxes
 
 
