@@ -39,6 +39,7 @@ class ViewState:
     labels: Mapping[str, str] = field(default_factory=dict)
     show_highlighted: bool = True
     edges_per_target: int = DEFAULT_EDGES_PER_TARGET
+    show_labels: bool = False  # the "labels" toggle: labels written beside nodes (URL show_labels)
 
 
 def default_prune_threshold(store: GraphStore) -> float:
@@ -197,6 +198,8 @@ def state_to_query(state: ViewState, graph_id: str, clusters: Mapping[str, Any] 
     params["errors"] = "1" if state.show_errors else "0"
     if not state.show_highlighted:
         params["shared"] = "0"
+    if state.show_labels:
+        params["show_labels"] = "1"
     if state.selected:
         params["node"] = state.selected
     if state.pinned:
@@ -247,6 +250,8 @@ def state_from_query(
         state = replace(state, show_errors=params["errors"] == "1")
     if "shared" in params:
         state = replace(state, show_highlighted=params["shared"] != "0")
+    if "show_labels" in params:
+        state = replace(state, show_labels=params["show_labels"] == "1")
     known = store.index_of
     if "node" in params:
         if params["node"] in known:

@@ -1,12 +1,28 @@
-"""Label placement: exact spots, no overlaps, priority, forced labels, ellipsis."""
+"""Label placement: exact spots, no overlaps, priority, forced labels, ellipsis; label
+texts and their priority; the data <-> pixel frame."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
+import pytest
+from test_layout import TINY_FEAT, tiny_nodes, tiny_store
 
-from attribution_viewer.labels import PAD, place_labels, shorten, text_width
+from attribution_viewer.labels import (
+    PAD,
+    Frame,
+    LabelTexts,
+    first_line,
+    label_texts,
+    place_in_frame,
+    place_labels,
+    shorten,
+    side_box,
+    text_width,
+)
+from attribution_viewer.model import GraphStore
 
 
 def overlaps(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
@@ -68,3 +84,61 @@ def test_forced_labels_are_always_written_first() -> None:
     placed = place_labels(x, y, texts, [0, 1], font_size=10, marker_size=8, width=400, height=100, forced=[1])
     assert placed[0].index == 1 and placed[0].side == "right"
     assert [(p.index, p.side) for p in placed] == [(1, "right"), (0, "left")]
+
+
+def labelled_tiny_store() -> GraphStore:
+    """The tiny graph (tests/test_layout.py) with a label of its own on feature 1."""
+    store = tiny_store()
+    labels = ["", "Texas\nsecond line", "", "", "", "", "", "", "", "", ""]
+    nodes = tiny_nodes(TINY_FEAT)
+    return dataclasses.replace(
+        store, nodes=dataclasses.replace(nodes, label=np.asarray(labels, dtype=object))
+    )
+
+
+def test_frame_maps_data_to_pixels_and_back_exactly() -> None:
+    frame = Frame((0.0, 10.0), (-1.0, 3.0), 200.0, 80.0)
+    px, py = frame.to_pixels(np.array([0.0, 5.0, 10.0]), np.array([3.0, 1.0, -1.0]))
+    assert px.tolist() == [0.0, 100.0, 200.0] and py.tolist() == [0.0, 40.0, 80.0]
+    assert frame.to_data(100.0, 40.0) == (5.0, 1.0)
+    inside = frame.inside(
+        np.array([5.0, 11.0, np.nan, 5.0]), np.array([1.0, 1.0, 1.0, 1.0]), np.array([1, 1, 1, 0], bool)
+    )
+    assert inside.tolist() == [True, False, False, False]
+    with pytest.raises(ValueError, match="plot size"):
+        Frame((0.0, 1.0), (0.0, 1.0), 0.0, 10.0)
+    with pytest.raises(ValueError, match="axis ranges"):
+        Frame((1.0, 1.0), (0.0, 1.0), 10.0, 10.0)
+
+
+def test_label_texts_user_then_own_then_description_then_code_named_first() -> None:
+    store = labelled_tiny_store()
+    texts = label_texts(store, range(store.n_nodes), {2: "my name"}, {0: "place names\nmore", 1: "ignored"})
+    # embeddings (6-8) and logits (9, 10) show their token already: no label
+    assert texts.texts == {
+        0: "place names",
+        1: "Texas",
+        2: "my name",
+        3: "L0/1",
+        4: "err L0",
+        5: "err L1",
+    }
+    # named first, most influential first (cumulative influence 0.333 < 1.0 = 1.0 -> index)
+    assert texts.order == [2, 0, 1, 5, 3, 4]
+    assert first_line("\n  a b \nc") == "a b"
+
+
+def test_blocked_boxes_and_markers_outside_the_frame() -> None:
+    frame = Frame((0.0, 40.0), (0.0, 10.0), 400.0, 100.0)
+    x, y = np.array([10.0, 13.0, 50.0]), np.array([5.0, 5.0, 5.0])
+    texts = LabelTexts({0: "Texas", 1: "Austin", 2: "far"}, [0, 1, 2])
+    inside = frame.inside(x, y, np.ones(3, bool))
+    assert inside.tolist() == [True, True, False]
+    placed = place_in_frame(frame, x, y, inside, texts, font_size=10, marker_size=8, forced=[2])
+    # node 0 at 100 px has node 1 at 130 px on its right: it goes left; node 1 goes right;
+    # node 2 is outside the frame: not labelled even though forced
+    assert [(p.index, p.side) for p in placed] == [(0, "left"), (1, "right")]
+    box = side_box(130.0, 50.0, 40.0, 10.0, 4.0, "right")  # a text beside node 1
+    assert box == (130.0 + 4 + PAD, 45.0, 130.0 + 4 + PAD + 40.0, 55.0)
+    blocked = place_in_frame(frame, x, y, inside, texts, font_size=10, marker_size=8, blocked=[box])
+    assert [(p.index, p.side) for p in blocked] == [(0, "left"), (1, "above")]

@@ -85,6 +85,7 @@ def test_url_round_trip() -> None:
         selected="F:1:1:9",
         pinned=("F:0:0:7", "E:1"),
         labels={"F:0:0:7": "café ☕"},
+        show_labels=True,
     )
     clusters = {
         "clusters": [{"id": "a", "name": "n", "color": "#123456", "nodes": ["F:0:0:7"]}],
@@ -95,6 +96,7 @@ def test_url_round_trip() -> None:
     assert restored.problems == []
     assert restored.state == state
     assert restored.clusters == clusters
+    assert "show_labels=1" in query and "show_labels" not in state_to_query(ViewState(), "tiny")
 
 
 def test_url_with_bad_values_reports_problems() -> None:

@@ -26,6 +26,7 @@ VIEW_CONTROLS: dict[str, tuple[str, str]] = {
     "pinned": (ids.PINNED, "data"),
     "labels": (ids.LABELS, "data"),
     "edges": (ids.EDGES_PER_TARGET, "value"),
+    "show_labels": (ids.SHOW_LABELS, "value"),
 }
 # The controls that change the scene (visible nodes, hover texts): a full figure. The
 # others (node size, selection) change overlays or the canvas only.
@@ -45,6 +46,7 @@ class ViewControls(NamedTuple):
     pinned: list[str] | None = None
     labels: dict[str, str] | None = None
     edges: int | None = None
+    show_labels: list[str] | None = None
 
     def view(self, base: ViewState) -> ViewState:
         """The ViewState these values describe (None -> ``base``)."""
@@ -59,6 +61,7 @@ class ViewControls(NamedTuple):
             labels=self.labels or {},
             show_highlighted="shared" in toggles,
             edges_per_target=base.edges_per_target if self.edges is None else int(self.edges),
+            show_labels=base.show_labels if self.show_labels is None else "labels" in self.show_labels,
         )
 
 
@@ -68,13 +71,23 @@ def changes_scene(triggered: Collection[str]) -> bool:
     return not triggered or bool(SCENE_CONTROLS.intersection(triggered))
 
 
+# Controls the browser draws on its own (the labels toggle: assets/labels.js): the figure
+# does not change with them, so its callback reads them as a ``State``.
+BROWSER_CONTROLS = frozenset({"show_labels"})
+
+
 def view_dependencies(
-    kind: type[Input] | type[State] = Input, selected_kind: type[Input] | type[State] | None = None
+    kind: type[Input] | type[State] = Input,
+    selected_kind: type[Input] | type[State] | None = None,
+    browser_kind: type[Input] | type[State] | None = None,
 ) -> dict[str, Input | State]:
     """``Input`` (or ``State``) objects for :data:`VIEW_CONTROLS`, by field name;
     ``selected_kind`` overrides ``kind`` for the selection (callbacks that must not run on a
-    click read it as a ``State``)."""
-    return {
-        name: ((selected_kind or kind) if name == "selected" else kind)(component, prop)
-        for name, (component, prop) in VIEW_CONTROLS.items()
-    }
+    click read it as a ``State``), ``browser_kind`` for :data:`BROWSER_CONTROLS`."""
+
+    def kind_of(name: str) -> type[Input] | type[State]:
+        if name == "selected":
+            return selected_kind or kind
+        return (browser_kind or kind) if name in BROWSER_CONTROLS else kind
+
+    return {name: kind_of(name)(component, prop) for name, (component, prop) in VIEW_CONTROLS.items()}

@@ -17,12 +17,14 @@ import logging
 import re
 from typing import Any, NamedTuple, cast
 
+import numpy as np
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from attribution_viewer.app import ids
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls, view_dependencies
 from attribution_viewer.app.drawing import active_clusters
+from attribution_viewer.app.node_labels import label_descriptions
 from attribution_viewer.errors import MissingDependencyError
 from attribution_viewer.export import image
 from attribution_viewer.export.exporter import (
@@ -228,6 +230,9 @@ def export_view(
         selected=index_of.get(view.selected) if view.selected else None,
         clusters=tuple(active_clusters(app_ctx, cluster_state)),
         labels={index_of[k]: v for k, v in view.labels.items() if k in index_of and v},
+        descriptions=label_descriptions(app_ctx, np.flatnonzero(scene.visible))
+        if FLAG_LABELS in flags and fmt != "json"
+        else {},
         node_size=view.node_size,
         show_errors=view.show_errors,
     )

@@ -146,7 +146,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         },
         # The selection is a State: a click never touches the figure (the canvas shows it).
         inputs={
-            "view": view_dependencies(selected_kind=State),
+            "view": view_dependencies(selected_kind=State, browser_kind=State),
             "search": Input(ids.SEARCH_RESULTS, "data"),
             "focus": Input(ids.TOKEN_FOCUS, "data"),
         },

@@ -26,6 +26,10 @@ FREQUENCY_VALUE = "frequency-value"
 # The value of each slider as text, next to its name.
 SLIDER_TEXTS = {NODE_SIZE: "node-size-text", PRUNE: "prune-text", FREQUENCY: "frequency-text"}
 TOGGLES = "error-toggle"  # checklist: "errors", and "shared" for graphs that have it
+# -- labels toggle (app/node_labels.py, assets/labels.js) --
+SHOW_LABELS = "label-toggle"  # checklist: "labels" writes labels beside the nodes that have room
+LABEL_FRAME = "label-frame"  # store: the plot's axis ranges and size in px, written by labels.js
+LABEL_LAYER = "label-layer"  # store: the labels placed in that frame, drawn by labels.js
 EDGES_PER_TARGET = "edges-per-target"  # dropdown: edges drawn into each node (0: all)
 SEARCH = "node-search"
 SEARCH_STATUS = "search-status"

@@ -25,6 +25,7 @@ from attribution_viewer.app import (
     export_menu,
     graph_view,
     ids,
+    node_labels,
     node_panel,
     picker,
     steering,
@@ -62,6 +63,7 @@ def build_page(app_ctx: AppContext, query: str) -> html.Div:
             dcc.Store(id=ids.SELECTED, data=view.selected),
             dcc.Store(id=ids.PINNED, data=list(view.pinned)),
             dcc.Store(id=ids.LABELS, data=dict(view.labels)),
+            *node_labels.layout(),
             # Folder mode: the graph picker joins the bar's menus (nothing for one graph).
             top_bar.layout(
                 app_ctx,

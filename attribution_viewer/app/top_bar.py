@@ -55,6 +55,8 @@ def slider_text(value: float | None) -> str:
     return str(int(value)) if float(value).is_integer() and abs(value) >= 1 else f"{value:.2f}"
 
 
+LABELS_TITLE = "Write labels beside the nodes that have room (zoom in for more)"
+
 EDGE_CHOICES = [{"label": f"top {k} in", "value": k} for k in (1, 3, 5, 10, 25)] + [
     {"label": "all", "value": 0}
 ]
@@ -112,6 +114,13 @@ def layout(app_ctx: AppContext, view: ViewState, menus: list[Any]) -> html.Heade
                 id=ids.TOGGLES,
                 options=toggles,
                 value=toggle_values(store, view),
+                className="toggles",
+                inputClassName="toggle-input",
+            ),
+            dcc.Checklist(  # drawn by assets/labels.js from app/node_labels.py's placement
+                id=ids.SHOW_LABELS,
+                options=[{"label": html.Span(" labels", title=LABELS_TITLE), "value": "labels"}],
+                value=["labels"] if view.show_labels else [],
                 className="toggles",
                 inputClassName="toggle-input",
             ),

@@ -54,8 +54,10 @@ from attribution_viewer.export.print_traces import (
     _node_traces,
     _signs,
     _top_annotations,
+    _top_label_boxes,
 )
 from attribution_viewer.figures import column_shapes
+from attribution_viewer.labels import Frame
 from attribution_viewer.layout import GraphLayout
 from attribution_viewer.model import GraphStore, NodeKind
 from attribution_viewer.scene import selected_edge_selection
@@ -136,15 +138,17 @@ def build_print_figure(
     annotations = _top_annotations(
         x, y, logit_idx[:MAX_LOGIT_LABELS], logit_labels, logit_fit.vertical, size, fs * 0.9
     )
+    x_range = (-X_PAD / 2, layout.width + X_PAD / 2)
+    yaxis = _layer_axis(layout.layer_ticks, layout.layer_tick_labels, frame.plot_height, fs)
     if options.show_labels:
-        annotations += _node_label_annotations(x, y, visible, view.labels, size, fs * 0.85, layout.width)
+        plot = Frame(x_range, tuple(yaxis["range"]), frame.plot_width, frame.plot_height)
+        top_idx = logit_idx[:MAX_LOGIT_LABELS]
+        blocked = _top_label_boxes(plot, x, y, top_idx, logit_labels, logit_fit.vertical, size, fs * 0.9)
+        annotations += _node_label_annotations(store, plot, x, y, visible, view, size, fs * 0.85, blocked)
     fig = go.Figure(data=traces, layout=_base_layout(options, frame, legend))
     fig.update_layout(
-        xaxis={
-            **_token_axis(tokens, layout.column_center, token_fit, fs),
-            "range": [-X_PAD / 2, layout.width + X_PAD / 2],
-        },
-        yaxis=_layer_axis(layout.layer_ticks, layout.layer_tick_labels, frame.plot_height, fs),
+        xaxis={**_token_axis(tokens, layout.column_center, token_fit, fs), "range": list(x_range)},
+        yaxis=yaxis,
         shapes=column_shapes(layout, None),
         annotations=annotations,
     )

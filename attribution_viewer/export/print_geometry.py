@@ -13,6 +13,7 @@ import numpy as np
 
 from attribution_viewer.clustering.labels import short_label
 from attribution_viewer.figures import ClusterHighlight
+from attribution_viewer.labels import text_width as text_width  # one estimate of text widths
 from attribution_viewer.layout import COLUMN_GAP, GraphLayout, widen_columns
 from attribution_viewer.model import GraphStore, escape_markup, visible_token
 from attribution_viewer.style import (
@@ -20,9 +21,6 @@ from attribution_viewer.style import (
 )
 
 PX_PER_INCH = 96
-
-
-CHAR_WIDTH = 0.58  # average glyph width as a fraction of the font size (sans serif)
 
 
 TEXT_COLOR = "#222222"
@@ -88,14 +86,17 @@ class PrintView:
     ``visible``: node mask (None = every node placed by the layout); ``selected``: node
     whose edges are emphasised; ``clusters``: highlighted clusters drawn in their colours
     and named in the legend; ``labels``: node index -> text written beside the node when
-    ``PrintOptions.show_labels``; ``node_size``: marker size in px (shrunk when nodes would
-    overlap); ``show_errors``: draw error nodes.
+    ``PrintOptions.show_labels`` (a node without one gets the graph's own label, else the
+    first line of its entry in ``descriptions``, else a code: see
+    :func:`attribution_viewer.labels.label_texts`); ``node_size``: marker size in px (shrunk
+    when nodes would overlap); ``show_errors``: draw error nodes.
     """
 
     visible: np.ndarray | None = None
     selected: int | None = None
     clusters: tuple[ClusterHighlight, ...] = ()
     labels: Mapping[int, str] = field(default_factory=dict)
+    descriptions: Mapping[int, str] = field(default_factory=dict)
     node_size: float = 8.0
     show_errors: bool = False
 
@@ -110,11 +111,6 @@ class _Frame:
     bottom: float
     plot_width: float
     plot_height: float
-
-
-def text_width(text: str, font_size: float) -> float:
-    """Estimated rendered width in px of ``text`` (no font metrics available here)."""
-    return len(text) * CHAR_WIDTH * font_size
 
 
 def short_token(token: str) -> str:

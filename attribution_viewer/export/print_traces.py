@@ -3,7 +3,7 @@ markers per kind with their legend entries, node and logit labels (see :mod:`.pr
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -11,9 +11,19 @@ import plotly.graph_objects as go
 
 from attribution_viewer.edges import edge_batches
 from attribution_viewer.export.print_geometry import PrintView, legend_name
+from attribution_viewer.labels import (
+    LINE_HEIGHT,
+    PAD,
+    Box,
+    Frame,
+    label_texts,
+    place_in_frame,
+    side_box,
+    text_width,
+)
 from attribution_viewer.layout import GraphLayout
 from attribution_viewer.markers import KIND_SIZE, marker_trace
-from attribution_viewer.model import GraphStore, NodeKind
+from attribution_viewer.model import GraphStore, NodeKind, escape_markup
 from attribution_viewer.style import (
     EDGE_COLORS,
     EDGE_SIGN_LABELS,
@@ -152,35 +162,78 @@ def _graph_legend_entries(store: GraphStore, visible: np.ndarray, view: PrintVie
     return entries
 
 
+PRINT_LABEL_CHARS = 24  # node labels longer than this are cut with an ellipsis
+
+
 def _node_label_annotations(
+    store: GraphStore,
+    plot: Frame,
     x: np.ndarray,
     y: np.ndarray,
     visible: np.ndarray,
-    labels: Mapping[int, str],
+    view: PrintView,
     size: float,
     font_size: float,
-    width: float,
+    blocked: Sequence[Box],
 ) -> list[dict[str, Any]]:
-    """The given labels beside their nodes (left of those in the right quarter of the
-    ``width`` units drawn), on a translucent white box."""
+    """Labels beside the nodes that have room in the ``plot`` area, placed as the app
+    places them (:func:`attribution_viewer.labels.place_in_frame`; texts by
+    :func:`~attribution_viewer.labels.label_texts`: the view's labels, the graph's own,
+    descriptions, codes), the selected node always; never over each other, a marker or a
+    ``blocked`` box. Each is centred in its box, on a translucent white background."""
+    inside = plot.inside(x, y, visible)
+    texts = label_texts(store, np.flatnonzero(inside).tolist(), view.labels, view.descriptions)
+    placed = place_in_frame(
+        plot,
+        x,
+        y,
+        inside,
+        texts,
+        font_size=font_size,
+        marker_size=size,
+        max_chars=PRINT_LABEL_CHARS,
+        forced=[view.selected] if view.selected is not None else [],
+        blocked=blocked,
+    )
     out = []
-    for i in sorted(labels):
-        if 0 <= i < visible.size and visible[i] and labels[i]:
-            left = x[i] > 0.75 * width
-            out.append(
-                {
-                    "x": round(float(x[i]), 2),
-                    "y": float(y[i]),
-                    "text": labels[i],
-                    "showarrow": False,
-                    "xanchor": "right" if left else "left",
-                    "xshift": (-1 if left else 1) * (size * 0.6 + 1),
-                    "font": {"size": font_size},
-                    "bgcolor": "rgba(255,255,255,0.75)",
-                    "borderpad": 0,
-                }
-            )
+    for label in placed:
+        left, top, right, bottom = label.box
+        cx, cy = plot.to_data((left + right) / 2, (top + bottom) / 2)
+        out.append(
+            {
+                "x": round(cx, 4),
+                "y": round(cy, 4),
+                "text": escape_markup(label.text),
+                "showarrow": False,
+                "xanchor": "center",
+                "yanchor": "middle",
+                "font": {"size": font_size},
+                "bgcolor": "rgba(255,255,255,0.75)",
+                "borderpad": 0,
+            }
+        )
     return out
+
+
+def _top_label_boxes(
+    plot: Frame,
+    x: np.ndarray,
+    y: np.ndarray,
+    idx: np.ndarray,
+    labels: Sequence[str],
+    vertical: bool,
+    size: float,
+    font_size: float,
+) -> list[Box]:
+    """The boxes (px in ``plot``) of :func:`_top_annotations`' labels."""
+    boxes = []
+    line = font_size * LINE_HEIGHT
+    for i, label in zip(idx.tolist(), labels, strict=True):
+        px, py = plot.to_pixels(x[i], y[i])
+        length = text_width(label, font_size)
+        width, height = (line, length) if vertical else (length, line)
+        boxes.append(side_box(float(px), float(py), width, height, size * 0.6 + 2 - PAD, "above"))
+    return boxes
 
 
 def _top_annotations(
