@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from builders import build_tiny_store
 
-from attribution_viewer.app.steering import chosen_features, is_open, scores_text
+from attribution_viewer.app.steering_requests import chosen_features, is_open, scores_text
 from attribution_viewer.live.backend import from_json, to_json
 from attribution_viewer.live.graph_requests import edge_spec, steer_features, strongest_input_edges
 from attribution_viewer.scores import graph_scores
