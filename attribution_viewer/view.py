@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlencode
 import numpy as np
 
 from attribution_viewer import bounded_json
+from attribution_viewer.influence import cumulative_influence
 from attribution_viewer.limits import MAX_URL_STATE_BYTES
 from attribution_viewer.model import GraphStore, NodeKind
 
@@ -58,7 +59,7 @@ def visible_mask(store: GraphStore, state: ViewState, frequencies: np.ndarray | 
     """
     kinds = store.nodes.kind
     inner = kinds <= NodeKind.ERROR
-    mask = ~inner | (store.cumulative_influence <= state.prune_threshold + 1e-12)
+    mask = ~inner | (cumulative_influence(store) <= state.prune_threshold + 1e-12)
     if store.node_mask is not None:
         mask &= store.node_mask | ~inner
     mask &= connected_nodes(store) | ~inner
@@ -129,7 +130,7 @@ def connections(
         if store.weighted:
             order = np.lexsort((indices, -np.abs(weights)))
         else:
-            order = np.lexsort((indices, store.cumulative_influence[indices]))
+            order = np.lexsort((indices, cumulative_influence(store)[indices]))
         pos: list[Connection] = []
         neg: list[Connection] = []
         for j in order:
