@@ -57,14 +57,21 @@ def expected_changes(graph: Path, key: str) -> dict[str, tuple[float, float]]:
     return {str(c.token_id): (c.before, c.after) for c in result.changes}
 
 
-def steer_in_browser(dash_duo: Any, app: Any, graph: Path) -> tuple[str, list[dict[str, str]]]:
-    """Select the feature feeding the top logit most, ablate it, run; returns (key, change rows)."""
+def open_panel_on_top_feature(dash_duo: Any, app: Any) -> str:
+    """Serve ``app``, open the steering panel and select the feature feeding the top logit most;
+    returns its key."""
     store = app.server.config["attribution_viewer_context"].store
     key = strongest_input_edges(store, "L:0", 1)[0].source_key
     dash_duo.start_server(app)
     wait_for_graph(dash_duo)
     dash_duo.find_element("#steer-panel summary").click()
     click_node(dash_duo, store.index_of[key])
+    return key
+
+
+def steer_in_browser(dash_duo: Any, app: Any, graph: Path) -> tuple[str, list[dict[str, str]]]:
+    """Select the feature feeding the top logit most, ablate it, run; returns (key, change rows)."""
+    key = open_panel_on_top_feature(dash_duo, app)
     wait_until(lambda: key in text_of(dash_duo, "#node-panel"), message="panel shows the feature")
     dash_duo.wait_for_element("#steer-features input[type=checkbox]", timeout=10)
     dash_duo.find_element("#steer-features input[type=checkbox]").click()
@@ -161,12 +168,7 @@ def test_st3_cancel_stops_a_job_and_the_next_run_works(dash_duo: Any, bundle: Pa
     """Cancelled during the cold start (worker start + model load take seconds), a run shows
     nothing; the buttons come back and the next run answers (the model worker survived)."""
     app = create_app(Settings(graph_path=bundle))
-    store = app.server.config["attribution_viewer_context"].store
-    key = strongest_input_edges(store, "L:0", 1)[0].source_key
-    dash_duo.start_server(app)
-    wait_for_graph(dash_duo)
-    dash_duo.find_element("#steer-panel summary").click()
-    click_node(dash_duo, store.index_of[key])
+    open_panel_on_top_feature(dash_duo, app)
     dash_duo.wait_for_element("#steer-features input[type=checkbox]", timeout=10)
     dash_duo.find_element("#steer-run").click()
     wait_until(lambda: dash_duo.find_element("#steer-cancel").is_enabled(), message="job running")

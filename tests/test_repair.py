@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from builders import graph_json_node
 
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls
@@ -114,16 +115,7 @@ def test_rp4_dense_mask_pdf(dense_mask: Path) -> None:
 def test_rp5_cyclic_graph_json_opens_and_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A feature cycle (A -> B -> A in one layer) and a backward link: both dropped, influence converges."""
 
-    def node(node_id: str, kind: str, layer: str, pos: int, feature: int = 0, **extra: object) -> dict:
-        return {
-            "node_id": node_id,
-            "feature": feature,
-            "layer": layer,
-            "ctx_idx": pos,
-            "feature_type": kind,
-            **extra,
-        }
-
+    node = graph_json_node
     doc = {
         "metadata": {"prompt_tokens": ["a", "b"], "schema_version": 1},
         "nodes": [
