@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from browser_helpers import assert_no_console_errors, click_node, text_of, wait_for_graph, wait_until
@@ -32,6 +33,7 @@ from attribution_viewer.live.graph_requests import prompt_token_ids, steer_featu
 from attribution_viewer.live.jobs import model_spec
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.settings import Settings
+from attribution_viewer.view import decode_blob
 
 pytestmark = pytest.mark.browser
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -108,6 +110,23 @@ def test_st1_steer_check_edges_and_scores_with_diskcache(dash_duo: Any, bundle: 
     assert text_of(dash_duo, "#graph-scores").startswith("graph repl 0.")
     history = dash_duo.driver.execute_script(ROWS, ".steer-history-item")
     assert len(history) == 2  # the steering run and the edge check, re-runnable
+
+    # The history is in the link too: opened in a new tab (its own, empty session storage),
+    # the link restores both runs.
+    def link_runs() -> list[dict[str, Any]]:
+        query = parse_qs(urlparse(dash_duo.driver.current_url).query)
+        return decode_blob(query["steer"][0]) if "steer" in query else []
+
+    wait_until(lambda: len(link_runs()) == 2, message="the runs in the URL")
+    assert [run["job"]["kind"] for run in link_runs()] == ["check_edges", "steer"]
+    link = dash_duo.driver.current_url
+    assert_no_console_errors(dash_duo)
+    dash_duo.driver.switch_to.new_window("tab")
+    dash_duo.driver.get(link)
+    wait_until(
+        lambda: len(dash_duo.driver.execute_script(ROWS, ".steer-history-item")) == 2,
+        message="the link's runs in a new tab",
+    )
     assert_no_console_errors(dash_duo)
 
 

@@ -25,8 +25,8 @@ Element ids (stable):
 ``steer-run``, ``steer-cancel``: buttons; ``steer-progress`` (progress bar) and
 ``steer-progress-text``; ``steer-status``: why a run could not start
 ``steer-result``         default vs steered continuation, next-token probabilities, changes
-``steer-history``        store (session): the runs of this tab; ``steer-history-list``
-                         rows ``{"type": "steer-history-item", "index": i}`` re-run one
+``steer-history``        store (session; also in the URL, ``steer=``): the runs of this tab;
+                         ``steer-history-list`` rows ``{"type": "steer-history-item", "index": i}`` re-run one
 ``edge-check``           the edge-check section: ``edge-check-source`` (an input of the
                          selected node), ``edge-check-one`` (check that edge),
                          ``edge-check-run`` (its 20 strongest inputs), ``edge-check-result``

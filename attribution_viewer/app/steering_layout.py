@@ -36,12 +36,13 @@ def _field(label: str, child: Any) -> html.Label:
     return html.Label([html.Span(label, className="steer-label"), child], className="steer-field")
 
 
-def steering_layout(live: LiveSetup | None) -> html.Details:
-    """The panel; without a model, only the message saying how to configure one."""
+def steering_layout(live: LiveSetup | None, history: list[dict[str, Any]] | None = None) -> html.Details:
+    """The panel; without a model, only the message saying how to configure one. ``history``:
+    the runs a link restores (the tab's session storage, when it has some, wins)."""
     stores = [
         dcc.Store(id="steer-request"),
         dcc.Store(id="steer-job-output"),
-        dcc.Store(id="steer-history", data=[], storage_type="session"),
+        dcc.Store(id="steer-history", data=history or [], storage_type="session"),
     ]
     if live is None:
         body: list[Any] = [html.Div(NO_MODEL_MESSAGE, id="steer-no-model", className="steer-no-model")]
