@@ -5,7 +5,7 @@ whatever token position it is active at (two prompts rarely put a feature at the
 position; "which features does the French prompt share with the English one?" is about
 latents). So one row can stand for several nodes of a graph (one per position); its
 influence in a graph is the SUM of its nodes' influence on the logits
-(:attr:`~attribution_viewer.model.GraphStore.influence`), 0 where it is absent.
+(:func:`attribution_viewer.influence.influence`), 0 where it is absent.
 
 Graphs made by the legacy CLT tools may carry their own ``feature_list_intersection``
 (loaded as :attr:`~attribution_viewer.model.GraphStore.highlighted`): each row says whether
@@ -21,6 +21,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from attribution_viewer.influence import influence
 from attribution_viewer.model import GraphStore, NodeKind
 
 Side = Literal["left", "right"]
@@ -70,14 +71,14 @@ def _side_features(store: GraphStore) -> _SideFeatures:
     span = store.kind_slices[NodeKind.FEATURE]
     index = np.arange(span.start, span.stop)
     pairs = np.stack([store.nodes.layer[span].astype(np.int64), store.nodes.feature_idx[span]], axis=1)
-    influence = np.nan_to_num(store.influence[span].astype(np.float64))
+    node_values = np.nan_to_num(influence(store)[span].astype(np.float64))
     if not index.size:
         return _SideFeatures({}, {}, None if store.highlighted is None else frozenset())
     unique, inverse = np.unique(pairs, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     order = np.argsort(inverse, kind="stable")
     groups = np.split(index[order], np.cumsum(np.bincount(inverse))[:-1])
-    sums = np.bincount(inverse, weights=influence, minlength=len(unique))
+    sums = np.bincount(inverse, weights=node_values, minlength=len(unique))
     ids: list[FeatureId] = [(int(a), int(b)) for a, b in unique.tolist()]
     stored = None
     if store.highlighted is not None:
@@ -139,7 +140,7 @@ class GraphComparison:
             nodes = nodes[shown[nodes]]
         if not nodes.size:
             return None
-        return int(nodes[int(np.argmax(np.nan_to_num(store.influence[nodes])))])
+        return int(nodes[int(np.argmax(np.nan_to_num(influence(store)[nodes])))])
 
     def has_stored(self, side: Side) -> bool:
         """Whether the ``side`` file carries a stored intersection (``feature_list_intersection``)."""

@@ -22,6 +22,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from attribution_viewer.influence import cumulative_influence
 from attribution_viewer.model import GraphStore, NodeKind
 
 CHAR_WIDTH = 0.58  # average glyph width as a fraction of the font size (sans serif)
@@ -248,7 +249,7 @@ def label_texts(
             name = f"err L{int(nodes.layer[i])}"
             coded.append(i)
         texts[i] = name
-    influence = store.cumulative_influence
+    influence = cumulative_influence(store)
     order = sorted(named, key=lambda i: (float(influence[i]), i)) + sorted(
         coded, key=lambda i: (float(influence[i]), i)
     )

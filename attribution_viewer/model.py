@@ -22,17 +22,19 @@ Canonical node keys (used by the CLI, the URL and saved state)
     ``F:{layer}:{pos}:{feature_idx}`` feature, ``X:{layer}:{pos}`` error,
     ``E:{pos}`` embedding, ``L:{rank}`` logit (rank 0 = most probable).
 
-Everything derived (keys, reverse adjacency, influence, ...) is a ``cached_property``:
-built on first use, once, and never recomputed. The store is read-only after loading and
+Everything derived (keys, reverse adjacency, ...) is a ``cached_property``: built on first
+use, once, and never recomputed. Values computed by algorithms (node influence:
+:mod:`attribution_viewer.influence`) are kept on the store the same way, through
+:meth:`GraphStore.derived`; the model imports no algorithm. The store is read-only after loading and
 safe to share between requests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -41,7 +43,8 @@ import scipy.sparse as sp
 from attribution_viewer.kinds import EMBEDDING_LAYER as EMBEDDING_LAYER
 from attribution_viewer.kinds import KIND_NAMES as KIND_NAMES
 from attribution_viewer.kinds import NodeKind as NodeKind
-from attribution_viewer.pruning import cumulative_scores, node_influence
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -300,32 +303,17 @@ class GraphStore:
         s = self.kind_slices[NodeKind.LOGIT]
         return np.arange(s.start, s.stop)
 
-    @cached_property
-    def influence(self) -> np.ndarray:
-        """Influence of every node on the logits (w (A + A^2 + ...), circuit-tracer's definition).
+    def derived(self, name: str, compute: Callable[[GraphStore], _T]) -> _T:
+        """``compute(self)``, computed on first use, once, and kept on this store.
 
-        Always computed from the adjacency with :func:`attribution_viewer.pruning.node_influence`
-        (on first use, once).
+        For values an algorithm outside the model derives from the store (influence:
+        :mod:`attribution_viewer.influence`), so that the model imports no algorithm. Like a
+        ``cached_property``: two threads may both compute a value first; both get equal ones.
         """
-        probs = np.array([lg.probability for lg in self.logits], dtype=np.float64)
-        return node_influence(self.adjacency, self.logit_indices, probs)
-
-    @cached_property
-    def cumulative_influence(self) -> np.ndarray:
-        """Per node, the share of total influence covered by the nodes at least as influential.
-
-        A node is kept by a pruning threshold ``t`` when this value is ``<= t``. Files that
-        carry it (Neuronpedia JSON ``influence``) are used as they are; otherwise it is derived
-        from :attr:`influence`. Embeddings and logits get 0 (always kept).
-        """
-        carried = self.nodes.influence.astype(np.float64)
-        inner = self.nodes.kind <= NodeKind.ERROR
-        if inner.any() and not np.isnan(carried[inner]).any():
-            return np.where(inner, carried, 0.0)
-        scores = np.where(inner, self.influence, 0.0)
-        if scores.sum() <= 0:
-            return np.zeros(len(scores))
-        return np.where(inner, cumulative_scores(scores), 0.0)
+        cache: dict[str, Any] = self.__dict__.setdefault("_derived", {})
+        if name not in cache:
+            cache[name] = compute(self)
+        return cache[name]
 
     @cached_property
     def display_labels(self) -> tuple[str, ...]:

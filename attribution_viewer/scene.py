@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from attribution_viewer.edges import edge_sources, edge_widths
+from attribution_viewer.influence import cumulative_influence
 from attribution_viewer.layout import GraphLayout, compute_layout
 from attribution_viewer.model import GraphStore
 from attribution_viewer.view import ViewState, visible_edges, visible_mask
@@ -45,7 +46,7 @@ def strongest_edges(store: GraphStore, edge_mask: np.ndarray, limit: int) -> np.
     if store.weighted:
         score = edge_widths(store)[idx]
     else:
-        cumulative = store.cumulative_influence
+        cumulative = cumulative_influence(store)
         score = -(cumulative[edge_sources(store)[idx]] + cumulative[store.adjacency.indices[idx]])
     keep = idx[np.argsort(-score, kind="stable")[:limit]]
     out = np.zeros_like(edge_mask)
@@ -63,7 +64,7 @@ def strongest_inputs(store: GraphStore, edge_mask: np.ndarray, per_target: int) 
     if store.weighted:
         score = np.abs(store.adjacency.data[idx].astype(np.float64))
     else:
-        score = -store.cumulative_influence[edge_sources(store)[idx]]
+        score = -cumulative_influence(store)[edge_sources(store)[idx]]
     order = np.lexsort((idx, -score, target))  # by target, strongest first, then edge index
     grouped = target[order]
     starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
@@ -79,7 +80,7 @@ def view_layout(store: GraphStore, visible: np.ndarray) -> GraphLayout:
     Logits are spread so that their labels (about ``LOGIT_LABEL_SHARE`` of a typical plot
     width each) do not collide: a first pass measures the graph's width in slots.
     """
-    score = 1.0 - store.cumulative_influence
+    score = 1.0 - cumulative_influence(store)
     first = compute_layout(store, visible, score=score, logit_spacing=LOGIT_SPACING)
     spacing = max(LOGIT_SPACING, LOGIT_LABEL_SHARE * first.width)
     if spacing == LOGIT_SPACING:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlencode
@@ -18,12 +18,14 @@ from urllib.parse import parse_qs, urlencode
 import numpy as np
 
 from attribution_viewer import bounded_json
+from attribution_viewer.influence import cumulative_influence
 from attribution_viewer.limits import MAX_URL_STATE_BYTES
 from attribution_viewer.model import GraphStore, NodeKind
 
 DEFAULT_PRUNE_THRESHOLD = 0.8
 DEFAULT_EDGES_PER_TARGET = 5  # edges drawn into each node: its strongest inputs (0: all)
 MAX_URL_CLUSTERS = 6000  # characters of encoded cluster state kept in the URL
+MAX_URL_HISTORY = 3000  # characters of encoded steering history kept in the URL
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def visible_mask(store: GraphStore, state: ViewState, frequencies: np.ndarray | 
     """
     kinds = store.nodes.kind
     inner = kinds <= NodeKind.ERROR
-    mask = ~inner | (store.cumulative_influence <= state.prune_threshold + 1e-12)
+    mask = ~inner | (cumulative_influence(store) <= state.prune_threshold + 1e-12)
     if store.node_mask is not None:
         mask &= store.node_mask | ~inner
     mask &= connected_nodes(store) | ~inner
@@ -130,7 +132,7 @@ def connections(
         if store.weighted:
             order = np.lexsort((indices, -np.abs(weights)))
         else:
-            order = np.lexsort((indices, store.cumulative_influence[indices]))
+            order = np.lexsort((indices, cumulative_influence(store)[indices]))
         pos: list[Connection] = []
         neg: list[Connection] = []
         for j in order:
@@ -189,8 +191,14 @@ def decode_blob(text: str, max_bytes: int = MAX_URL_STATE_BYTES) -> Any:
         raise ValueError(f"malformed URL state blob: {exc}") from exc
 
 
-def state_to_query(state: ViewState, graph_id: str, clusters: Mapping[str, Any] | None = None) -> str:
-    """The URL query string (with leading ``?``) that restores ``state`` and the clusters."""
+def state_to_query(
+    state: ViewState,
+    graph_id: str,
+    clusters: Mapping[str, Any] | None = None,
+    history: Sequence[Any] | None = None,
+) -> str:
+    """The URL query string (with leading ``?``) that restores ``state``, the clusters and the
+    steering history (its newest runs that fit in :data:`MAX_URL_HISTORY` characters)."""
     params: dict[str, str] = {"graph": graph_id}
     params["prune"] = f"{state.prune_threshold:g}"
     params["freq"] = f"{state.frequency_threshold:g}"
@@ -210,6 +218,11 @@ def state_to_query(state: ViewState, graph_id: str, clusters: Mapping[str, Any] 
         blob = encode_blob(clusters)
         if len(blob) <= MAX_URL_CLUSTERS:  # larger states stay in the tab's session storage
             params["clusters"] = blob
+    for n in range(len(history or ()), 0, -1):
+        blob = encode_blob(list((history or ())[:n]))
+        if len(blob) <= MAX_URL_HISTORY:  # older runs stay in the tab's session storage only
+            params["steer"] = blob
+            break
     return "?" + urlencode(params, safe=":,")
 
 
@@ -219,6 +232,7 @@ class UrlState(NamedTuple):
     state: ViewState
     clusters: dict[str, Any] | None
     problems: list[str]
+    history: list[Any] | None = None  # the steering runs (checked by app/steering_history.py)
 
 
 def state_from_query(
@@ -264,7 +278,8 @@ def state_from_query(
         if len(state.pinned) != len(keys):
             problems.append(f"{len(keys) - len(state.pinned)} pinned node(s) not in this graph were dropped")
     clusters = None
-    for name in ("labels", "clusters"):
+    history = None
+    for name in ("labels", "clusters", "steer"):
         if name not in params:
             continue
         try:
@@ -276,6 +291,8 @@ def state_from_query(
             state = replace(state, labels={str(k): str(v) for k, v in value.items() if k in known})
         elif name == "clusters" and isinstance(value, dict):
             clusters = value
+        elif name == "steer" and isinstance(value, list):
+            history = value
         else:
-            problems.append(f"{name}: expected a JSON object")
-    return UrlState(state, clusters, problems)
+            problems.append(f"{name}: expected a JSON {'list' if name == 'steer' else 'object'}")
+    return UrlState(state, clusters, problems, history)

@@ -52,6 +52,7 @@ def status_kb(field):
     with open("/proc/self/status") as fh:
         return int(next(line for line in fh if line.startswith(field)).split()[1])
 
+from attribution_viewer.influence import influence
 from attribution_viewer.scene import build_scene
 from attribution_viewer.library import GraphCache, GraphIndex, default_opener
 from attribution_viewer.view import ViewState, default_prune_threshold
@@ -63,7 +64,7 @@ index = GraphIndex.scan(folder)
 cache = GraphCache(index, max_open, default_opener(None))
 for rel in list(index.entries)[:n_graphs]:
     store = cache.open(rel)
-    store.influence, store.keys, store.adjacency_in
+    influence(store), store.keys, store.adjacency_in
     build_scene(store, ViewState(prune_threshold=default_prune_threshold(store)), None)
 del store
 gc.collect()

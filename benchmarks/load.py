@@ -12,7 +12,7 @@ and as a circuit-tracer ``.pt`` (dense ``[target, source]`` float32 matrix, as
 * ``open s``: wall time of ``open_graph(path)`` (median of ``--repeat`` processes); it
   includes importing torch for ``.pt`` files, as the app pays that too (``torch import s``
   shows that part alone);
-* ``influence s``: then ``store.influence`` (the file's values when it carries them for
+* ``influence s``: then ``influence(store)`` (the file's values when it carries them for
   every node, else :func:`attribution_viewer.pruning.node_influence`);
 * ``peak MB``: the process's peak RSS (``VmHWM``), and ``base MB`` the peak after the
   imports (torch included for ``.pt``), before opening: the difference is what the graph costs.
@@ -55,12 +55,13 @@ t0 = time.perf_counter()
 if sys.argv[1].endswith(".pt"):
     import torch  # counted in "open", and reported on its own
 t_torch = time.perf_counter() - t0
+from attribution_viewer.influence import influence
 from attribution_viewer.loaders import open_graph
 base = high_water_kb()
 t0 = time.perf_counter()
 store = open_graph(sys.argv[1])
 t1 = time.perf_counter()
-store.influence
+influence(store)
 t2 = time.perf_counter()
 print(json.dumps({
     "open": t1 - t0 + t_torch, "torch": t_torch, "influence": t2 - t1,

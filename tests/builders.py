@@ -71,3 +71,15 @@ def example_context(**overrides: Any) -> AppContext:
     assert graph is not None
     settings = bind_companions(dataclasses.replace(EXAMPLE_SETTINGS, **overrides), graph)
     return AppContext(settings=settings, store=open_graph(graph))
+
+
+def graph_json_node(node_id: str, kind: str, layer: str, pos: int, feature: int = 0, **extra: object) -> dict:
+    """One ``nodes[]`` entry of a graph JSON document (``extra``: further fields, as stored)."""
+    return {
+        "node_id": node_id,
+        "feature": feature,
+        "layer": layer,
+        "ctx_idx": pos,
+        "feature_type": kind,
+        **extra,
+    }

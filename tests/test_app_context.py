@@ -10,6 +10,7 @@ from builders import build_tiny_store, example_context
 from conftest import EXAMPLE_SETTINGS
 
 from attribution_viewer.app.context import SCENES_KEPT, AppContext
+from attribution_viewer.influence import cumulative_influence
 from attribution_viewer.model import NodeKind
 from attribution_viewer.scene import build_scene
 from attribution_viewer.view import ViewState
@@ -63,6 +64,6 @@ def test_search_texts_are_bounded_to_the_most_influential_features() -> None:
     ctx = example_context(description_cache_size=3)
     store = ctx.store
     feature = np.flatnonzero(store.nodes.kind == NodeKind.FEATURE)
-    top = feature[np.argsort(store.cumulative_influence[feature], kind="stable")[:3]]
+    top = feature[np.argsort(cumulative_influence(store)[feature], kind="stable")[:3]]
     assert set(ctx.search_texts) <= {store.keys[int(i)] for i in top}
     assert len(ctx.search_texts) >= 1

@@ -24,6 +24,7 @@ from attribution_viewer.app import create_app
 from attribution_viewer.app.controls import ViewControls
 from attribution_viewer.app.node_labels import MAX_CHARS
 from attribution_viewer.app.page import base_view
+from attribution_viewer.influence import cumulative_influence
 from attribution_viewer.labels import first_line, shorten
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import NodeKind
@@ -130,7 +131,7 @@ def test_l1_labels_toggle_real_graph_apart_selected_and_zoom(dash_duo) -> None:
         if store.kind_of(int(i)) is NodeKind.FEATURE and store.keys[int(i)] not in keys
     ]
     assert unlabelled
-    target = min(unlabelled, key=lambda i: store.cumulative_influence[i])
+    target = min(unlabelled, key=lambda i: cumulative_influence(store)[i])
     x, y = dash_duo.driver.execute_script(
         _ZOOM, float(scene.layout.x[target]), float(scene.layout.y[target]), 0.25
     )

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from browser_helpers import assert_no_console_errors, click_node, text_of, wait_for_graph, wait_until
@@ -32,6 +33,7 @@ from attribution_viewer.live.graph_requests import prompt_token_ids, steer_featu
 from attribution_viewer.live.jobs import model_spec
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.settings import Settings
+from attribution_viewer.view import decode_blob
 
 pytestmark = pytest.mark.browser
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -57,14 +59,21 @@ def expected_changes(graph: Path, key: str) -> dict[str, tuple[float, float]]:
     return {str(c.token_id): (c.before, c.after) for c in result.changes}
 
 
-def steer_in_browser(dash_duo: Any, app: Any, graph: Path) -> tuple[str, list[dict[str, str]]]:
-    """Select the feature feeding the top logit most, ablate it, run; returns (key, change rows)."""
+def open_panel_on_top_feature(dash_duo: Any, app: Any) -> str:
+    """Serve ``app``, open the steering panel and select the feature feeding the top logit most;
+    returns its key."""
     store = app.server.config["attribution_viewer_context"].store
     key = strongest_input_edges(store, "L:0", 1)[0].source_key
     dash_duo.start_server(app)
     wait_for_graph(dash_duo)
     dash_duo.find_element("#steer-panel summary").click()
     click_node(dash_duo, store.index_of[key])
+    return key
+
+
+def steer_in_browser(dash_duo: Any, app: Any, graph: Path) -> tuple[str, list[dict[str, str]]]:
+    """Select the feature feeding the top logit most, ablate it, run; returns (key, change rows)."""
+    key = open_panel_on_top_feature(dash_duo, app)
     wait_until(lambda: key in text_of(dash_duo, "#node-panel"), message="panel shows the feature")
     dash_duo.wait_for_element("#steer-features input[type=checkbox]", timeout=10)
     dash_duo.find_element("#steer-features input[type=checkbox]").click()
@@ -101,6 +110,23 @@ def test_st1_steer_check_edges_and_scores_with_diskcache(dash_duo: Any, bundle: 
     assert text_of(dash_duo, "#graph-scores").startswith("graph repl 0.")
     history = dash_duo.driver.execute_script(ROWS, ".steer-history-item")
     assert len(history) == 2  # the steering run and the edge check, re-runnable
+
+    # The history is in the link too: opened in a new tab (its own, empty session storage),
+    # the link restores both runs.
+    def link_runs() -> list[dict[str, Any]]:
+        query = parse_qs(urlparse(dash_duo.driver.current_url).query)
+        return decode_blob(query["steer"][0]) if "steer" in query else []
+
+    wait_until(lambda: len(link_runs()) == 2, message="the runs in the URL")
+    assert [run["job"]["kind"] for run in link_runs()] == ["check_edges", "steer"]
+    link = dash_duo.driver.current_url
+    assert_no_console_errors(dash_duo)
+    dash_duo.driver.switch_to.new_window("tab")
+    dash_duo.driver.get(link)
+    wait_until(
+        lambda: len(dash_duo.driver.execute_script(ROWS, ".steer-history-item")) == 2,
+        message="the link's runs in a new tab",
+    )
     assert_no_console_errors(dash_duo)
 
 
@@ -161,12 +187,7 @@ def test_st3_cancel_stops_a_job_and_the_next_run_works(dash_duo: Any, bundle: Pa
     """Cancelled during the cold start (worker start + model load take seconds), a run shows
     nothing; the buttons come back and the next run answers (the model worker survived)."""
     app = create_app(Settings(graph_path=bundle))
-    store = app.server.config["attribution_viewer_context"].store
-    key = strongest_input_edges(store, "L:0", 1)[0].source_key
-    dash_duo.start_server(app)
-    wait_for_graph(dash_duo)
-    dash_duo.find_element("#steer-panel summary").click()
-    click_node(dash_duo, store.index_of[key])
+    open_panel_on_top_feature(dash_duo, app)
     dash_duo.wait_for_element("#steer-features input[type=checkbox]", timeout=10)
     dash_duo.find_element("#steer-run").click()
     wait_until(lambda: dash_duo.find_element("#steer-cancel").is_enabled(), message="job running")

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from builders import graph_json_node
 
 from attribution_viewer import cli
 
@@ -13,18 +14,18 @@ from attribution_viewer import cli
 def _node(
     node_id: str, kind: str, layer: str, pos: int, feature: int, prob: float = 0.0
 ) -> dict[str, object]:
-    return {
-        "node_id": node_id,
-        "feature": feature,
-        "layer": layer,
-        "ctx_idx": pos,
-        "feature_type": kind,
-        "token_prob": prob,
-        "is_target_logit": prob > 0.5,
-        "clerp": "",
-        "influence": None,
-        "activation": None,
-    }
+    return graph_json_node(
+        node_id,
+        kind,
+        layer,
+        pos,
+        feature,
+        token_prob=prob,
+        is_target_logit=prob > 0.5,
+        clerp="",
+        influence=None,
+        activation=None,
+    )
 
 
 @pytest.fixture

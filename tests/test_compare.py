@@ -15,6 +15,7 @@ import pytest
 from conftest import real_graph
 
 from attribution_viewer.compare import FeatureRow, StoredAgreement, compare_graphs, sort_rows
+from attribution_viewer.influence import influence
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore, NodeKind
 from attribution_viewer.testing.synthetic import make_synthetic_graph
@@ -81,7 +82,7 @@ def test_cmp2_rows_sum_influence_over_positions() -> None:
         for i in range(store.n_nodes):
             if store.kind_of(i) is NodeKind.FEATURE:
                 fid = (int(store.nodes.layer[i]), int(store.nodes.feature_idx[i]))
-                sums[fid] += float(store.influence[i])
+                sums[fid] += float(influence(store)[i])
                 counts[fid] += 1
         return sums, counts
 

@@ -8,6 +8,7 @@ import numpy as np
 from attribution_viewer.app.compare_view import parse_feature, table_rows
 from attribution_viewer.app.picker import size_text
 from attribution_viewer.compare import compare_graphs
+from attribution_viewer.influence import influence
 from attribution_viewer.model import NodeKind
 from attribution_viewer.testing.synthetic import make_synthetic_graph
 
@@ -30,12 +31,12 @@ def test_cv1_feature_nodes_and_strongest_node() -> None:
         i for i in range(span.start, span.stop) if (left.nodes.layer[i], left.nodes.feature_idx[i]) == fid
     ]
     assert nodes.tolist() == expected and len(expected) == multi.left_nodes
-    best = expected[int(np.argmax(left.influence[expected]))]
+    best = expected[int(np.argmax(influence(left)[expected]))]
     assert comparison.strongest_node("left", left, fid) == best
     shown = np.ones(left.n_nodes, dtype=bool)
     shown[best] = False  # not drawn: the next strongest
     rest = [i for i in expected if i != best]
-    assert comparison.strongest_node("left", left, fid, shown) == rest[int(np.argmax(left.influence[rest]))]
+    assert comparison.strongest_node("left", left, fid, shown) == rest[int(np.argmax(influence(left)[rest]))]
     shown[expected] = False
     assert comparison.strongest_node("left", left, fid, shown) is None
     only_left = next(r for r in comparison.rows if r.status == "left")

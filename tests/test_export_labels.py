@@ -22,6 +22,7 @@ from attribution_viewer.export import image
 from attribution_viewer.export.compare_figure import print_view_of
 from attribution_viewer.export.print_figure import PrintOptions, build_print_figure
 from attribution_viewer.export.print_traces import PRINT_LABEL_CHARS
+from attribution_viewer.influence import cumulative_influence
 from attribution_viewer.labels import first_line, shorten
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import GraphStore, NodeKind
@@ -70,7 +71,7 @@ def test_xl2_user_labels_win_and_descriptions_fill_in() -> None:
     layout, view = print_view_of(store, None, False)
     assert view.visible is not None
     features = [int(i) for i in np.flatnonzero(view.visible) if store.kind_of(int(i)) is NodeKind.FEATURE]
-    first, second = sorted(features, key=lambda i: store.cumulative_influence[i])[:2]
+    first, second = sorted(features, key=lambda i: cumulative_influence(store)[i])[:2]
     both = type(view)(
         visible=view.visible,
         selected=second,  # always labelled

@@ -13,7 +13,7 @@ import pytest
 from conftest import PROJECT_ROOT, real_graph
 
 from attribution_viewer.errors import GraphFormatError
-from attribution_viewer.loaders import cached_conversion_path, child, load_native, open_graph
+from attribution_viewer.loaders import cached_conversion_path, conversion, load_native, open_graph
 
 
 def test_i1_same_graph_as_in_process() -> None:
@@ -64,7 +64,7 @@ def test_i4_conversion_cache_reused_until_the_file_changes(tmp_path: Path, monke
     kept = cached_conversion_path(source, cache)
     assert sorted(p.name for p in cache.iterdir()) == [kept.name]  # no temporary left behind
 
-    monkeypatch.setattr(child, "ChildConversion", _no_child)
+    monkeypatch.setattr(conversion, "ChildConversion", _no_child)
     second = open_graph(source, torch_in_subprocess=True, cache_dir=cache)
     assert second.keys == first.keys and abs(second.adjacency - first.adjacency).sum() == 0
     assert second.metadata.source_path == str(source)

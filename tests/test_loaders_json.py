@@ -12,7 +12,7 @@ import pytest
 
 from attribution_viewer.errors import GraphFormatError
 from attribution_viewer.loaders import detect_format, open_graph
-from attribution_viewer.loaders.graph_json import cantor_unpair
+from attribution_viewer.loaders.graph_json_schema import cantor_unpair
 from attribution_viewer.model import NodeKind
 
 

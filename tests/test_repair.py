@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from builders import graph_json_node
 
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls
@@ -21,6 +22,7 @@ from attribution_viewer.cli import main
 from attribution_viewer.export.exporter import DEFAULT_LIMITS, export_bytes
 from attribution_viewer.export.image import find_chromium
 from attribution_viewer.export.print_figure import PrintOptions, PrintView
+from attribution_viewer.influence import influence
 from attribution_viewer.loaders import open_graph, save_native
 from attribution_viewer.loaders.repair import drop_impossible_edges, impossible_edges
 from attribution_viewer.scene import build_scene
@@ -76,7 +78,7 @@ def test_rp3_dense_mask_opens_renders_exports_and_reports(dense_mask: Path, tmp_
         f"({not_later:,} into the same or an earlier layer, "
         f"{earlier:,} from a later position to an earlier one)",
     )
-    assert np.isfinite(store.influence).all() and store.influence.max() > 0  # converges now
+    assert np.isfinite(influence(store)).all() and influence(store).max() > 0  # converges now
     # The app's figure of the default view: nodes drawn, edges on the canvas layer.
     ctx = AppContext(settings=Settings(), store=store)
     figure, scene = full_figure(ctx, ViewControls(toggles=[], pinned=[], labels={}), [], None, None)
@@ -113,16 +115,7 @@ def test_rp4_dense_mask_pdf(dense_mask: Path) -> None:
 def test_rp5_cyclic_graph_json_opens_and_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A feature cycle (A -> B -> A in one layer) and a backward link: both dropped, influence converges."""
 
-    def node(node_id: str, kind: str, layer: str, pos: int, feature: int = 0, **extra: object) -> dict:
-        return {
-            "node_id": node_id,
-            "feature": feature,
-            "layer": layer,
-            "ctx_idx": pos,
-            "feature_type": kind,
-            **extra,
-        }
-
+    node = graph_json_node
     doc = {
         "metadata": {"prompt_tokens": ["a", "b"], "schema_version": 1},
         "nodes": [
@@ -155,7 +148,7 @@ def test_rp5_cyclic_graph_json_opens_and_reports(tmp_path: Path, capsys: pytest.
         "3 of 7 edges cannot occur in a forward pass and were dropped "
         "(3 into the same or an earlier layer, 1 from a later position to an earlier one)",
     )
-    assert np.isfinite(store.influence).all()
+    assert np.isfinite(influence(store)).all()
     assert main(["inspect", str(path), "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["warnings"] == list(store.warnings) and record["n_edges"] == 4

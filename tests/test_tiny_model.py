@@ -107,7 +107,7 @@ def replacement():
 def test_t5_bundle_loads_offline_and_adds(replacement, monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    from attribution_viewer.live.tiny_model import PROMPT_LEN, corpus_tokens
+    from attribution_viewer.live.tiny_model.data import PROMPT_LEN, corpus_tokens
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     tokens = corpus_tokens()[::37]
@@ -120,7 +120,8 @@ def test_t5_bundle_loads_offline_and_adds(replacement, monkeypatch: pytest.Monke
 
 @pytest.mark.parametrize("stem", ["sum-37-45-tens", "sum-68-57-hundreds"])
 def test_t6_shipped_graph_is_what_attribute_produces(replacement, stem: str, tmp_path: Path) -> None:
-    from attribution_viewer.live.tiny_model import GRAPH_PROMPTS, TinyConfig, make_graph
+    from attribution_viewer.live.tiny_model.data import GRAPH_PROMPTS, TinyConfig
+    from attribution_viewer.live.tiny_model.pipeline import make_graph
 
     prompt = dict(GRAPH_PROMPTS)[stem]
     fresh = tmp_path / f"{stem}.pt"
@@ -148,7 +149,7 @@ def test_t6b_shipped_native_default_is_the_converted_pt() -> None:
 def test_t7_descriptions_match_real_activations(replacement) -> None:
     import torch
 
-    from attribution_viewer.live.tiny_model import corpus_tokens
+    from attribution_viewer.live.tiny_model.data import corpus_tokens
 
     store = open_graph(GRAPH)
     strongest = max(

@@ -25,6 +25,7 @@ from attribution_viewer.autointerp import (
 )
 from attribution_viewer.clustering.texts import node_texts
 from attribution_viewer.errors import GraphFormatError
+from attribution_viewer.influence import cumulative_influence
 from attribution_viewer.library import GraphCache
 from attribution_viewer.live.jobs import LiveSetup
 from attribution_viewer.lru import LRU
@@ -162,7 +163,7 @@ class AppContext:
             return {}
         feat = self.store.kind_slices[NodeKind.FEATURE]
         indices = np.arange(feat.start, feat.stop)
-        order = np.argsort(self.store.cumulative_influence[indices], kind="stable")
+        order = np.argsort(cumulative_influence(self.store)[indices], kind="stable")
         chosen = [int(i) for i in indices[order][: self.settings.description_cache_size]]
         texts = node_texts(self.store, source, chosen)
         nodes = self.store.nodes

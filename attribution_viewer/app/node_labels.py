@@ -22,6 +22,7 @@ from attribution_viewer.app import ids
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls, view_dependencies
 from attribution_viewer.app.failsafe import guard
+from attribution_viewer.influence import cumulative_influence
 from attribution_viewer.labels import (
     LABELLED_KINDS,
     LINE_HEIGHT,
@@ -93,7 +94,7 @@ def label_descriptions(app_ctx: AppContext, indices: np.ndarray) -> dict[int, st
     """The descriptions of the described features among ``indices``, by node index; looked
     up for the most influential first (their number is bounded by the settings)."""
     store = app_ctx.store
-    by_influence = indices[np.argsort(store.cumulative_influence[indices], kind="stable")]
+    by_influence = indices[np.argsort(cumulative_influence(store)[indices], kind="stable")]
     return {store.index_of[k]: v for k, v in app_ctx.descriptions_of(by_influence.tolist()).items()}
 
 

@@ -9,7 +9,7 @@ this module only places them:
     graph view (graph, prompt)     | node panel / cluster panel
 
 :func:`register` keeps the address bar in step with the view: ``sync_url`` writes the
-view and the clusters; the ``node`` parameter follows the selection in the browser
+view, the clusters and the steering history; the ``node`` parameter follows the selection in the browser
 (``assets/app.js`` ``selectionQuery``), so a click costs no round trip for it.
 """
 
@@ -33,6 +33,7 @@ from attribution_viewer.app import (
 )
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls, view_dependencies
+from attribution_viewer.app.steering_history import history_from_url
 from attribution_viewer.view import ViewState, default_prune_threshold, state_from_query, state_to_query
 
 
@@ -53,8 +54,9 @@ def build_page(app_ctx: AppContext, query: str) -> html.Div:
         query, app_ctx.store, app_ctx.graph_id, base_view(app_ctx), app_ctx.settings.max_url_state_bytes
     )
     view = restored.state
+    history, history_problems = history_from_url(restored.history)
     # What the loader repaired in the graph (dropped edges, ambiguous ids), then URL problems.
-    problems = (*app_ctx.store.warnings, *restored.problems)
+    problems = (*app_ctx.store.warnings, *restored.problems, *history_problems)
     notices = [html.Div(problem, className="notice") for problem in problems]
     return html.Div(
         [
@@ -77,7 +79,7 @@ def build_page(app_ctx: AppContext, query: str) -> html.Div:
                     html.Aside(
                         [
                             node_panel.layout(),
-                            steering.steering_layout(app_ctx.live),
+                            steering.steering_layout(app_ctx.live, history),
                             cluster_panel.layout(app_ctx.settings, restored.clusters),
                         ],
                         className="side",
@@ -95,13 +97,19 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     """Attach the URL callbacks to ``app``."""
     base = ViewState()
 
-    def sync_url(view: dict[str, Any], clusters: dict[str, Any] | None) -> str:
-        return state_to_query(ViewControls(**view).view(base), app_ctx.graph_id, clusters)
+    def sync_url(
+        view: dict[str, Any], clusters: dict[str, Any] | None, history: list[dict[str, Any]] | None
+    ) -> str:
+        return state_to_query(ViewControls(**view).view(base), app_ctx.graph_id, clusters, history)
 
     # The selection is a State here: a click changes only the ``node`` parameter, in the browser.
     app.callback(
         Output(ids.URL, "search"),
-        inputs={"view": view_dependencies(selected_kind=State), "clusters": Input(ids.CLUSTER_STATE, "data")},
+        inputs={
+            "view": view_dependencies(selected_kind=State),
+            "clusters": Input(ids.CLUSTER_STATE, "data"),
+            "history": Input("steer-history", "data"),  # the steering runs (steering_history.py)
+        },
         prevent_initial_call=True,
     )(sync_url)
     app.clientside_callback(

@@ -33,6 +33,7 @@ from typing import Any
 from attribution_viewer.errors import GraphFormatError
 from attribution_viewer.limits import MAX_GRAPH_BYTES
 from attribution_viewer.loaders import circuit_tracer_pt, graph_json, legacy_clt, native
+from attribution_viewer.loaders import conversion as child_conversion
 from attribution_viewer.loaders.native import load_native, save_native
 from attribution_viewer.loaders.pickle_scan import check_pickle_globals
 from attribution_viewer.loaders.repair import drop_impossible_edges
@@ -232,9 +233,7 @@ def begin_open_graph(
     tmp = work_dir or tempfile.TemporaryDirectory(prefix="attribution-viewer-")
     target = Path(tmp.name) / "graph.npz"
 
-    from attribution_viewer.loaders.child import ChildConversion
-
-    conversion = ChildConversion(path, target, max_bytes, tokenizer_json)
+    conversion = child_conversion.ChildConversion(path, target, max_bytes, tokenizer_json)
 
     def finish() -> GraphStore:
         with tmp:
