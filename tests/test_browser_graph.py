@@ -99,9 +99,10 @@ def test_g1_example_click_every_kind_size_search_and_reload(dash_duo) -> None:
     wait_until(lambda: text_of(dash_duo, "#search-status") == "1 shown / 0 hidden", message="search status")
     wait_until(lambda: key in panel_text(dash_duo), message="search selects")
 
-    # Reloading the URL restores the selection and the size.
+    # Reloading the URL restores the selection and the size (the node parameter is
+    # written once the panel's response is in).
+    wait_until(lambda: f"node={key}" in dash_duo.driver.current_url, message="node in the URL")
     url = dash_duo.driver.current_url
-    assert f"node={key}" in url
     dash_duo.driver.get(url)
     wait_for_graph(dash_duo)
     wait_until(lambda: key in panel_text(dash_duo), message="selection after reload")

@@ -44,13 +44,20 @@ def by_class(node: Any, name: str) -> list[Component]:
     return [c for c in walk(node) if name in (getattr(c, "className", None) or "").split()]
 
 
+def connection_rows(panel: Any) -> list[list[str]]:
+    """The panel's connection rows ([key, text, weight text]) as assets/app.js builds them:
+    from the one ``div.conn-groups`` element's ``data-groups`` JSON."""
+    (box,) = by_class(panel, "conn-groups")
+    return [row for group in json.loads(getattr(box, "data-groups")) for row in group["rows"]]
+
+
 def test_connection_rows_show_descriptions_before_codes() -> None:
     ctx = example_context()
     store, source = ctx.store, ctx.descriptions
     assert source is not None
     feature = int(store.kind_slices[NodeKind.FEATURE].start)
     panel = panel_children(ctx, ViewControls(selected=store.keys[feature]))
-    rows = {getattr(row, "data-key"): text(row) for row in by_class(panel, "conn-row")}
+    rows = {key: row_text for key, row_text, _ in connection_rows(panel)}
     conns = connections(store, feature)
     listed = [
         *conns.inputs_positive,
@@ -71,7 +78,7 @@ def test_connection_rows_show_descriptions_before_codes() -> None:
     # a user's label wins over the description
     first = listed[0].key
     labelled = panel_children(ctx, ViewControls(selected=store.keys[feature], labels={first: "mine"}))
-    assert [text(r) for r in by_class(labelled, "conn-row") if getattr(r, "data-key") == first] == ["mine"]
+    assert [row_text for key, row_text, _ in connection_rows(labelled) if key == first] == ["mine"]
 
 
 def test_a_node_hidden_by_the_filters_says_so() -> None:
