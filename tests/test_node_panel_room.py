@@ -10,17 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from builders import example_context
+from builders import TINY_EDGES, build_tiny_store, example_context
 from conftest import EXAMPLE_SETTINGS
 from dash.development.base_component import Component
 
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls
-from attribution_viewer.app.node_panel import HIDDEN_TEXT, panel_children
+from attribution_viewer.app.node_panel import HIDDEN_TEXT, connection_groups, panel_children
 from attribution_viewer.autointerp import model_mismatch
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import NodeKind
 from attribution_viewer.scene import build_scene
+from attribution_viewer.settings import Settings
 from attribution_viewer.view import ViewState, connections
 
 
@@ -120,3 +121,34 @@ def test_a_description_made_for_another_model_says_so(tmp_path: Path) -> None:
     # a record that names no model: nothing to warn about
     other = panel_children(ctx, ViewControls(selected=store.keys[feature + 1]))
     assert by_class(other, "model-mismatch") == []
+
+
+def test_connection_groups_are_the_rows_app_js_builds() -> None:
+    """``connection_groups`` on the tiny graph, exact: titles with counts, rows strongest
+    first with the user's label, weights as shown; a mask-only graph has no weights."""
+    store = build_tiny_store()
+    ctx = AppContext(settings=Settings(autointerp_dir=None), store=store)
+    second = store.index_of["F:1:1:9"]
+    labels = {"E:1": "mine"}
+    assert connection_groups(ctx, second, labels) == [
+        {
+            "title": "Inputs + (2)",
+            "sign": "pos",
+            "rows": [
+                ["F:0:0:7", store.display_labels[0], "+1"],
+                ["X:0:1", store.display_labels[3], "+0.25"],
+            ],
+        },
+        {"title": "Inputs − (1)", "sign": "neg", "rows": [["E:1", "mine", "-0.5"]]},
+        {"title": "Outputs + (1)", "sign": "pos", "rows": [["L:0", store.display_labels[8], "+3"]]},
+    ]
+    mask = build_tiny_store(weighted=False, edges=[(s, t, 1.0) for s, t, _ in TINY_EDGES])
+    mask_ctx = AppContext(settings=Settings(autointerp_dir=None), store=mask)
+    groups = connection_groups(mask_ctx, second, {})
+    assert [(g["title"], g["sign"]) for g in groups] == [("Inputs (3)", "mask"), ("Outputs (1)", "mask")]
+    assert {row[2] for g in groups for row in g["rows"]} == {""}
+    # the panel carries them as one JSON attribute, nothing else
+    panel = panel_children(ctx, ViewControls(selected="F:1:1:9", labels=labels))
+    expected = [row for group in connection_groups(ctx, second, labels) for row in group["rows"]]
+    assert connection_rows(panel) == expected
+    assert by_class(panel, "conn-row") == []
