@@ -137,9 +137,10 @@ def connections_section(ctx: AppContext, index: int, labels: Mapping[str, str]) 
     """The connections list: a heading and one ``div.conn-groups`` whose rows
     ``assets/app.js`` builds in the browser from its ``data-groups`` JSON (80 rows as Dash
     components cost the renderer far more than the request: issue #10)."""
-    groups = json.dumps(connection_groups(ctx, index, labels), ensure_ascii=False, separators=(",", ":"))
+    groups = connection_groups(ctx, index, labels)
+    data: dict[str, Any] = {"data-groups": json.dumps(groups, ensure_ascii=False, separators=(",", ":"))}
     return html.Div(
-        [html.H4("Connections"), html.Div(className="conn-groups", **{"data-groups": groups})],
+        [html.H4("Connections"), html.Div(className="conn-groups", **data)],
         className="connections",
         id="node-connections",
     )

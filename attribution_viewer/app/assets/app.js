@@ -1,9 +1,10 @@
-/* The browser side of the graph view, in three parts:
+/* The browser side of the graph view, in four parts:
    1. page wiring: the URL's query for the layout request; Esc and a click on empty graph
       space (not a drag, not on a marker) press the hidden #clear-selection button; a click
-      on a connection row (button.conn-row[data-key]) selects its node;
-   2. the edge canvases under the plot (attributionEdges);
-   3. the clientside callbacks (selection, URL node parameter, pins, labels, canvases). */
+      on a marker or on a connection row (button.conn-row[data-key]) selects its node;
+   2. the node panel's connection rows, built from one JSON attribute;
+   3. the edge canvases under the plot (attributionEdges);
+   4. the clientside callbacks (selection, URL node parameter, pins, labels, canvases). */
 (function () {
   /* The layout is built from the URL: pass the page's query string to Dash's layout request.
      A folder of graphs (app/folder.py): every callback request names the page's graph in a
