@@ -1,12 +1,16 @@
 """UI benchmark in headless Chromium: launch -> painted, click -> panel, bytes per click, server RSS.
 
     python benchmarks/ui.py [--clicks 20] [--repeat 3] [--only TEXT] [--exclude TEXT] [--markdown] [--verbose]
+                            [--bare-each]
 
 Graphs: first the floor, a bare Dash page (``benchmarks/bare_page.py``: one dcc.Graph of
 500 SVG markers and one click callback, as ``../shared/docs/perf-notes.md`` defines it),
 measured exactly like the app in the same run (column ``p50 / bare``: a graph's click p50
-over the bare page's); then the bundled example (``data/example/graph.npz`` with its autointerp folder), every
-graph in ``../shared/real_graphs`` (``clusters_*.json`` skipped; no autointerp), a synthetic
+over the bare page's measured last before it; with ``--bare-each`` the bare page is
+measured again, one launch, right before every graph, so that a ratio compares two
+measurements at about the same machine load); then the bundled example
+(``data/example/graph.npz`` with its autointerp folder), every graph in
+``../shared/real_graphs`` (``clusters_*.json`` skipped; no autointerp), a synthetic
 5k-feature / 200k-edge graph and a 10k-feature / 700k-edge mask-only graph (0/1 weights),
 both written with :func:`attribution_viewer.loaders.save_native` to a temporary folder.
 
@@ -28,7 +32,8 @@ two embeddings and two logits; the markers farthest in pixels from any other mar
 clicked with real pointer actions (W3C ``move_to_location`` + ``click``). In-page, a
 ``mousedown`` listener records ``performance.now()``; a MutationObserver on ``#node-panel``
 records ``performance.now()`` at the animation frame after the panel shows the clicked
-node's key. The in-page ``fetch`` wrapper sums the bodies of the ``_dash-update-component``
+node's key and its connection rows (built by ``assets/app.js`` from one JSON attribute).
+The in-page ``fetch`` wrapper sums the bodies of the ``_dash-update-component``
 responses started after the mousedown (until no request for 1 s), and checks that the
 ``attribution-graph.figure`` output of a click, if any, is a ``dash.Patch`` (column
 ``figure``: ``none`` when no click sent the figure, ``Patch``, or ``FULL`` when a click
@@ -179,9 +184,15 @@ const click = av.click = {key: key, down: null, done: null};
 document.addEventListener('mousedown', () => { if (click.down === null) { click.down = performance.now(); } },
                           {capture: true, once: true});
 const panel = document.getElementById('node-panel');
+// The connection rows count as part of the panel: assets/app.js builds them from
+// div.conn-groups[data-groups] (none for the bare page).
+function rowsBuilt() {
+  const box = panel.querySelector('.conn-groups[data-groups]');
+  return !box || box.getAttribute('data-groups') === '[]' || box.querySelector('.conn-row') !== null;
+}
 const observer = new MutationObserver(() => {
   const shown = panel.querySelector('.node-key');
-  if (click.down !== null && shown && shown.textContent.trim() === key) {
+  if (click.down !== null && shown && shown.textContent.trim() === key && rowsBuilt()) {
     observer.disconnect();
     requestAnimationFrame(() => { click.done = performance.now(); });
   }
@@ -513,8 +524,10 @@ def table_rows(results: Sequence[GraphResult]) -> tuple[tuple[str, ...], list[tu
     )
     rows = []
     nan = float("nan")
-    bare = [float(np.percentile([c.ms for c in r.clicks], 50)) for r in results if r.case.bare and r.clicks]
+    bare = nan  # the click p50 of the bare page measured last before this graph
     for r in results:
+        if r.case.bare and r.clicks:
+            bare = float(np.percentile([c.ms for c in r.clicks], 50))
 
         def med(i: int, r: GraphResult = r) -> float:
             return statistics.median(launch[i] for launch in r.launches) if r.launches else nan
@@ -533,7 +546,7 @@ def table_rows(results: Sequence[GraphResult]) -> tuple[tuple[str, ...], list[tu
                 fmt(med(2), ".2f"),
                 fmt(float(np.percentile(ms, 50)), ".0f"),
                 fmt(float(np.percentile(ms, 95)), ".0f"),
-                fmt(float(np.percentile(ms, 50)) / bare[0], ".2f") if bare else "-",
+                fmt(float(np.percentile(ms, 50)) / bare, ".2f"),
                 fmt(float(kb.mean()), ".1f"),
                 fmt(float(kb.max()), ".1f"),
                 patch,
@@ -571,6 +584,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exclude", help="skip graphs whose name contains one of these (a,b)")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     parser.add_argument("--verbose", action="store_true", help="page-load breakdown per launch")
+    parser.add_argument(
+        "--bare-each",
+        action="store_true",
+        help="measure the bare page again (one launch) before each graph: a loaded machine's speed drifts",
+    )
     args = parser.parse_args(argv)
 
     print(TARGETS)
@@ -585,9 +603,13 @@ def main(argv: list[str] | None = None) -> int:
     results: list[GraphResult] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        for case in cases(args.only, args.exclude, tmp):
+        found = cases(args.only, args.exclude, tmp)
+        bare = [c for c in found if c.bare]
+        if args.bare_each and bare:  # the bare page again right before each graph
+            found = [c for case in found if not case.bare for c in (bare[0], case)]
+        for case in found:
             t0 = time.perf_counter()
-            repeat = args.large_repeat if case.large else args.repeat
+            repeat = 1 if case.bare and args.bare_each else args.large_repeat if case.large else args.repeat
             result = run_graph(case, args.clicks, repeat, tmp, args.verbose)
             result.load_avg = os.getloadavg()[0]
             results.append(result)

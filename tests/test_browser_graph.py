@@ -27,6 +27,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from attribution_viewer.app import create_app
+from attribution_viewer.app.node_panel import connection_groups
 from attribution_viewer.app.page import base_view
 from attribution_viewer.canvas import selection_layer
 from attribution_viewer.edges import edge_sources
@@ -99,9 +100,10 @@ def test_g1_example_click_every_kind_size_search_and_reload(dash_duo) -> None:
     wait_until(lambda: text_of(dash_duo, "#search-status") == "1 shown / 0 hidden", message="search status")
     wait_until(lambda: key in panel_text(dash_duo), message="search selects")
 
-    # Reloading the URL restores the selection and the size.
+    # Reloading the URL restores the selection and the size (the node parameter is
+    # written once the panel's response is in).
+    wait_until(lambda: f"node={key}" in dash_duo.driver.current_url, message="node in the URL")
     url = dash_duo.driver.current_url
-    assert f"node={key}" in url
     dash_duo.driver.get(url)
     wait_for_graph(dash_duo)
     wait_until(lambda: key in panel_text(dash_duo), message="selection after reload")
@@ -294,9 +296,19 @@ def test_g6_a_click_is_one_request_and_the_selection_follows_the_filters(dash_du
     selected_edges = f"return {EDGE_CANVAS}.dataset.selectedEdges;"
     count = str(sum(b["count"] for b in expected["batches"]))
     wait_until(lambda: dash_duo.driver.execute_script(selected_edges) == count, message="selection drawn")
+    # The URL's node parameter is written in the browser once the response is in.
+    key = ctx.store.keys[logit]
+    wait_until(lambda: f"node={key}" in dash_duo.driver.current_url, message="node in the URL")
     outputs = dash_duo.driver.execute_script("return window.__avOutputs;")
-    clicked = [o for o in outputs if "node-panel" in o or "selection-layer" in o]
-    assert clicked == ["..node-panel.children...selection-layer.data.."], outputs  # one round trip
+    assert outputs == ["..node-panel.children...selection-layer.data.."], outputs  # one round trip, no other
+    # The connection rows assets/app.js built are the panel's data, in order (issue #10).
+    rows = dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll('#node-panel .conn-group')].map(g => ["
+        "g.querySelector('.conn-title').textContent, [...g.querySelectorAll('button.conn-row')].map("
+        "b => [b.dataset.key, b.textContent, b.dataset.weight])]);"
+    )
+    groups = connection_groups(ctx, logit, {})
+    assert rows == [[g["title"], g["rows"]] for g in groups] and rows
     # A filter change redraws the selection in the new scene (it comes with the new figure).
     shown = dataclasses.replace(view, show_errors=True)
     with_errors = build_scene(ctx.store, shown, ctx.frequencies.values, settings.max_drawn_edges)

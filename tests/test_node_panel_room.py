@@ -10,17 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from builders import example_context
+from builders import TINY_EDGES, build_tiny_store, example_context
 from conftest import EXAMPLE_SETTINGS
 from dash.development.base_component import Component
 
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls
-from attribution_viewer.app.node_panel import HIDDEN_TEXT, panel_children
+from attribution_viewer.app.node_panel import HIDDEN_TEXT, connection_groups, panel_children
 from attribution_viewer.autointerp import model_mismatch
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import NodeKind
 from attribution_viewer.scene import build_scene
+from attribution_viewer.settings import Settings
 from attribution_viewer.view import ViewState, connections
 
 
@@ -44,13 +45,20 @@ def by_class(node: Any, name: str) -> list[Component]:
     return [c for c in walk(node) if name in (getattr(c, "className", None) or "").split()]
 
 
+def connection_rows(panel: Any) -> list[list[str]]:
+    """The panel's connection rows ([key, text, weight text]) as assets/app.js builds them:
+    from the one ``div.conn-groups`` element's ``data-groups`` JSON."""
+    (box,) = by_class(panel, "conn-groups")
+    return [row for group in json.loads(getattr(box, "data-groups")) for row in group["rows"]]
+
+
 def test_connection_rows_show_descriptions_before_codes() -> None:
     ctx = example_context()
     store, source = ctx.store, ctx.descriptions
     assert source is not None
     feature = int(store.kind_slices[NodeKind.FEATURE].start)
     panel = panel_children(ctx, ViewControls(selected=store.keys[feature]))
-    rows = {getattr(row, "data-key"): text(row) for row in by_class(panel, "conn-row")}
+    rows = {key: row_text for key, row_text, _ in connection_rows(panel)}
     conns = connections(store, feature)
     listed = [
         *conns.inputs_positive,
@@ -71,7 +79,7 @@ def test_connection_rows_show_descriptions_before_codes() -> None:
     # a user's label wins over the description
     first = listed[0].key
     labelled = panel_children(ctx, ViewControls(selected=store.keys[feature], labels={first: "mine"}))
-    assert [text(r) for r in by_class(labelled, "conn-row") if getattr(r, "data-key") == first] == ["mine"]
+    assert [row_text for key, row_text, _ in connection_rows(labelled) if key == first] == ["mine"]
 
 
 def test_a_node_hidden_by_the_filters_says_so() -> None:
@@ -113,3 +121,34 @@ def test_a_description_made_for_another_model_says_so(tmp_path: Path) -> None:
     # a record that names no model: nothing to warn about
     other = panel_children(ctx, ViewControls(selected=store.keys[feature + 1]))
     assert by_class(other, "model-mismatch") == []
+
+
+def test_connection_groups_are_the_rows_app_js_builds() -> None:
+    """``connection_groups`` on the tiny graph, exact: titles with counts, rows strongest
+    first with the user's label, weights as shown; a mask-only graph has no weights."""
+    store = build_tiny_store()
+    ctx = AppContext(settings=Settings(autointerp_dir=None), store=store)
+    second = store.index_of["F:1:1:9"]
+    labels = {"E:1": "mine"}
+    assert connection_groups(ctx, second, labels) == [
+        {
+            "title": "Inputs + (2)",
+            "sign": "pos",
+            "rows": [
+                ["F:0:0:7", store.display_labels[0], "+1"],
+                ["X:0:1", store.display_labels[3], "+0.25"],
+            ],
+        },
+        {"title": "Inputs − (1)", "sign": "neg", "rows": [["E:1", "mine", "-0.5"]]},
+        {"title": "Outputs + (1)", "sign": "pos", "rows": [["L:0", store.display_labels[8], "+3"]]},
+    ]
+    mask = build_tiny_store(weighted=False, edges=[(s, t, 1.0) for s, t, _ in TINY_EDGES])
+    mask_ctx = AppContext(settings=Settings(autointerp_dir=None), store=mask)
+    groups = connection_groups(mask_ctx, second, {})
+    assert [(g["title"], g["sign"]) for g in groups] == [("Inputs (3)", "mask"), ("Outputs (1)", "mask")]
+    assert {row[2] for g in groups for row in g["rows"]} == {""}
+    # the panel carries them as one JSON attribute, nothing else
+    panel = panel_children(ctx, ViewControls(selected="F:1:1:9", labels=labels))
+    expected = [row for group in connection_groups(ctx, second, labels) for row in group["rows"]]
+    assert connection_rows(panel) == expected
+    assert by_class(panel, "conn-row") == []

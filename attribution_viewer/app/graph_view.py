@@ -13,8 +13,9 @@ Each output has one owner:
   when ``cluster-state`` changes. It also
   listens to the counts (written with every figure) only so that Dash holds it while a
   figure is on its way: a patch must never reach the browser before the first figure;
-* ``selectNode`` (clientside) -- graph clicks, search with one match, Esc / empty click ->
-  ``selected-node`` (connection rows set it from a delegated listener in ``assets/app.js``);
+* ``selectNode`` (clientside) -- search with one match, Esc / empty click ->
+  ``selected-node``; a click on a marker (``plotly_click``) or on a connection row sets it
+  from ``assets/app.js`` directly (``set_props``), with the keys ``rememberNodeKeys`` keeps;
 * ``drawEdgeLayers`` (clientside, no output) -- the canvases follow their two stores;
 * ``focus_token`` -- a prompt token click toggles its column's highlight.
 """
@@ -191,14 +192,18 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         Input(ids.SELECTION_LAYER, "data"),
         prevent_initial_call=True,
     )
-    # The selection changes in the browser: no round trip before the panel's request.
+    # The selection changes in the browser: no round trip before the panel's request. A
+    # click on a marker sets it from assets/app.js (plotly_click -> set_props, with the keys
+    # remembered here): the graph's clickData is no callback input (issue #10).
+    app.clientside_callback(
+        ClientsideFunction(ids.CLIENTSIDE, "rememberNodeKeys"),
+        Input(ids.NODE_KEYS, "data"),
+    )
     app.clientside_callback(
         ClientsideFunction(ids.CLIENTSIDE, "selectNode"),
         Output(ids.SELECTED, "data"),
-        Input(ids.GRAPH, "clickData"),
         Input(ids.CLEAR_SELECTION, "n_clicks"),
         Input(ids.SEARCH_RESULTS, "data"),
-        State(ids.NODE_KEYS, "data"),
         prevent_initial_call=True,
     )
 

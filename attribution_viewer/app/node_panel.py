@@ -3,21 +3,25 @@
 The kind-specific details come from :mod:`attribution_viewer.app.node_details`; this module
 adds what is common to every node kind, the clickable connections list, and the callbacks:
 
-* ``show_node`` -- THE click path: ``selected-node`` (set in the browser by the graph
-  view's ``selectNode``) -> the panel and the ``selection-layer`` (the selected node's
-  edges and rings for the canvas) in one response, one round trip per click. Pins and
-  labels re-render the panel only (the figure callback sends the selection with the new
-  scene);
+* ``show_node`` -- THE click path: ``selected-node`` (set in the browser: a marker or a
+  row click in ``assets/app.js``, search / Esc by the graph view's ``selectNode``) -> the
+  panel and the ``selection-layer`` (the selected node's edges and rings for the canvas) in
+  one response, one round trip per click. Pins and labels re-render the panel only (the
+  figure callback sends the selection with the new scene);
 * ``togglePin`` / ``saveLabel`` (clientside, ``assets/app.js``) -- the panel's buttons
   change ``pinned-nodes`` / ``node-labels`` in the browser.
 
 Connection rows are ``button.conn-row`` elements carrying the node key in ``data-key``,
-without Dash ids; ``assets/app.js`` turns a click on one into a selection (one delegated
-listener, so a panel of 80 rows adds no callback inputs for Dash to wire up).
+without Dash ids. They are not Dash components: the panel carries them as one JSON
+attribute (``div.conn-groups[data-groups]``, see :func:`connection_groups`) and
+``assets/app.js`` builds the buttons when that attribute appears or changes, and turns a
+click on one into a selection (one delegated listener). A Dash component costs the
+renderer time on every update; 80 rows of them cost more than the click's request.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -70,9 +74,9 @@ def empty_panel(store: GraphStore) -> list[Any]:
     ]
 
 
-def _data_weight(weight: float | None) -> dict[str, Any]:
-    """The ``data-weight`` attribute a connection row shows through CSS."""
-    return {"data-weight": "" if weight is None else f"{weight:+.3g}"}
+def _weight_text(weight: float | None) -> str:
+    """A connection row's weight as shown (by CSS, from ``data-weight``); empty for masks."""
+    return "" if weight is None else f"{weight:+.3g}"
 
 
 def _row_text(ctx: AppContext, row: Connection, labels: Mapping[str, str]) -> str:
@@ -84,59 +88,62 @@ def _row_text(ctx: AppContext, row: Connection, labels: Mapping[str, str]) -> st
     return f"{description} · {row.label}" if description else row.label
 
 
-def _connection_rows(
+def _connection_group(
     ctx: AppContext,
     title: str,
     rows: Sequence[Connection],
     total: int,
     style: tuple[str, bool],
     labels: Mapping[str, str],
-) -> html.Div:
-    """One group of rows; ``style``: the sign class and whether weights are shown."""
+) -> dict[str, Any] | None:
+    """One group of rows as data (None when empty); ``style``: the sign class and whether
+    weights are shown."""
     sign_class, weighted = style
     if not rows:
-        return html.Div()
+        return None
     count = f"{len(rows)}" if len(rows) == total else f"top {len(rows)} of {total}"
-    return html.Div(
-        [
-            html.Div(f"{title} ({count})", className=f"conn-title {sign_class}"),
-            html.Div(
-                [
-                    # Compact rows (one click sends them all): the weight is shown by CSS
-                    # from data-weight; assets/app.js makes the key the tooltip on hover.
-                    html.Button(
-                        _row_text(ctx, row, labels),
-                        className=f"conn-row {sign_class}",
-                        **{"data-key": row.key},
-                        **_data_weight(row.weight if weighted else None),
-                    )
-                    for row in rows
-                ],
-                className="conn-list",
-            ),
+    return {
+        "title": f"{title} ({count})",
+        "sign": sign_class,
+        "rows": [
+            [row.key, _row_text(ctx, row, labels), _weight_text(row.weight if weighted else None)]
+            for row in rows
         ],
-        className="conn-group",
-    )
+    }
 
 
-def connections_section(ctx: AppContext, index: int, labels: Mapping[str, str]) -> html.Div:
-    """Inputs and outputs of the node, split positive / negative, strongest first."""
+def connection_groups(ctx: AppContext, index: int, labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Inputs and outputs of the node, split positive / negative, strongest first, as the
+    data ``assets/app.js`` builds the rows from: per non-empty group ``{"title", "sign",
+    "rows": [[key, text, weight text], ...]}``."""
     conns = connections(ctx.store, index, labels)
-    weighted = ctx.store.weighted
     in_pos, in_neg, out_pos, out_neg = conns.totals
-    if weighted:
+    if ctx.store.weighted:
         groups = [
-            _connection_rows(ctx, "Inputs +", conns.inputs_positive, in_pos, ("pos", True), labels),
-            _connection_rows(ctx, "Inputs −", conns.inputs_negative, in_neg, ("neg", True), labels),
-            _connection_rows(ctx, "Outputs +", conns.outputs_positive, out_pos, ("pos", True), labels),
-            _connection_rows(ctx, "Outputs −", conns.outputs_negative, out_neg, ("neg", True), labels),
+            _connection_group(ctx, "Inputs +", conns.inputs_positive, in_pos, ("pos", True), labels),
+            _connection_group(ctx, "Inputs −", conns.inputs_negative, in_neg, ("neg", True), labels),
+            _connection_group(ctx, "Outputs +", conns.outputs_positive, out_pos, ("pos", True), labels),
+            _connection_group(ctx, "Outputs −", conns.outputs_negative, out_neg, ("neg", True), labels),
         ]
     else:
         groups = [
-            _connection_rows(ctx, "Inputs", conns.inputs_positive, in_pos, ("mask", False), labels),
-            _connection_rows(ctx, "Outputs", conns.outputs_positive, out_pos, ("mask", False), labels),
+            _connection_group(ctx, "Inputs", conns.inputs_positive, in_pos, ("mask", False), labels),
+            _connection_group(ctx, "Outputs", conns.outputs_positive, out_pos, ("mask", False), labels),
         ]
-    return html.Div([html.H4("Connections"), *groups], className="connections", id="node-connections")
+    return [group for group in groups if group is not None]
+
+
+def connections_section(ctx: AppContext, index: int, labels: Mapping[str, str]) -> html.Div:
+    """The connections list: a heading and one ``div.conn-groups`` whose rows
+    ``assets/app.js`` builds in the browser from its ``data-groups`` JSON (80 rows as Dash
+    components cost the renderer far more than the request: issue #10)."""
+    groups = connection_groups(ctx, index, labels)
+    data: dict[str, Any] = {"data-groups": json.dumps(groups, ensure_ascii=False, separators=(",", ":"))}
+    return html.Div(
+        [html.H4("Connections"), html.Div(className="conn-groups", **data)],
+        className="connections",
+        id="node-connections",
+    )
 
 
 HIDDEN_TEXT = (

@@ -112,9 +112,11 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         },
         prevent_initial_call=True,
     )(sync_url)
+    # ... and it is written once the click's response is in (the selection layer comes
+    # with the panel), straight to the browser history: off the click path (issue #10).
     app.clientside_callback(
         ClientsideFunction(ids.CLIENTSIDE, "selectionQuery"),
-        Output(ids.URL, "search", allow_duplicate=True),
-        Input(ids.SELECTED, "data"),
+        Input(ids.SELECTION_LAYER, "data"),
+        State(ids.SELECTED, "data"),
         prevent_initial_call=True,
     )

@@ -1,9 +1,10 @@
-/* The browser side of the graph view, in three parts:
+/* The browser side of the graph view, in four parts:
    1. page wiring: the URL's query for the layout request; Esc and a click on empty graph
       space (not a drag, not on a marker) press the hidden #clear-selection button; a click
-      on a connection row (button.conn-row[data-key]) selects its node;
-   2. the edge canvases under the plot (attributionEdges);
-   3. the clientside callbacks (selection, URL node parameter, pins, labels, canvases). */
+      on a marker or on a connection row (button.conn-row[data-key]) selects its node;
+   2. the node panel's connection rows, built from one JSON attribute;
+   3. the edge canvases under the plot (attributionEdges);
+   4. the clientside callbacks (selection, URL node parameter, pins, labels, canvases). */
 (function () {
   /* The layout is built from the URL: pass the page's query string to Dash's layout request.
      A folder of graphs (app/folder.py): every callback request names the page's graph in a
@@ -47,6 +48,19 @@
     if (menu) { menu.removeAttribute("open"); return; }
     if (!(event.target && event.target.tagName === "INPUT")) { clear(); }
   });
+  /* A click on a marker selects its node here (issue #10): plotly_click ->
+     set_props("selected-node") directly, without a clientside callback on the graph's
+     clickData first (that hop cost the renderer a second update before the panel's request).
+     The node keys come from the "node-keys" store (rememberNodeKeys below). */
+  function selectClickedPoint(data) {
+    var points = (data && data.points) || [];
+    var index = points.length ? points[0].customdata : null;
+    var keys = window.attributionNodeKeys;
+    if (index === undefined || index === null || !keys || keys[index] === undefined) { return; }
+    if (window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props("selected-node", { data: keys[index] });
+    }
+  }
   var down = null;
   var pointClicked = false;
   document.addEventListener("mousedown", function (event) {
@@ -58,6 +72,7 @@
       if (gd && !gd._avClickHooked && gd.on) {
         gd._avClickHooked = true;
         gd.on("plotly_click", function () { pointClicked = true; });
+        gd.on("plotly_click", selectClickedPoint);
       }
     }
   }, true);
@@ -70,6 +85,60 @@
     if (moved || !onPlotArea) { return; }
     setTimeout(function () { if (!pointClicked) { clear(); } }, 60);
   }, true);
+})();
+
+/* Connection rows (issue #10). The node panel carries its connections as one JSON
+   attribute, div.conn-groups[data-groups] (app/node_panel.py connection_groups: groups of
+   {title, sign, rows: [[key, text, weight text]]}), not as 80 Dash components; they are
+   built here as div.conn-group > div.conn-title + div.conn-list > button.conn-row[data-key]
+   [data-weight] when the attribute appears or changes. A MutationObserver callback runs
+   before the next paint, so the rows show in the same frame as the rest of the panel.
+   Text goes in through textContent / setAttribute only (descriptions are untrusted). */
+(function () {
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    node.className = className;
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+  function build(box) {
+    var data = box.getAttribute("data-groups");
+    if (box._avBuilt === data) { return; }
+    box._avBuilt = data;
+    var groups;
+    try { groups = JSON.parse(data || "[]"); } catch (e) { groups = []; }
+    var fragment = document.createDocumentFragment();
+    groups.forEach(function (group) {
+      var div = element("div", "conn-group");
+      div.appendChild(element("div", "conn-title " + group.sign, group.title));
+      var list = element("div", "conn-list");
+      group.rows.forEach(function (row) {
+        var button = element("button", "conn-row " + group.sign, row[1]);
+        button.setAttribute("data-key", row[0]);
+        button.setAttribute("data-weight", row[2]);
+        list.appendChild(button);
+      });
+      div.appendChild(list);
+      fragment.appendChild(div);
+    });
+    box.replaceChildren(fragment);
+  }
+  function scan(node) {
+    if (node.nodeType !== 1) { return; }
+    if (node.matches("div.conn-groups[data-groups]")) { build(node); return; }
+    if (node.firstElementChild) { node.querySelectorAll("div.conn-groups[data-groups]").forEach(build); }
+  }
+  var observer = new MutationObserver(function (records) {
+    records.forEach(function (record) {
+      if (record.type === "attributes") { scan(record.target); } else { record.addedNodes.forEach(scan); }
+    });
+  });
+  function start() {
+    observer.observe(document.body, { childList: true, subtree: true, attributes: true,
+      attributeFilter: ["data-groups"] });
+    scan(document.body);
+  }
+  if (document.body) { start(); } else { document.addEventListener("DOMContentLoaded", start); }
 })();
 
 /* The edge canvases, under the plot's transparent SVG: "edge-layer" (the drawn edges,
@@ -284,21 +353,16 @@ var settleTokens = {};
    layer together. */
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   attributionViewer: {
-    /* graph click, Esc / empty click, search with one match -> node key */
-    selectNode: function (click, clearClicks, searchKeys, keys) {
+    /* the node keys (index -> key) for graph clicks (selectClickedPoint, page wiring) */
+    rememberNodeKeys: function (keys) { window.attributionNodeKeys = keys; },
+    /* Esc / empty click, search with one match -> node key (graph clicks: selectClickedPoint) */
+    selectNode: function (clearClicks, searchKeys) {
       var noUpdate = window.dash_clientside.no_update;
       var triggered = window.dash_clientside.callback_context.triggered || [];
       if (!triggered.length) { return noUpdate; }
       var propId = triggered[0].prop_id;
       var source = propId.slice(0, propId.lastIndexOf("."));
       if (source === "clear-selection") { return null; }
-      if (source === "attribution-graph") {
-        var points = (click && click.points) || [];
-        if (!points.length || points[0].customdata === undefined || points[0].customdata === null) {
-          return noUpdate;
-        }
-        return keys[points[0].customdata];
-      }
       if (source === "search-results") {
         return searchKeys && searchKeys.length === 1 ? searchKeys[0] : noUpdate;
       }
@@ -326,13 +390,24 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     },
     /* new base edges or selection for the edge canvases (a callback without outputs) */
     drawEdgeLayers: function (baseData, selectionData) { attributionEdges.set(baseData, selectionData); },
-    /* the selection -> the URL's "node" parameter (view.state_to_query writes the rest) */
-    selectionQuery: function (selected) {
-      var params = new URLSearchParams(window.location.search);
-      if (selected) { params.set("node", selected); } else { params.delete("node"); }
-      /* keep ":" and "," readable, as the server writes them (urlencode safe=":,") */
-      var query = "?" + params.toString().replace(/%3A/gi, ":").replace(/%2C/gi, ",");
-      return query === window.location.search ? window.dash_clientside.no_update : query;
+    /* the selection -> the URL's "node" parameter (view.state_to_query writes the rest).
+       Run when the click's response (panel + selection layer) is in, and pushed after the
+       next frame (pushState costs 1-67 ms under load): off the click path. dcc.Location
+       is then told, as its own links do, so that its next update starts from this URL. */
+    selectionQuery: function (selectionLayer, selected) {
+      window.requestAnimationFrame(function () {
+        setTimeout(function () {
+          var params = new URLSearchParams(window.location.search);
+          if (selected) { params.set("node", selected); } else { params.delete("node"); }
+          /* keep ":" and "," readable, as the server writes them (urlencode safe=":,") */
+          var text = params.toString().replace(/%3A/gi, ":").replace(/%2C/gi, ",");
+          var query = text ? "?" + text : "";
+          if (query !== window.location.search) {
+            window.history.pushState({}, "", window.location.pathname + query + window.location.hash);
+            window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
+          }
+        }, 0);
+      });
     },
     togglePin: function (nClicks, selected, pinned) {
       if (!nClicks || !selected) { return window.dash_clientside.no_update; }
