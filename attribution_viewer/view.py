@@ -22,7 +22,7 @@ from attribution_viewer.limits import MAX_URL_STATE_BYTES
 from attribution_viewer.model import GraphStore, NodeKind
 
 DEFAULT_PRUNE_THRESHOLD = 0.8
-DEFAULT_EDGES_PER_TARGET = 5  # edges drawn into each node: its strongest inputs (0: all)
+DEFAULT_EDGES_PER_TARGET = 5  # edges drawn strongly into each node: its strongest inputs (0: all)
 MAX_URL_CLUSTERS = 6000  # characters of encoded cluster state kept in the URL
 
 
@@ -39,6 +39,7 @@ class ViewState:
     labels: Mapping[str, str] = field(default_factory=dict)
     show_highlighted: bool = True
     edges_per_target: int = DEFAULT_EDGES_PER_TARGET
+    faded_edges: bool = True  # the visible edges that are not strong are drawn faded (else not drawn)
 
 
 def default_prune_threshold(store: GraphStore) -> float:

@@ -26,12 +26,24 @@ VIEW_CONTROLS: dict[str, tuple[str, str]] = {
     "pinned": (ids.PINNED, "data"),
     "labels": (ids.LABELS, "data"),
     "edges": (ids.EDGES_PER_TARGET, "value"),
+    "faded": (ids.EDGES_FADED, "value"),
 }
 # The controls that change the scene (visible nodes, hover texts): a full figure. The
 # others (node size, selection) change overlays or the canvas only.
 SCENE_CONTROLS = frozenset(
-    {ids.PRUNE_VALUE, ids.FREQUENCY_VALUE, ids.TOGGLES, ids.PINNED, ids.LABELS, ids.EDGES_PER_TARGET}
+    {
+        ids.PRUNE_VALUE,
+        ids.FREQUENCY_VALUE,
+        ids.TOGGLES,
+        ids.PINNED,
+        ids.LABELS,
+        ids.EDGES_PER_TARGET,
+        ids.EDGES_FADED,
+    }
 )
+
+
+FADED = "faded"  # the value of the EDGES_FADED checklist's one option
 
 
 class ViewControls(NamedTuple):
@@ -45,6 +57,7 @@ class ViewControls(NamedTuple):
     pinned: list[str] | None = None
     labels: dict[str, str] | None = None
     edges: int | None = None
+    faded: list[str] | None = None
 
     def view(self, base: ViewState) -> ViewState:
         """The ViewState these values describe (None -> ``base``)."""
@@ -59,6 +72,7 @@ class ViewControls(NamedTuple):
             labels=self.labels or {},
             show_highlighted="shared" in toggles,
             edges_per_target=base.edges_per_target if self.edges is None else int(self.edges),
+            faded_edges=base.faded_edges if self.faded is None else FADED in self.faded,
         )
 
 

@@ -26,7 +26,8 @@ FREQUENCY_VALUE = "frequency-value"
 # The value of each slider as text, next to its name.
 SLIDER_TEXTS = {NODE_SIZE: "node-size-text", PRUNE: "prune-text", FREQUENCY: "frequency-text"}
 TOGGLES = "error-toggle"  # checklist: "errors", and "shared" for graphs that have it
-EDGES_PER_TARGET = "edges-per-target"  # dropdown: edges drawn into each node (0: all)
+EDGES_PER_TARGET = "edges-per-target"  # dropdown: edges drawn strongly into each node (0: all)
+EDGES_FADED = "edges-faded"  # checklist: the other visible edges drawn faded (else not drawn)
 SEARCH = "node-search"
 SEARCH_STATUS = "search-status"
 COUNTS = "shown-counts"
