@@ -38,8 +38,10 @@ def slow_network(dash_duo: Any, latency_ms: int) -> None:
     )
 
 
-def spinner(dash_duo: Any, selector: str) -> dict[str, str] | None:
-    return dash_duo.driver.execute_script(SPINNER, selector)
+def spinner(dash_duo: Any, selector: str) -> dict[str, str]:
+    style = dash_duo.driver.execute_script(SPINNER, selector)
+    assert style is not None, f"{selector} is not on the page"
+    return style
 
 
 def test_bz1_graph_update_and_cluster_run_spin_after_300_ms(dash_duo) -> None:
