@@ -71,11 +71,11 @@ def test_rn1_graceful_runner_lets_the_request_finish(
     assert thread_exceptions == []
 
 
-def test_rn2_dash_runner_kills_the_request_thread(
+def test_rn2_dash_runner_ends_threads_with_system_exit(
     thread_exceptions: list[tuple[type[BaseException], str]],
 ) -> None:
-    # The cause of the warnings, shown on Dash's runner (documents why conftest replaces it).
+    # The cause of the warnings, shown on Dash's runner (documents why conftest replaces it):
+    # every thread started after it (the request's, and this test's own client and stopper
+    # threads; which of them are hit first is a race) is ended with SystemExit.
     stop_during_a_request(ThreadedRunner())
-    assert (SystemExit, "process_request_thread") in [
-        (t, name.split("(")[-1].rstrip(")")) for t, name in thread_exceptions
-    ]
+    assert SystemExit in {exc_type for exc_type, _ in thread_exceptions}
