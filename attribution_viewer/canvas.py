@@ -6,7 +6,9 @@ only). This module packs what they draw as JSON with base64 binary arrays:
 * :func:`base_edge_layer` (store ``edge-layer``): node positions ``x`` / ``y`` (float32,
   NaN when not placed) and the drawn edges as (source, target) node-index pairs ``ends``
   (uint16 below 65,536 nodes, ``index_bytes`` 2, else uint32), in style ``batches``
-  (colour, width, opacity, count), drawn in order, faint;
+  (colour, width, opacity, count, ``faded``, ``max_opacity``), drawn in order: first the
+  faded edges (thin, nearly transparent; the browser raises their opacity with the zoom
+  factor, up to ``max_opacity``, so a zoomed-in region shows them), then the strong ones;
 * :func:`selection_layer` (store ``selection-layer``): the selected node's edges (strong,
   same encoding without positions), ``selected``, its ``neighbours`` with
   ``neighbour_signs`` and ``sign_colors``, and ring sizes.
@@ -34,19 +36,33 @@ N_BUCKETS = 4
 SIGNS = (-1, 0, 1)
 
 
-BASE_EDGE_EMPHASIS = 0.6  # all edges are drawn faint (opacity factor) ...
+FADED_EDGE_OPACITY = 0.03  # base edges that are not strong: thin, nearly transparent, ...
 
 
-SELECTED_EDGE_EMPHASIS = 3.0  # ... the selection's edges strongly
+FADED_EDGE_MAX_OPACITY = 0.3  # ... more visible as the user zooms in, up to this ...
+
+
+FADED_EDGE_WIDTH = 0.6
+
+
+SELECTED_EDGE_EMPHASIS = 3.0  # ... and the selection's edges strongly
 
 
 SELECTED_EDGE_WIDENING = 1.6
 
 
-def base_edge_layer(store: GraphStore, layout: GraphLayout, drawn: np.ndarray) -> dict[str, Any]:
-    """The drawn edges (a mask over ``adjacency.data``), faint, for the browser's canvas layer."""
-    batches = edge_batches(store, layout, drawn, n_buckets=N_BUCKETS)
-    return encode_edge_layer(layout, batches, EDGE_COLORS, BASE_EDGE_EMPHASIS)
+def base_edge_layer(
+    store: GraphStore, layout: GraphLayout, drawn: np.ndarray, strong: np.ndarray
+) -> dict[str, Any]:
+    """The drawn edges (a mask over ``adjacency.data``) for the browser's canvas layer: those
+    of ``strong`` (a subset) by width bucket at their full opacity, the others faded (one
+    batch per sign, drawn first, ``faded`` true)."""
+    faded = [
+        b._replace(width=FADED_EDGE_WIDTH, opacity=FADED_EDGE_OPACITY)
+        for b in edge_batches(store, layout, drawn & ~strong, n_buckets=1)
+    ]
+    batches = faded + edge_batches(store, layout, strong, n_buckets=N_BUCKETS)
+    return encode_edge_layer(layout, batches, EDGE_COLORS, faded_batches=len(faded))
 
 
 def selection_layer(
@@ -105,28 +121,36 @@ def base64_array(array: np.ndarray) -> str:
 
 
 def encode_edge_ends(
-    n_nodes: int, batches: Sequence[EdgeBatch], colors: Mapping[int, str], opacity_factor: float = 1.0
+    n_nodes: int,
+    batches: Sequence[EdgeBatch],
+    colors: Mapping[int, str],
+    opacity_factor: float = 1.0,
+    faded_batches: int = 0,
 ) -> dict[str, Any]:
     """The edges of ``batches`` for the canvas: ``ends``, (source, target) pairs of node
     indices, uint16 when there are fewer than 65,536 nodes (``index_bytes`` 2) else uint32
     (4), batch after batch, little-endian, base64; ``batches``: colour, width, opacity (times
-    ``opacity_factor``, at most 1) and edge count of each, drawn in order."""
+    ``opacity_factor``, at most 1) and edge count of each, drawn in order, and ``faded``
+    (true for the first ``faded_batches``) with ``max_opacity``, the opacity a faded batch
+    may reach when zoomed in (the opacity itself for the others)."""
     index_type = np.dtype("<u2") if n_nodes < 2**16 else np.dtype("<u4")
     pairs = [np.column_stack((b.src, b.tgt)).ravel() for b in batches]
     ends = np.concatenate(pairs).astype(index_type) if pairs else np.zeros(0, index_type)
-    return {
-        "ends": base64_array(ends),
-        "index_bytes": index_type.itemsize,
-        "batches": [
+    out = []
+    for i, b in enumerate(batches):
+        opacity = round(min(1.0, b.opacity * opacity_factor), 3)
+        faded = i < faded_batches
+        out.append(
             {
                 "color": colors[b.sign],
                 "width": round(b.width, 3),
-                "opacity": round(min(1.0, b.opacity * opacity_factor), 3),
+                "opacity": opacity,
                 "count": int(b.edges.size),
+                "faded": faded,
+                "max_opacity": FADED_EDGE_MAX_OPACITY if faded else opacity,
             }
-            for b in batches
-        ],
-    }
+        )
+    return {"ends": base64_array(ends), "index_bytes": index_type.itemsize, "batches": out}
 
 
 def encode_edge_layer(
@@ -134,6 +158,7 @@ def encode_edge_layer(
     batches: Sequence[EdgeBatch],
     colors: Mapping[int, str],
     opacity_factor: float = 1.0,
+    faded_batches: int = 0,
 ) -> dict[str, Any]:
     """JSON for the canvas edge layer (``assets/app.js`` draws it): :func:`encode_edge_ends`
     plus ``x`` / ``y``, the float32 position of every node (NaN when not placed, rounded to
@@ -141,5 +166,5 @@ def encode_edge_layer(
     return {
         "x": base64_array(np.round(layout.x, COORD_DECIMALS).astype("<f4")),
         "y": base64_array(np.round(layout.y, COORD_DECIMALS).astype("<f4")),
-        **encode_edge_ends(layout.x.size, batches, colors, opacity_factor),
+        **encode_edge_ends(layout.x.size, batches, colors, opacity_factor, faded_batches),
     }

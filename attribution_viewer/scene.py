@@ -29,12 +29,15 @@ MAX_SELECTED_EDGES = 250
 
 class Scene(NamedTuple):
     """What a view shows: visible nodes, visible edges and the edges drawn (masks over
-    ``adjacency.data``; at most ``max_drawn`` are drawn), and positions."""
+    ``adjacency.data``; at most ``max_drawn`` are drawn), and positions. ``strong`` (a
+    subset of ``drawn``) are the edges that matter, drawn strongly; the rest of ``drawn``
+    is drawn faded."""
 
     visible: np.ndarray
     edge_mask: np.ndarray
     layout: GraphLayout
     drawn: np.ndarray
+    strong: np.ndarray
 
 
 def strongest_edges(store: GraphStore, edge_mask: np.ndarray, limit: int) -> np.ndarray:
@@ -91,21 +94,34 @@ def view_layout(store: GraphStore, visible: np.ndarray) -> GraphLayout:
 def build_scene(
     store: GraphStore, view: ViewState, frequencies: np.ndarray | None, max_drawn: int | None = None
 ) -> Scene:
-    """Visible nodes and edges of ``view``, the edges drawn (``max_drawn`` strongest, or all),
-    and their layout."""
+    """Visible nodes and edges of ``view``, the edges drawn and their layout.
+
+    The strong edges are each target's ``view.edges_per_target`` strongest inputs; when
+    ``view.faded_edges``, the other visible edges are drawn too (faded). At most
+    ``max_drawn`` edges are drawn (None: all): the strong ones first, the strongest of
+    the rest in the room left.
+    """
     visible = visible_mask(store, view, frequencies)
     edge_mask = visible_edges(store, visible)
-    drawn = strongest_inputs(store, edge_mask, view.edges_per_target)
-    drawn = drawn if max_drawn is None else strongest_edges(store, drawn, max_drawn)
-    return Scene(visible, edge_mask, view_layout(store, visible), drawn)
+    strong = strongest_inputs(store, edge_mask, view.edges_per_target)
+    if max_drawn is not None:
+        strong = strongest_edges(store, strong, max_drawn)
+    drawn = strong
+    if view.faded_edges:
+        rest = edge_mask & ~strong
+        room = None if max_drawn is None else max_drawn - int(strong.sum())
+        drawn = strong | (rest if room is None else strongest_edges(store, rest, room))
+    return Scene(visible, edge_mask, view_layout(store, visible), drawn, strong)
 
 
 def counts_text(store: GraphStore, scene: Scene) -> str:
-    """``"412 / 889 nodes · 1,203 / 1,257 edges"`` for the top bar (and how many are drawn
-    when the strongest only are)."""
-    shown, drawn = int(scene.edge_mask.sum()), int(scene.drawn.sum())
+    """``"412 / 889 nodes · 1,203 / 1,257 edges"`` for the top bar, and how many are
+    drawn strongly (``"2,138 strong"``) or at all (``"2,138 drawn"``) when not all are."""
+    shown, drawn, strong = int(scene.edge_mask.sum()), int(scene.drawn.sum()), int(scene.strong.sum())
     text = f"{int(scene.visible.sum()):,} / {store.n_nodes:,} nodes · {shown:,} / {store.n_edges:,} edges"
-    return text + (f" ({drawn:,} strongest drawn)" if drawn < shown else "")
+    parts = [f"{strong:,} strong"] if strong < drawn else []
+    parts += [f"{drawn:,} drawn"] if drawn < shown else []
+    return text + (f" ({', '.join(parts)})" if parts else "")
 
 
 def selected_edge_selection(

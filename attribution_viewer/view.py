@@ -23,7 +23,7 @@ from attribution_viewer.limits import MAX_URL_STATE_BYTES
 from attribution_viewer.model import GraphStore, NodeKind
 
 DEFAULT_PRUNE_THRESHOLD = 0.8
-DEFAULT_EDGES_PER_TARGET = 5  # edges drawn into each node: its strongest inputs (0: all)
+DEFAULT_EDGES_PER_TARGET = 5  # edges drawn strongly into each node: its strongest inputs (0: all)
 MAX_URL_CLUSTERS = 6000  # characters of encoded cluster state kept in the URL
 MAX_URL_HISTORY = 3000  # characters of encoded steering history kept in the URL
 
@@ -42,6 +42,7 @@ class ViewState:
     show_highlighted: bool = True
     edges_per_target: int = DEFAULT_EDGES_PER_TARGET
     show_labels: bool = False  # the "labels" toggle: labels written beside nodes (URL show_labels)
+    faded_edges: bool = True  # the visible edges that are not strong are drawn faded (else not drawn)
 
 
 def default_prune_threshold(store: GraphStore) -> float:

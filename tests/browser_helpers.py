@@ -98,6 +98,34 @@ def wait_until_settled(dash_duo: Any, quiet: float = 0.5, timeout: float = 15.0)
     raise AssertionError("the page kept loading")
 
 
+# Counts the page's requests in flight and notes when the last one ended (browser clock).
+_TRACK_REQUESTS = """
+if (window._avRequests) { return; }
+window._avRequests = {pending: 0, lastDone: performance.now()};
+const inner = window.fetch;
+window.fetch = function () {
+  window._avRequests.pending += 1;
+  const done = () => { window._avRequests.pending -= 1; window._avRequests.lastDone = performance.now(); };
+  return inner.apply(this, arguments).then(r => { done(); return r; }, e => { done(); throw e; });
+};
+"""
+
+
+def track_requests(dash_duo: Any) -> None:
+    """Start counting the page's requests (for :func:`wait_until_requests_idle`)."""
+    dash_duo.driver.execute_script(_TRACK_REQUESTS)
+
+
+def wait_until_requests_idle(dash_duo: Any, quiet_ms: float = 1000.0, timeout: float = 30.0) -> None:
+    """Wait until no request of the page (tracked since :func:`track_requests`) has been in
+    flight for ``quiet_ms``: callbacks, and the polls of background callbacks, have stopped."""
+    idle = (
+        "const r = window._avRequests;"
+        "return r.pending === 0 && performance.now() - r.lastDone >= arguments[0];"
+    )
+    wait_until(lambda: dash_duo.driver.execute_script(idle, quiet_ms), timeout, "requests idle")
+
+
 def text_of(dash_duo: Any, selector: str) -> str:
     """Text of the first element matching ``selector`` ("" while it is being re-rendered)."""
     try:

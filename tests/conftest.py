@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from dash.testing import wait
+from dash.testing.application_runners import ThreadedRunner
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from attribution_viewer.testing.headless import chrome_options
 from config.settings import DEFAULTS
@@ -58,3 +64,47 @@ def dense_mask(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("dense") / "dense_mask.pt"
     torch.save(payload, path)
     return path
+
+
+class GracefulThreadedRunner(ThreadedRunner):
+    """dash_duo's server in a thread, stopped by shutting the WSGI server down.
+
+    Dash's :class:`ThreadedRunner` stops its server by raising ``SystemExit`` asynchronously
+    in every thread started since it started (``KillerThread.kill``), request threads
+    included: a request thread still finishing a request or a closed connection (common
+    when the machine is loaded) dies with ``SystemExit``, which pytest reports as
+    ``PytestUnhandledThreadExceptionWarning``. This runner serves the app's WSGI
+    application (as ``launch.py`` does, without ``app.run``) on a werkzeug server and stops
+    it with ``shutdown()``: request threads end normally.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._server: BaseWSGIServer | None = None
+
+    def start(self, app: Any, start_timeout: float = 3, **kwargs: Any) -> None:
+        app.scripts.config.serve_locally = True
+        app.css.config.serve_locally = True
+        self._server = make_server("127.0.0.1", int(kwargs.get("port", 0)), app.server, threaded=True)
+        self.port = self._server.server_port
+        self.thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.thread.start()
+        wait.until(lambda: self.running_and_accessible(self.url), timeout=start_timeout)
+        self.started = True
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self.thread is not None:
+            self.thread.join(timeout=self.stop_timeout)
+        self.started = False
+
+
+@pytest.fixture
+def dash_thread_server() -> Iterator[ThreadedRunner]:
+    """Replaces dash.testing's fixture of the same name (used by ``dash_duo``): see
+    :class:`GracefulThreadedRunner`."""
+    with GracefulThreadedRunner() as runner:
+        yield runner

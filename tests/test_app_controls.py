@@ -21,12 +21,25 @@ def test_view_from_values_and_defaults() -> None:
         labels={"E:0": "x"},
         show_highlighted=False,
     )
+    # the edge controls: the dropdown's value, the "others faint" checklist's values
+    edges = ViewControls(edges=10, faded=[]).view(base)
+    assert (edges.edges_per_target, edges.faded_edges) == (10, False)
+    assert ViewControls(faded=["faded"]).view(ViewState(faded_edges=False)).faded_edges is True
+    assert ViewControls().view(ViewState(faded_edges=False)).faded_edges is False  # None: the base's
 
 
 def test_scene_changes_ignore_size_selection_search_and_focus() -> None:
     for overlay in ("node-size", "selected-node", "search-results", "token-focus"):
         assert not changes_scene({overlay})
-    for control in ("prune-value", "frequency-value", "error-toggle", "pinned-nodes", "node-labels"):
+    for control in (
+        "prune-value",
+        "frequency-value",
+        "error-toggle",
+        "pinned-nodes",
+        "node-labels",
+        "edges-per-target",
+        "edges-faded",
+    ):
         assert changes_scene({control}) and changes_scene({control, "node-size"})
     assert changes_scene(set())  # a page's first call: nothing triggered
 

@@ -205,6 +205,11 @@ def test_g5_edges_and_selection_drawn_on_canvas_and_follow_zoom(dash_duo) -> Non
         ),
         message="canvas holds the drawn edges",
     )
+    # The edges that are not strong are drawn faded (nearly transparent at this zoom).
+    n_faded = n_drawn - int(scene.strong.sum())
+    assert n_faded > 0
+    assert dash_duo.driver.execute_script(f"return {EDGE_CANVAS}.dataset.fadedEdges;") == str(n_faded)
+    assert dash_duo.driver.execute_script(f"return {EDGE_CANVAS}.dataset.fadedOpacity;") == "0.03"
     # The midpoint of the strongest drawn edge is painted; a blank spot of the plot is not.
     edge = int(np.flatnonzero(scene.drawn)[np.argmax(np.abs(ctx.store.adjacency.data[scene.drawn]))])
     src, tgt = int(edge_sources(ctx.store)[edge]), int(ctx.store.adjacency.indices[edge])
@@ -239,6 +244,9 @@ def test_g5_edges_and_selection_drawn_on_canvas_and_follow_zoom(dash_duo) -> Non
         *mid,
     )
     wait_until(lambda: dash_duo.driver.execute_script(PAINTED_NEAR, *mid), message="midpoint after zoom")
+    # ... and the faded edges are more visible when zoomed in (up to 0.3).
+    faded_opacity = float(dash_duo.driver.execute_script(f"return {EDGE_CANVAS}.dataset.fadedOpacity;"))
+    assert 0.03 < faded_opacity <= 0.3
     # Dragging moves the drawn bitmap (a CSS transform); releasing redraws it in place.
     transform = f"return {EDGE_CANVAS}.style.transform;"
     drag = ActionChains(dash_duo.driver)
@@ -262,6 +270,18 @@ def test_g5_edges_and_selection_drawn_on_canvas_and_follow_zoom(dash_duo) -> Non
             == str(int(with_errors.drawn.sum()))
         ),
         message="new layer after the error toggle",
+    )
+    # "others faint" unticked: only the strong edges are drawn.
+    dash_duo.find_element("#edges-faded input").click()
+    n_strong = int(with_errors.strong.sum())
+    wait_until(
+        lambda: (
+            dash_duo.driver.execute_script(
+                f"return [{EDGE_CANVAS}.dataset.edges, {EDGE_CANVAS}.dataset.fadedEdges];"
+            )
+            == [str(n_strong), "0"]
+        ),
+        message="only the strong edges drawn",
     )
     assert_no_console_errors(dash_duo)
 

@@ -23,7 +23,15 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser_helpers import assert_no_console_errors, click_node, text_of, wait_for_graph, wait_until
+from browser_helpers import (
+    assert_no_console_errors,
+    click_node,
+    text_of,
+    track_requests,
+    wait_for_graph,
+    wait_until,
+    wait_until_requests_idle,
+)
 from live_model import write_tiny_bundle
 
 from attribution_viewer.app import create_app
@@ -189,11 +197,13 @@ def test_st3_cancel_stops_a_job_and_the_next_run_works(dash_duo: Any, bundle: Pa
     app = create_app(Settings(graph_path=bundle))
     open_panel_on_top_feature(dash_duo, app)
     dash_duo.wait_for_element("#steer-features input[type=checkbox]", timeout=10)
+    track_requests(dash_duo)
     dash_duo.find_element("#steer-run").click()
     wait_until(lambda: dash_duo.find_element("#steer-cancel").is_enabled(), message="job running")
     dash_duo.find_element("#steer-cancel").click()
     wait_until(lambda: dash_duo.find_element("#steer-run").is_enabled(), timeout=20, message="run enabled")
-    time.sleep(3.0)  # longer than the poll interval: a result that was still coming would be here
+    # No request for a second (the job was polled every 150 ms): a result still coming would be here.
+    wait_until_requests_idle(dash_duo)
     assert dash_duo.driver.execute_script(ROWS, "#steer-result .steer-change-row") == []
     dash_duo.find_element("#steer-run").click()
     dash_duo.wait_for_element("#steer-result .steer-change-row", timeout=JOB_TIMEOUT)

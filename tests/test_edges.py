@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from builders import build_tiny_store
 from test_layout import tiny_store
 
-from attribution_viewer.canvas import encode_edge_layer
+from attribution_viewer.canvas import base_edge_layer, encode_edge_layer
 from attribution_viewer.edges import (
     MASK_WIDTH,
     EdgeBatch,
@@ -80,15 +80,45 @@ def test_ed4b_canvas_layer_encoding_exact() -> None:
     # (source, target) pairs batch after batch: (1,2) (5,9) | (2,9) | (3,2) (6,3)
     np.testing.assert_array_equal(decoded(data["ends"], "<u2"), [1, 2, 5, 9, 2, 9, 3, 2, 6, 3])
     assert data["batches"] == [
-        {"color": "neg", "width": 4.0, "opacity": 0.375, "count": 2},
-        {"color": "pos", "width": 4.0, "opacity": 0.375, "count": 1},
-        {"color": "pos", "width": 5.0, "opacity": 0.5, "count": 2},
+        {"color": "neg", "width": 4.0, "opacity": 0.375, "count": 2, "faded": False, "max_opacity": 0.375},
+        {"color": "pos", "width": 4.0, "opacity": 0.375, "count": 1, "faded": False, "max_opacity": 0.375},
+        {"color": "pos", "width": 5.0, "opacity": 0.5, "count": 2, "faded": False, "max_opacity": 0.5},
     ]
     np.testing.assert_array_equal(decoded(data["x"], "<f4"), layout.x)
     np.testing.assert_array_equal(decoded(data["y"], "<f4"), layout.y)
     hidden = compute_layout(store, np.arange(11) != 4)  # node 4 hidden: NaN position
     assert np.isnan(decoded(encode_edge_layer(hidden, [], {})["x"], "<f4")[4])
     assert encode_edge_layer(hidden, [], {})["ends"] == ""
+
+
+def test_ed4d_base_layer_strong_edges_over_faded_ones() -> None:
+    # Weights -1, 2, 3, -2, 0.5 on (1,2) (2,9) (3,2) (5,9) (6,3); the strongest input of each
+    # target (ties: the lower edge index) is strong: edges 1, 2, 4; edges 0 and 3 (both
+    # negative) are faded: one batch, drawn first.
+    store = tiny_store()
+    layout = compute_layout(store)
+    everything = np.ones(5, dtype=bool)
+    strong = strongest_inputs(store, everything, 1)
+    np.testing.assert_array_equal(strong, [False, True, True, False, True])
+    data = base_edge_layer(store, layout, everything, strong)
+    np.testing.assert_array_equal(decoded(data["ends"], "<u2"), [1, 2, 5, 9, 2, 9, 3, 2, 6, 3])
+    # strong widths sqrt(2/4) -> bucket 2 of 4: 0.4 + 3.1 * 3/4 px, opacity 0.15 + 0.65 * 3/4;
+    # sqrt(3/4) and 1.0 -> bucket 3: 3.5 px, opacity 0.8 (style.EDGE_* ranges, factor 1)
+    assert data["batches"] == [
+        {"color": "#762a83", "width": 0.6, "opacity": 0.03, "count": 2, "faded": True, "max_opacity": 0.3},
+        {
+            "color": "#1b7837",
+            "width": 2.725,
+            "opacity": 0.638,
+            "count": 1,
+            "faded": False,
+            "max_opacity": 0.638,
+        },
+        {"color": "#1b7837", "width": 3.5, "opacity": 0.8, "count": 2, "faded": False, "max_opacity": 0.8},
+    ]
+    only_strong = base_edge_layer(store, layout, strong, strong)
+    assert [b["faded"] for b in only_strong["batches"]] == [False, False]
+    np.testing.assert_array_equal(decoded(only_strong["ends"], "<u2"), [2, 9, 3, 2, 6, 3])
 
 
 def test_ed5_selection_and_hidden_endpoints() -> None:

@@ -185,4 +185,33 @@ def test_strongest_edges_cap_and_counts() -> None:
         ("F:1:1:9", "L:0"),
         ("E:0", "F:0:0:7"),
     ]
-    assert counts_text(store, scene) == "7 / 10 nodes · 6 / 6 edges (2 strongest drawn)"
+    assert counts_text(store, scene) == "7 / 10 nodes · 6 / 6 edges (2 drawn)"
+
+
+def test_faded_edges_fill_the_room_left_by_the_strong_ones() -> None:
+    store = build_tiny_store()
+    a = store.adjacency
+    sources = np.repeat(np.arange(store.n_nodes), np.diff(a.indptr))
+
+    def pairs(mask: np.ndarray) -> set[tuple[str, str]]:
+        return {(store.keys[sources[e]], store.keys[a.indices[e]]) for e in np.flatnonzero(mask)}
+
+    # F:1:1:9 has three inputs (F:0:0:7 1.0, E:1 -0.5, X:0:1 0.25): one strong per target
+    view = ViewState(prune_threshold=1.0, show_errors=True, edges_per_target=1)
+    scene = build_scene(store, view, None)
+    strong = {("E:0", "F:0:0:7"), ("F:0:0:7", "F:1:1:9"), ("F:1:1:9", "L:0"), ("E:1", "L:1")}
+    assert pairs(scene.strong) == strong
+    np.testing.assert_array_equal(scene.drawn, scene.edge_mask)  # the other two drawn faded
+    assert counts_text(store, scene) == "7 / 10 nodes · 6 / 6 edges (4 strong)"
+    # room for 5: the 4 strong ones and the widest other one, E:1 -> F:1:1:9 (sqrt(0.5/1.75))
+    capped = build_scene(store, view, None, max_drawn=5)
+    assert pairs(capped.strong) == strong
+    assert pairs(capped.drawn) == strong | {("E:1", "F:1:1:9")}
+    assert counts_text(store, capped) == "7 / 10 nodes · 6 / 6 edges (4 strong, 5 drawn)"
+    # room for 3: the 3 widest strong ones, nothing faded
+    assert pairs(build_scene(store, view, None, max_drawn=3).drawn) == strong - {("F:0:0:7", "F:1:1:9")}
+    hidden = build_scene(
+        store, ViewState(prune_threshold=1.0, show_errors=True, edges_per_target=1, faded_edges=False), None
+    )
+    np.testing.assert_array_equal(hidden.drawn, hidden.strong)
+    assert counts_text(store, hidden) == "7 / 10 nodes · 6 / 6 edges (4 drawn)"

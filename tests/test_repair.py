@@ -83,7 +83,8 @@ def test_rp3_dense_mask_opens_renders_exports_and_reports(dense_mask: Path, tmp_
     ctx = AppContext(settings=Settings(), store=store)
     figure, scene = full_figure(ctx, ViewControls(toggles=[], pinned=[], labels={}), [], None, None)
     assert int(scene.visible.sum()) > 10 and len(figure.to_plotly_json()["data"]) > 0
-    assert int(scene.drawn.sum()) > 0 and base_edge_layer(store, scene.layout, scene.drawn) is not None
+    assert int(scene.drawn.sum()) > 0
+    assert base_edge_layer(store, scene.layout, scene.drawn, scene.strong) is not None
     # The app's path: converted in a child process, the warning survives the native copy.
     via_child = open_graph(dense_mask, torch_in_subprocess=True)
     assert via_child.warnings == store.warnings and via_child.n_edges == store.n_edges

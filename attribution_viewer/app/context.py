@@ -135,6 +135,7 @@ class AppContext:
             view.show_errors,
             view.pinned,
             view.edges_per_target,
+            view.faded_edges,
         )
         scene = self._scenes.get(key)
         if scene is None:

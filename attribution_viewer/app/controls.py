@@ -27,12 +27,24 @@ VIEW_CONTROLS: dict[str, tuple[str, str]] = {
     "labels": (ids.LABELS, "data"),
     "edges": (ids.EDGES_PER_TARGET, "value"),
     "show_labels": (ids.SHOW_LABELS, "value"),
+    "faded": (ids.EDGES_FADED, "value"),
 }
 # The controls that change the scene (visible nodes, hover texts): a full figure. The
 # others (node size, selection) change overlays or the canvas only.
 SCENE_CONTROLS = frozenset(
-    {ids.PRUNE_VALUE, ids.FREQUENCY_VALUE, ids.TOGGLES, ids.PINNED, ids.LABELS, ids.EDGES_PER_TARGET}
+    {
+        ids.PRUNE_VALUE,
+        ids.FREQUENCY_VALUE,
+        ids.TOGGLES,
+        ids.PINNED,
+        ids.LABELS,
+        ids.EDGES_PER_TARGET,
+        ids.EDGES_FADED,
+    }
 )
+
+
+FADED = "faded"  # the value of the EDGES_FADED checklist's one option
 
 
 class ViewControls(NamedTuple):
@@ -47,6 +59,7 @@ class ViewControls(NamedTuple):
     labels: dict[str, str] | None = None
     edges: int | None = None
     show_labels: list[str] | None = None
+    faded: list[str] | None = None
 
     def view(self, base: ViewState) -> ViewState:
         """The ViewState these values describe (None -> ``base``)."""
@@ -62,6 +75,7 @@ class ViewControls(NamedTuple):
             show_highlighted="shared" in toggles,
             edges_per_target=base.edges_per_target if self.edges is None else int(self.edges),
             show_labels=base.show_labels if self.show_labels is None else "labels" in self.show_labels,
+            faded_edges=base.faded_edges if self.faded is None else FADED in self.faded,
         )
 
 

@@ -90,7 +90,7 @@ def full_figure(
 
 def edge_payload(app_ctx: AppContext, scene: Scene) -> dict[str, Any]:
     """The base edge canvas's data for ``scene``."""
-    return base_edge_layer(app_ctx.store, scene.layout, scene.drawn)
+    return base_edge_layer(app_ctx.store, scene.layout, scene.drawn, scene.strong)
 
 
 def selection_payload(app_ctx: AppContext, controls: ViewControls) -> dict[str, Any] | None:

@@ -241,6 +241,7 @@ def register_steering_callbacks(app: Dash, app_ctx: AppContext, live: LiveSetup 
             (Output("edge-check-run", "disabled"), True, False),
             (Output("edge-check-one", "disabled"), True, False),
             (Output("steer-cancel", "disabled"), False, True),
+            (Output("steer-progress-text", "className"), "steer-note busy", "steer-note"),
         ],
         progress=[
             Output("steer-progress", "value"),

@@ -16,7 +16,7 @@ from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 
 from attribution_viewer.app import ids
 from attribution_viewer.app.context import AppContext
-from attribution_viewer.app.controls import ViewControls, view_dependencies
+from attribution_viewer.app.controls import FADED, ViewControls, view_dependencies
 from attribution_viewer.model import GraphStore
 from attribution_viewer.search import search_nodes, search_status
 from attribution_viewer.view import ViewState
@@ -97,7 +97,19 @@ def layout(app_ctx: AppContext, view: ViewState, menus: list[Any]) -> html.Heade
             ),
             html.Div(
                 [
-                    html.Label("Edges", className="control-label"),
+                    html.Div(
+                        [
+                            html.Label("Edges", className="control-label"),
+                            dcc.Checklist(
+                                id=ids.EDGES_FADED,
+                                options=[{"label": "others faint", "value": FADED}],
+                                value=[FADED] if view.faded_edges else [],
+                                className="edges-faded",
+                                inputClassName="toggle-input",
+                            ),
+                        ],
+                        className="edges-head",
+                    ),
                     dcc.Dropdown(
                         id=ids.EDGES_PER_TARGET,
                         options=EDGE_CHOICES,
@@ -108,7 +120,8 @@ def layout(app_ctx: AppContext, view: ViewState, menus: list[Any]) -> html.Heade
                     ),
                 ],
                 className="control edges",
-                title="Edges drawn into each node: its strongest inputs (the others are not drawn)",
+                title="Edges drawn strongly into each node: its strongest inputs; "
+                "the other edges are drawn faint, or not at all",
             ),
             dcc.Checklist(
                 id=ids.TOGGLES,

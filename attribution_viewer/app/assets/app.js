@@ -190,14 +190,15 @@ var attributionEdges = (function () {
     return clip;
   }
 
-  /* Stroke each batch's (source, target) pairs; returns how many edges were drawn. */
-  function strokeBatches(c, layer, px, py) {
+  /* Stroke each batch's (source, target) pairs; returns how many edges were drawn. Faded
+     batches (canvas.py: "faded", "max_opacity") get more opaque as the user zooms in. */
+  function strokeBatches(c, layer, px, py, zoom) {
     var ends = layer.ends, k = 0, drawn = 0;
     layer.batches.forEach(function (batch) {
       c.beginPath();
       c.strokeStyle = batch.color;
       c.lineWidth = batch.width;
-      c.globalAlpha = batch.opacity;
+      c.globalAlpha = fadedOpacity(batch, zoom);
       for (var stop = k + 2 * batch.count; k < stop; k += 2) {
         c.moveTo(px(ends[k]), py(ends[k]));
         c.lineTo(px(ends[k + 1]), py(ends[k + 1]));
@@ -207,6 +208,26 @@ var attributionEdges = (function () {
     });
     return drawn;
   }
+
+  /* fog-edges: faded edges at this zoom (begin) */
+  function fadedOpacity(batch, zoom) {
+    return batch.faded ? Math.min(batch.max_opacity, batch.opacity * zoom) : batch.opacity;
+  }
+  /* How far the view is zoomed in on the graph: the graph's extent over the shown range
+     (the smaller of x and y), at least 1. */
+  function zoomFactor(layer, view) {
+    if (!layer || !layer.extent) { return 1; }
+    var zx = layer.extent[0] / Math.abs(view.x1 - view.x0), zy = layer.extent[1] / Math.abs(view.y1 - view.y0);
+    return Math.max(1, Math.min(zx, zy));
+  }
+  function span(values) {
+    var lo = Infinity, hi = -Infinity;
+    for (var i = 0; i < values.length; i++) {
+      if (values[i] === values[i]) { lo = Math.min(lo, values[i]); hi = Math.max(hi, values[i]); }
+    }
+    return hi > lo ? hi - lo : 1;
+  }
+  /* fog-edges (end) */
 
   function ring(c, x, y, size, width, color) {
     c.beginPath();
@@ -255,15 +276,18 @@ var attributionEdges = (function () {
 
     var baseKey = viewKey + "|" + (base ? base.id : "");
     if (drawnKey.base !== baseKey) {
-      var c = fresh(baseCanvas, view);
-      baseCanvas.setAttribute("data-edges", String(base ? strokeBatches(c, base, px, py) : 0));
+      var c = fresh(baseCanvas, view), zoom = zoomFactor(base, view);
+      baseCanvas.setAttribute("data-edges", String(base ? strokeBatches(c, base, px, py, zoom) : 0));
+      var faded = base ? base.batches.filter(function (b) { return b.faded; }) : [];
+      baseCanvas.setAttribute("data-faded-edges", String(faded.reduce(function (n, b) { return n + b.count; }, 0)));
+      baseCanvas.setAttribute("data-faded-opacity", faded.length ? String(fadedOpacity(faded[0], zoom)) : "");
       drawnKey.base = baseKey;
     }
     var selKey = baseKey + "|" + (selection ? selection.id : "");
     if (drawnKey.selection !== selKey) {
       var d = fresh(selCanvas, view), selected = 0;
       if (base && selection) {
-        selected = strokeBatches(d, selection, px, py);
+        selected = strokeBatches(d, selection, px, py, 1);
         var rings = selection.rings;
         for (var i = 0; i < selection.neighbours.length; i++) {
           var node = selection.neighbours[i];
@@ -326,6 +350,7 @@ var attributionEdges = (function () {
           ends: decode(baseData.ends, indexType(baseData)),
           batches: baseData.batches
         } : null;
+        if (base) { base.extent = [span(base.x), span(base.y)]; }
       }
       selection = selectionData ? {
         id: ++serial,
