@@ -26,6 +26,7 @@ import os
 import secrets
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,12 @@ def run_job(
     except (LiveModelError, ValueError, GraphFormatError) as exc:
         return JobOutcome(kind, False, error=str(exc), job_id=job_id)
     return JobOutcome(kind, True, to_json(result), job_id=job_id)
+
+
+def progress_hooks(set_progress: Callable[[tuple[str, str, str]], None]) -> JobHooks:
+    """Hooks that report to a Dash background callback's ``set_progress``, whose outputs are
+    a ``<progress>``'s value and max and a text: ``(done, total, what)`` as strings."""
+    return JobHooks(progress=lambda done, total, what: set_progress((str(done), str(max(total, 1)), what)))
 
 
 _IN_PROCESS: dict[ModelSpec, Any] = {}
