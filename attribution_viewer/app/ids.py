@@ -106,6 +106,7 @@ COMPARE_PICKER = "compare-picker"  # the second graph
 COMPARE_SUMMARY = "compare-summary"
 COMPARE_FIGURE = "compare-figure"  # dcc.Graph: both graphs side by side, shared features marked
 COMPARE_TABLE = "compare-table"  # DataTable: shared / only-left / only-right features
+COMPARE_TWIN = "compare-twin"  # store: the hovered shared feature and how many twins were ringed
 COMPARE_EXPORT_FORMAT = "compare-export-format"
 COMPARE_EXPORT_GO = "compare-export-go"
 COMPARE_DOWNLOAD = "compare-download"
