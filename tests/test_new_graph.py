@@ -29,7 +29,7 @@ from attribution_viewer.live.new_graph import (
     new_graph_path,
     publish,
 )
-from attribution_viewer.settings import Settings
+from attribution_viewer.settings import Settings, resolve_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TINY = PROJECT_ROOT / "data" / "tiny-addition"
@@ -180,3 +180,14 @@ def test_ng8_saved_graph_opens_only_inside_the_served_folder(tmp_path: Path) -> 
     result = AttributeResult(str(tmp_path / "new.pt"), 77, 7, 2.5)
     assert saved_text(result, True) == "Saved new.pt (77 features, 7 tokens, 2.5 s); opening it."
     assert saved_text(result, False).endswith(f"open it with python launch.py --graph {tmp_path}")
+
+
+def test_ng9_new_graphs_dir_from_flag_and_environment(tmp_path: Path) -> None:
+    import launch
+
+    args = launch.parse_args(["--new-graphs-dir", str(tmp_path)])
+    assert args.new_graphs_dir == tmp_path
+    assert resolve_settings({"new_graphs_dir": args.new_graphs_dir}).new_graphs_dir == tmp_path
+    env = {"ATTRVIEW_NEW_GRAPHS_DIR": "/data/new", "ATTRVIEW_ATTRIBUTE_MAX_FEATURE_NODES": "512"}
+    settings = resolve_settings({}, env)
+    assert (settings.new_graphs_dir, settings.attribute_max_feature_nodes) == (Path("/data/new"), 512)
