@@ -8,6 +8,7 @@ replaced); the menu present with a model and absent without one.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import shutil
 from datetime import datetime
@@ -191,3 +192,21 @@ def test_ng9_new_graphs_dir_from_flag_and_environment(tmp_path: Path) -> None:
     env = {"ATTRVIEW_NEW_GRAPHS_DIR": "/data/new", "ATTRVIEW_ATTRIBUTE_MAX_FEATURE_NODES": "512"}
     settings = resolve_settings({}, env)
     assert (settings.new_graphs_dir, settings.attribute_max_feature_nodes) == (Path("/data/new"), 512)
+
+
+def test_ng10_apps_of_one_model_share_its_worker(tmp_path: Path) -> None:
+    """Serving a folder builds one app per graph: they share one model worker (one model in
+    memory), each with its own job manager."""
+    for name in ("sum-37-45-tens.npz", "sum-37-45-units.pt"):
+        shutil.copy(TINY / name, tmp_path / name)
+    manifest = {name: str(TINY / name) for name in ("model", "transcoders", "tokenizer")}
+    (tmp_path / "attribution-viewer.json").write_text(json.dumps(manifest))
+    settings = Settings(graph_path=tmp_path / "sum-37-45-tens.npz", conversion_cache_dir=None)
+    first = create_app(settings).server.config["attribution_viewer_context"].live
+    other = dataclasses.replace(settings, graph_path=tmp_path / "sum-37-45-units.pt")
+    second = create_app(other).server.config["attribution_viewer_context"].live
+    assert first is not None and second is not None
+    assert first.backend is second.backend and first.manager is not second.manager
+    capped = dataclasses.replace(settings, job_memory_gb=2.0)
+    third = create_app(capped).server.config["attribution_viewer_context"].live
+    assert third is not None and third.backend is not first.backend  # another cap: another worker
