@@ -135,7 +135,7 @@ def build_compare_screen_figure(
     """The print figure made for the page: the shared features' markers carry their
     ``"layer/feature"`` in ``customdata`` (hover text, click data) and each half has an empty
     :data:`TWIN_NAME` ring trace, which the page fills with the hovered feature's twins in
-    the other half (``assets`` side: the compare view's clientside hover callback)."""
+    the other half (the compare view's clientside hover callback, ``TWIN_HOVER_JS``)."""
     fig = build_compare_print_figure(left, right, comparison, options)
     traces: list[Any] = list(fig.data)
     halves: tuple[tuple[Side, ComparePanel], ...] = (("left", left), ("right", right))
