@@ -65,6 +65,19 @@ def picker_text(dash_duo: Any) -> str:
     return dash_duo.find_element("#graph-picker").text
 
 
+def open_page_comparing_b(dash_duo: Any, url: str) -> None:
+    """Open the page of a.npz and choose sub/b.npz in the compare picker."""
+    dash_duo.driver.get(url)
+    wait_for_graph(dash_duo)
+    dash_duo.find_element("#compare-picker").click()
+    dash_duo.wait_for_element(".dash-dropdown-options")
+    next(
+        o
+        for o in dash_duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+        if "b.npz" in o.text
+    ).click()
+
+
 def test_bf1_switch_graphs_in_the_picker(dash_duo: Any, served: tuple[FolderServer, str]) -> None:
     _, url = served
     dash_duo.driver.get(url)
@@ -102,15 +115,7 @@ def test_bf2_shared_feature_highlighted_in_both_graphs(
     left, right = folder.cache.open("a.npz"), folder.cache.open("sub/b.npz")
     comparison = compare_graphs(left, right)
     assert comparison.counts.shared > 0
-    dash_duo.driver.get(url)
-    wait_for_graph(dash_duo)
-    dash_duo.find_element("#compare-picker").click()
-    dash_duo.wait_for_element(".dash-dropdown-options")
-    next(
-        o
-        for o in dash_duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
-        if "b.npz" in o.text
-    ).click()
+    open_page_comparing_b(dash_duo, url)
     dash_duo.wait_for_element("#compare-table td.dash-cell")
     # A shared feature drawn in both graphs at their default pruning.
     drawn = compare_view.open_comparison(
@@ -194,15 +199,7 @@ def test_bf3_hover_and_click_a_shared_feature_rings_its_twin(
     from attribution_viewer.export.compare_figure import SHARED_NAME, TWIN_NAME, build_compare_screen_figure
 
     folder, url = served
-    dash_duo.driver.get(url)
-    wait_for_graph(dash_duo)
-    dash_duo.find_element("#compare-picker").click()
-    dash_duo.wait_for_element(".dash-dropdown-options")
-    next(
-        o
-        for o in dash_duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
-        if "b.npz" in o.text
-    ).click()
+    open_page_comparing_b(dash_duo, url)
     drawn = compare_view.open_comparison(
         folder.app_for("a.npz").server.config["attribution_viewer_context"], "sub/b.npz"
     )
