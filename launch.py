@@ -86,7 +86,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=None,
         help="open the page in the default web browser once the server is up",
     )
-    live = parser.add_argument_group("live model (steering, edge checks)")
+    live = parser.add_argument_group("live model (steering, edge checks, new graphs)")
     live.add_argument("--model", help="model folder or name (default: the graph's manifest)")
     live.add_argument("--transcoders", help="transcoders folder or name")
     live.add_argument(
@@ -96,6 +96,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     live.add_argument("--redis", dest="redis_url", help="Redis URL for --jobs celery")
     live.add_argument(
         "--job-memory-gb", dest="job_memory_gb", type=float, help="memory cap of the model process"
+    )
+    live.add_argument(
+        "--new-graphs-dir",
+        dest="new_graphs_dir",
+        type=Path,
+        help="folder for graphs made from a prompt (default: beside the graph being viewed)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return parser.parse_args(argv)

@@ -104,6 +104,16 @@ class Settings:
     # Address-space cap of the process holding the model, in GB (0: none). Attribution of a
     # prompt with many active features can take 20+ GB; over the cap a job fails cleanly.
     job_memory_gb: float = 16.0
+    # -- new graphs from a prompt (the "New graph" menu; attribution_viewer/live/new_graph.py) --
+    # Folder new graphs are written to. None: the folder of the graph being viewed (so its
+    # attribution-viewer.json manifest, hence its model, tokenizer and descriptions, applies
+    # to the new graph too). Serving a folder, only a folder inside it opens the new graph.
+    new_graphs_dir: Path | None = None
+    # Longest prompt accepted for a new graph, in characters.
+    attribute_max_prompt_chars: int = 500
+    # Most feature nodes a new graph may have (the menu's default and upper bound; the cost
+    # of attribution grows with it).
+    attribute_max_feature_nodes: int = 4096
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -143,6 +153,14 @@ class Settings:
             raise ValueError(f"settings.redis_url: expected a redis:// URL, got {self.redis_url!r}")
         if self.job_memory_gb < 0:
             raise ValueError(f"settings.job_memory_gb: expected >= 0 (0 = no cap), got {self.job_memory_gb}")
+        if self.attribute_max_prompt_chars < 1:
+            raise ValueError(
+                f"settings.attribute_max_prompt_chars: expected >= 1, got {self.attribute_max_prompt_chars}"
+            )
+        if self.attribute_max_feature_nodes < 1:
+            raise ValueError(
+                f"settings.attribute_max_feature_nodes: expected >= 1, got {self.attribute_max_feature_nodes}"
+            )
         if (self.model is None) != (self.transcoders is None):
             raise ValueError("settings.model / settings.transcoders: expected both or neither")
 

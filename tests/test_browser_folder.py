@@ -1,5 +1,6 @@
 """Browser tests of a folder of graphs (FolderServer on waitress): switching graphs in the
-picker, and a shared feature selected in the compare table highlighted in both graphs."""
+picker, a shared feature selected in the compare table highlighted in both graphs, and one
+hovered / clicked in one half of the comparison ringed / selected in the other (BF3)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser_helpers import wait_for_graph, wait_until
+from browser_helpers import assert_no_console_errors, wait_for_graph, wait_until
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -64,6 +65,19 @@ def picker_text(dash_duo: Any) -> str:
     return dash_duo.find_element("#graph-picker").text
 
 
+def open_page_comparing_b(dash_duo: Any, url: str) -> None:
+    """Open the page of a.npz and choose sub/b.npz in the compare picker."""
+    dash_duo.driver.get(url)
+    wait_for_graph(dash_duo)
+    dash_duo.find_element("#compare-picker").click()
+    dash_duo.wait_for_element(".dash-dropdown-options")
+    next(
+        o
+        for o in dash_duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+        if "b.npz" in o.text
+    ).click()
+
+
 def test_bf1_switch_graphs_in_the_picker(dash_duo: Any, served: tuple[FolderServer, str]) -> None:
     _, url = served
     dash_duo.driver.get(url)
@@ -101,15 +115,7 @@ def test_bf2_shared_feature_highlighted_in_both_graphs(
     left, right = folder.cache.open("a.npz"), folder.cache.open("sub/b.npz")
     comparison = compare_graphs(left, right)
     assert comparison.counts.shared > 0
-    dash_duo.driver.get(url)
-    wait_for_graph(dash_duo)
-    dash_duo.find_element("#compare-picker").click()
-    dash_duo.wait_for_element(".dash-dropdown-options")
-    next(
-        o
-        for o in dash_duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
-        if "b.npz" in o.text
-    ).click()
+    open_page_comparing_b(dash_duo, url)
     dash_duo.wait_for_element("#compare-table td.dash-cell")
     # A shared feature drawn in both graphs at their default pruning.
     drawn = compare_view.open_comparison(
@@ -157,3 +163,80 @@ def test_bf2_shared_feature_highlighted_in_both_graphs(
     wait_until(lambda: len(dash_duo.driver.execute_script(selected_js)) == 2, message="both halves selected")
     shown = sorted([a, round(x, 2), round(y, 2)] for a, x, y in dash_duo.driver.execute_script(selected_js))
     assert shown == expected
+
+
+# The page position of the marker with id `key` of the trace `name` on x axis `axis`.
+_POINT_XY = """
+const [name, axis, key] = arguments;
+const gd = document.querySelector('#compare-figure .js-plotly-plot');
+if (!gd || !gd._fullLayout) { return null; }
+const trace = gd._fullData.find(t => t.name === name && (t.xaxis || 'x') === axis);
+if (!trace) { return null; }
+const k = Array.from(trace.customdata || []).indexOf(key);
+if (k < 0) { return null; }
+const xa = gd._fullLayout[axis === 'x' ? 'xaxis' : 'xaxis2'];
+const ya = gd._fullLayout[axis === 'x' ? 'yaxis' : 'yaxis2'];
+const box = gd.getBoundingClientRect();
+return [box.left + xa._offset + xa.l2p(trace.x[k]), box.top + ya._offset + ya.l2p(trace.y[k])];
+"""
+_TRACE_XY = """
+const gd = document.querySelector('#compare-figure .js-plotly-plot');
+if (!gd || !gd._fullData) { return []; }
+return gd._fullData.filter(t => t.name === arguments[0])
+  .map(t => [t.xaxis || 'x', Array.from(t.x || [], Number), Array.from(t.y || [], Number)]);
+"""
+
+
+def _rounded(points: Any) -> list[Any]:
+    return sorted([a, [round(v, 2) for v in xs], [round(v, 2) for v in ys]] for a, xs, ys in points)
+
+
+def test_bf3_hover_and_click_a_shared_feature_rings_its_twin(
+    dash_duo: Any, served: tuple[FolderServer, str]
+) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    from attribution_viewer.export.compare_figure import SHARED_NAME, TWIN_NAME, build_compare_screen_figure
+
+    folder, url = served
+    open_page_comparing_b(dash_duo, url)
+    drawn = compare_view.open_comparison(
+        folder.app_for("a.npz").server.config["attribution_viewer_context"], "sub/b.npz"
+    )
+    figure: Any = build_compare_screen_figure(drawn.left, drawn.right, drawn.features, compare_view.SCREEN)
+    marks = {t.xaxis: t for t in figure.data if t.name == SHARED_NAME}
+    # A shared feature drawn in both halves: its twins are the right half's markers with its id.
+    key = next(k for k in marks["x"].customdata if k in set(marks["x2"].customdata))
+    right = [i for i, k in enumerate(marks["x2"].customdata) if k == key]
+    twins = [["x2", [float(marks["x2"].x[i]) for i in right], [float(marks["x2"].y[i]) for i in right]]]
+    wait_until(
+        lambda: dash_duo.driver.execute_script(_POINT_XY, SHARED_NAME, "x", key) is not None,
+        timeout=20,
+        message="the comparison drawn",
+    )
+    xy = dash_duo.driver.execute_script(_POINT_XY, SHARED_NAME, "x", key)
+    hover = ActionChains(dash_duo.driver)
+    hover.w3c_actions.pointer_action.move_to_location(round(xy[0]), round(xy[1]))
+    hover.perform()
+    wait_until(
+        lambda: [t for t in dash_duo.driver.execute_script(_TRACE_XY, TWIN_NAME) if t[1]] != [],
+        message="the twin ringed on hover",
+    )
+    shown = [t for t in dash_duo.driver.execute_script(_TRACE_XY, TWIN_NAME) if t[1]]
+    assert _rounded(shown) == _rounded(twins)  # in the other half only, where its markers are
+    # A click selects the feature in both halves (its strongest drawn node in each).
+    click = ActionChains(dash_duo.driver)
+    click.w3c_actions.pointer_action.move_to_location(round(xy[0]), round(xy[1]))
+    click.w3c_actions.pointer_action.click()
+    click.perform()
+    left_panel, right_panel = compare_view.selected_panels(drawn, compare_view.parse_feature(key))
+    assert left_panel.view.selected is not None and right_panel.view.selected is not None
+    selected: Any = build_compare_screen_figure(left_panel, right_panel, drawn.features, compare_view.SCREEN)
+    expected = [[t.xaxis, list(t.x), list(t.y)] for t in selected.data if t.name == "Selected"]
+    wait_until(
+        lambda: len(dash_duo.driver.execute_script(_TRACE_XY, "Selected")) == 2,
+        timeout=20,
+        message="selected in both halves",
+    )
+    assert _rounded(dash_duo.driver.execute_script(_TRACE_XY, "Selected")) == _rounded(expected)
+    assert_no_console_errors(dash_duo)

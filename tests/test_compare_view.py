@@ -1,13 +1,24 @@
 """Compare view helpers: a feature's nodes and its strongest shown node, table rows, row ids,
-the picker's size text (exact values on synthetic graphs)."""
+the picker's size text, the screen figure's shared markers and twin rings (exact values on
+synthetic graphs)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from attribution_viewer.app.compare_view import parse_feature, table_rows
+from attribution_viewer.app.compare_view import SCREEN, clicked_feature, parse_feature, table_rows
 from attribution_viewer.app.picker import size_text
 from attribution_viewer.compare import compare_graphs
+from attribution_viewer.export.compare_figure import (
+    SHARED_NAME,
+    TWIN_NAME,
+    ComparePanel,
+    build_compare_screen_figure,
+    panel_shown,
+    print_view_of,
+)
 from attribution_viewer.influence import influence
 from attribution_viewer.model import NodeKind
 from attribution_viewer.testing.synthetic import make_synthetic_graph
@@ -67,3 +78,31 @@ def test_cv3_size_text() -> None:
         "31.0 MB",
         "2.5 GB",
     ]
+
+
+def test_cv4_screen_figure_shared_markers_carry_their_feature() -> None:
+    left, right, comparison = pair()
+    halves = []
+    for title, store in (("a", left), ("b", right)):
+        layout, view = print_view_of(store, None, False)
+        halves.append(ComparePanel(store, layout, view, title))
+    figure = build_compare_screen_figure(halves[0], halves[1], comparison, SCREEN)
+    traces: list[Any] = list(figure.data)
+    assert figure.layout.hovermode == "closest" and figure.layout.clickmode == "event"
+    for side, panel, axis in (("left", halves[0], "x"), ("right", halves[1], "x2")):
+        shared = comparison.shared_nodes(side)
+        drawn = shared[panel_shown(panel)[shared]]
+        assert 0 < drawn.size < shared.size + 1
+        (marks,) = [t for t in traces if t.name == SHARED_NAME and t.xaxis == axis]
+        keys = [f"{panel.store.nodes.layer[i]}/{panel.store.nodes.feature_idx[i]}" for i in drawn]
+        assert list(marks.customdata) == keys and marks.hoverinfo == "text"
+        assert marks.hovertext[0] == "L" + keys[0].replace("/", " / ") + ": in both graphs"
+        (twin,) = [t for t in traces if t.name == TWIN_NAME and t.xaxis == axis]
+        assert len(twin.x) == 0 and twin.showlegend is False
+    # Every key of the left half's markers is a feature drawn in the right half too, or pruned there.
+    assert {r["id"] for r in table_rows(comparison) if r["status"] == "both"} >= set(
+        next(t for t in traces if t.name == SHARED_NAME and t.xaxis == "x").customdata
+    )
+    click = {"points": [{"curveNumber": 3, "customdata": keys[0]}]}
+    assert clicked_feature(click) == parse_feature(keys[0]) and clicked_feature(None) is None
+    assert clicked_feature({"points": [{"customdata": 12}]}) is None

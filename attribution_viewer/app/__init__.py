@@ -21,6 +21,7 @@ from attribution_viewer.app import (
     compare_view,
     export_menu,
     graph_view,
+    new_graph,
     node_labels,
     node_panel,
     page,
@@ -52,6 +53,7 @@ UNITS: tuple[Callable[[Dash, AppContext], None], ...] = (
     steering.register,
     picker.register,
     compare_view.register,
+    new_graph.register,
 )
 
 

@@ -7,7 +7,9 @@ default pruning threshold; static: no canvases, no click-through to the node pan
 features present in both marked in both, and the ``compare-table`` of shared / only-left /
 only-right features (layer, index, influence in each graph; sortable, filterable).
 Clicking a row selects that feature in both halves (its most influential node in each,
-drawn as "Selected" with its edges emphasised). An Export button downloads the
+drawn as "Selected" with its edges emphasised); so does clicking a shared feature's marker in
+either half, and hovering one rings its twins in the other half (in the browser:
+``compare-twin`` holds what was ringed). An Export button downloads the
 comparison as PDF / SVG / PNG (:func:`~attribution_viewer.export.compare_figure.export_compare_bytes`).
 
 The second graph is opened through the library's :class:`~attribution_viewer.library.GraphCache`
@@ -22,7 +24,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, callback_context, dash_table, dcc, html, no_update
 
@@ -33,9 +34,12 @@ from attribution_viewer.app.picker import graph_options
 from attribution_viewer.compare import FeatureId, FeatureRow, GraphComparison, Side, compare_graphs
 from attribution_viewer.errors import GraphFormatError, MissingDependencyError
 from attribution_viewer.export.compare_figure import (
+    SHARED_NAME,
+    TWIN_NAME,
     ComparePanel,
-    build_compare_print_figure,
+    build_compare_screen_figure,
     export_compare_bytes,
+    panel_shown,
     print_view_of,
 )
 from attribution_viewer.export.exporter import MIME_TYPES, ExportLimits
@@ -100,6 +104,42 @@ def parse_feature(row_id: str | None) -> FeatureId | None:
         return None
 
 
+def clicked_feature(click: dict[str, Any] | None) -> FeatureId | None:
+    """The feature of a clicked shared-feature marker (``customdata`` ``"layer/feature"``)."""
+    points = (click or {}).get("points") or [{}]
+    return parse_feature(points[0].get("customdata"))
+
+
+# The hovered shared feature's twins: the other half's markers with the same id, ringed by
+# that half's Twin trace (the hovered half's ring cleared). Returns what it ringed.
+TWIN_HOVER_JS = (
+    """function (hover) {
+    const gd = document.querySelector('#COMPARE_FIGURE .js-plotly-plot');
+    const point = hover && hover.points && hover.points[0];
+    if (!gd || !gd._fullData || !point || typeof point.customdata !== 'string') {
+        return window.dash_clientside.no_update;
+    }
+    // _fullData: the traces as drawn (arrays decoded); .index is the trace's place in gd.data.
+    const traces = gd._fullData, axis = t => t.xaxis || 'x';
+    const here = axis(traces.find(t => t.index === point.curveNumber) || {});
+    const there = here === 'x' ? 'x2' : 'x';
+    const shared = traces.find(t => t.name === 'SHARED_NAME' && axis(t) === there);
+    const xs = [], ys = [];
+    Array.from((shared && shared.customdata) || []).forEach((key, k) => {
+        if (key === point.customdata) { xs.push(shared.x[k]); ys.push(shared.y[k]); }
+    });
+    const rings = traces.filter(t => t.name === 'TWIN_NAME');
+    window.Plotly.restyle(gd, {
+        x: rings.map(t => axis(t) === there ? xs : []),
+        y: rings.map(t => axis(t) === there ? ys : []),
+    }, rings.map(t => t.index));
+    return {feature: point.customdata, axis: there, twins: xs.length};
+}""".replace("COMPARE_FIGURE", ids.COMPARE_FIGURE)
+    .replace("SHARED_NAME", SHARED_NAME)
+    .replace("TWIN_NAME", TWIN_NAME)
+)
+
+
 def open_comparison(app_ctx: AppContext, other_path: str) -> Comparison:
     """Open the second graph of ``app_ctx``'s library (GraphPathError / GraphFormatError) and compare."""
     library = app_ctx.library
@@ -123,9 +163,7 @@ def selected_panels(comparison: Comparison, feature: FeatureId | None) -> tuple[
     panels = []
     sides: tuple[tuple[Side, ComparePanel], ...] = (("left", comparison.left), ("right", comparison.right))
     for side, panel in sides:
-        shown = ~np.isnan(panel.layout.x)  # placed at the graph's default pruning
-        if panel.view.visible is not None:
-            shown &= panel.view.visible
+        shown = panel_shown(panel)  # placed at the graph's default pruning
         node = (
             None if feature is None else comparison.features.strongest_node(side, panel.store, feature, shown)
         )
@@ -183,6 +221,7 @@ def layout(app_ctx: AppContext) -> list[Any]:
                     className="compare-bar",
                 ),
                 html.Div(id=ids.COMPARE_SUMMARY, className="compare-summary"),
+                dcc.Store(id=ids.COMPARE_TWIN),
                 dcc.Graph(
                     id=ids.COMPARE_FIGURE,
                     figure=go.Figure(),
@@ -220,8 +259,11 @@ def register(app: Dash, app_ctx: AppContext) -> None:
             kept.put(other_path, found)
         return found
 
-    def show(other_path: str | None, active: dict[str, Any] | None) -> tuple[Any, ...]:
-        """Picker change: the comparison; table click: the same figure with the feature selected."""
+    def show(
+        other_path: str | None, active: dict[str, Any] | None, clicked: dict[str, Any] | None
+    ) -> tuple[Any, ...]:
+        """Picker change: the comparison; a table row or a shared feature clicked in either
+        half: the same figure with that feature selected in both halves."""
         hidden = {"display": "none"}
         if not other_path:
             return go.Figure(), hidden, [], ""
@@ -229,10 +271,15 @@ def register(app: Dash, app_ctx: AppContext) -> None:
             comparison = comparison_of(other_path)
         except (GraphPathError, GraphFormatError) as exc:
             return go.Figure(), hidden, [], f"cannot compare: {exc}"
-        picked = callback_context.triggered_id == ids.COMPARE_PICKER
-        feature = None if picked or not active else parse_feature(active.get("row_id"))
+        trigger = callback_context.triggered_id
+        picked = trigger == ids.COMPARE_PICKER
+        feature = None
+        if trigger == ids.COMPARE_TABLE and active:
+            feature = parse_feature(active.get("row_id"))
+        elif trigger == ids.COMPARE_FIGURE:
+            feature = clicked_feature(clicked)
         left, right = selected_panels(comparison, feature)
-        figure = build_compare_print_figure(left, right, comparison.features, SCREEN)
+        figure = build_compare_screen_figure(left, right, comparison.features, SCREEN)
         rows = table_rows(comparison.features) if picked else no_update
         return figure, {}, rows, summary_text(comparison)
 
@@ -243,8 +290,16 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         Output(ids.COMPARE_SUMMARY, "children"),
         Input(ids.COMPARE_PICKER, "value"),
         Input(ids.COMPARE_TABLE, "active_cell"),
+        Input(ids.COMPARE_FIGURE, "clickData"),
         prevent_initial_call=True,
     )(show)
+    # Hovering a shared feature rings its twins in the other half, in the browser (no request).
+    app.clientside_callback(
+        TWIN_HOVER_JS,
+        Output(ids.COMPARE_TWIN, "data"),
+        Input(ids.COMPARE_FIGURE, "hoverData"),
+        prevent_initial_call=True,
+    )
 
     def export(n_clicks: int | None, other_path: str | None, fmt: str | None) -> tuple[Any, str]:
         if not n_clicks or not other_path:

@@ -111,7 +111,24 @@ COMPARE_PICKER = "compare-picker"  # the second graph
 COMPARE_SUMMARY = "compare-summary"
 COMPARE_FIGURE = "compare-figure"  # dcc.Graph: both graphs side by side, shared features marked
 COMPARE_TABLE = "compare-table"  # DataTable: shared / only-left / only-right features
+COMPARE_TWIN = "compare-twin"  # store: the hovered shared feature and how many twins were ringed
 COMPARE_EXPORT_FORMAT = "compare-export-format"
 COMPARE_EXPORT_GO = "compare-export-go"
 COMPARE_DOWNLOAD = "compare-download"
 COMPARE_STATUS = "compare-status"
+
+# -- new graph from a prompt (a model configured only) ---------------------------------------
+NEW_GRAPH_MENU = "new-graph-menu"  # <details> in the top bar
+NEW_GRAPH_PROMPT = "new-graph-prompt"
+NEW_GRAPH_MAX_LOGITS = "new-graph-max-logits"
+NEW_GRAPH_DESIRED_PROB = "new-graph-desired-prob"
+NEW_GRAPH_MAX_FEATURES = "new-graph-max-features"
+NEW_GRAPH_BATCH_SIZE = "new-graph-batch-size"
+NEW_GRAPH_RUN = "new-graph-run"
+NEW_GRAPH_CANCEL = "new-graph-cancel"
+NEW_GRAPH_PROGRESS = "new-graph-progress"  # <progress>, and its step as text:
+NEW_GRAPH_PROGRESS_TEXT = "new-graph-progress-text"
+NEW_GRAPH_STATUS = "new-graph-status"  # why a run could not start, where the graph went
+NEW_GRAPH_REQUEST = "new-graph-request"  # store: the job to run
+NEW_GRAPH_OUTPUT = "new-graph-output"  # store: its outcome
+NEW_GRAPH_OPEN = "new-graph-open"  # store: the new graph's path in the folder (the page then opens it)

@@ -25,6 +25,7 @@ from attribution_viewer.app import (
     export_menu,
     graph_view,
     ids,
+    new_graph,
     node_labels,
     node_panel,
     picker,
@@ -70,7 +71,12 @@ def build_page(app_ctx: AppContext, query: str) -> html.Div:
             top_bar.layout(
                 app_ctx,
                 view,
-                menus=[*picker.layout(app_ctx), steering.graph_scores_span(app_ctx), export_menu.layout()],
+                menus=[
+                    *picker.layout(app_ctx),
+                    *new_graph.layout(app_ctx),  # with a model only: a new graph from a prompt
+                    steering.graph_scores_span(app_ctx),
+                    export_menu.layout(),
+                ],
             ),
             html.Div(notices, id=ids.NOTICES, className="notices"),
             html.Main(

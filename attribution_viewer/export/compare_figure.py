@@ -6,6 +6,8 @@ Each half is :func:`~attribution_viewer.export.print_figure.build_print_figure` 
 cluster named :data:`SHARED_NAME`; the two figures are then placed on one page: the right
 half's traces, annotations and shapes move to a second pair of axes, each pair of axes
 takes the plot area its own figure computed, and the legend lists each entry once.
+:func:`build_compare_screen_figure` is the same figure for the page, where a shared
+feature's markers carry its id (hover, click) and its twins can be ringed.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ from attribution_viewer.figures import ClusterHighlight
 from attribution_viewer.layout import GraphLayout
 from attribution_viewer.model import GraphStore
 from attribution_viewer.scene import build_scene
-from attribution_viewer.style import SHARED_FEATURE_COLOR, cluster_color
+from attribution_viewer.style import SELECTED_NODE_COLOR, SHARED_FEATURE_COLOR, cluster_color
 from attribution_viewer.view import ViewState, default_prune_threshold
 
 SHARED_NAME = "Shared features"
+TWIN_NAME = "Twin"  # screen figure: rings on the twins of the hovered feature
+TWIN_COLOR = SELECTED_NODE_COLOR
 MIN_PANEL_WIDTH = 100
 
 
@@ -109,6 +113,65 @@ def build_compare_print_figure(
     )
     combined.update_layout(layout)
     return combined
+
+
+def panel_shown(panel: ComparePanel) -> np.ndarray:
+    """Boolean mask of ``panel``'s nodes its print figure draws (placed, and visible in its view;
+    error nodes aside, which are never features)."""
+    shown = ~np.isnan(panel.layout.x)
+    if panel.view.visible is not None:
+        shown &= panel.view.visible
+    return shown
+
+
+def feature_key(store: GraphStore, index: int) -> str:
+    """``"layer/feature"``: a feature's id in both graphs (the compare table's row ids too)."""
+    return f"{int(store.nodes.layer[index])}/{int(store.nodes.feature_idx[index])}"
+
+
+def build_compare_screen_figure(
+    left: ComparePanel, right: ComparePanel, comparison: GraphComparison, options: PrintOptions
+) -> go.Figure:
+    """The print figure made for the page: the shared features' markers carry their
+    ``"layer/feature"`` in ``customdata`` (hover text, click data) and each half has an empty
+    :data:`TWIN_NAME` ring trace, which the page fills with the hovered feature's twins in
+    the other half (the compare view's clientside hover callback, ``TWIN_HOVER_JS``)."""
+    fig = build_compare_print_figure(left, right, comparison, options)
+    traces: list[Any] = list(fig.data)
+    halves: tuple[tuple[Side, ComparePanel], ...] = (("left", left), ("right", right))
+    for side, panel in halves:
+        axis = "x" + _axis_suffix(side)
+        shared = comparison.shared_nodes(side)
+        keys = [feature_key(panel.store, int(i)) for i in shared[panel_shown(panel)[shared]]]
+        size = 10.0
+        for trace in traces:
+            if trace.name == SHARED_NAME and trace.xaxis == axis:
+                if len(trace.x) != len(keys):
+                    raise ValueError(f"{SHARED_NAME} markers: expected {len(keys)}, got {len(trace.x)}")
+                hover = [f"L{key.replace('/', ' / ')}: in both graphs" for key in keys]
+                trace.update(customdata=keys, hovertext=hover, hoverinfo="text")
+                size = float(trace.marker.size)
+        fig.add_trace(
+            go.Scatter(
+                x=[],
+                y=[],
+                mode="markers",
+                name=TWIN_NAME,
+                xaxis=axis,
+                yaxis="y" + _axis_suffix(side),
+                marker={
+                    "symbol": "circle-open",
+                    "size": size * 2.2,
+                    "color": TWIN_COLOR,
+                    "line": {"width": 2.5, "color": TWIN_COLOR},
+                },
+                hoverinfo="skip",
+                showlegend=False,
+                cliponaxis=False,
+            )
+        )
+    fig.update_layout(hovermode="closest", clickmode="event")
+    return fig
 
 
 def _title(text: str, x: float, fig: go.Figure) -> dict[str, Any]:

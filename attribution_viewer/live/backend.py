@@ -245,6 +245,9 @@ class AttributeRequest:
 
     ``token_ids``, when given, are attributed instead of the tokenized ``prompt`` (to
     redo a graph exactly: its prompt as text may not tokenize back to the same ids).
+    ``exclusive``: never replace an existing file; the graph takes the first free name of
+    ``out_path``, ``out_path-2``, ... (:func:`attribution_viewer.live.new_graph.publish`),
+    which :attr:`AttributeResult.path` gives.
     """
 
     prompt: str
@@ -254,6 +257,7 @@ class AttributeRequest:
     max_feature_nodes: int | None = 4096
     batch_size: int = 256
     token_ids: tuple[int, ...] = ()
+    exclusive: bool = False
 
     def __post_init__(self) -> None:
         if not self.prompt and not self.token_ids:

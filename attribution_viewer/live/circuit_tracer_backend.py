@@ -18,9 +18,12 @@ Conventions (checked against circuit-tracer's own graphs in the tests):
 from __future__ import annotations
 
 import logging
+import re
 import resource
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +48,54 @@ from attribution_viewer.live.backend import (
     SteerResult,
     TopToken,
 )
+from attribution_viewer.live.new_graph import publish
 
 log = logging.getLogger(__name__)
 
 BASELINES_KEPT = 32
+# circuit-tracer's attribute logs "Phase 0: ..." to "Phase 4: ..." on this logger (0.5.0).
+ATTRIBUTION_LOGGER = "attribution"
+ATTRIBUTE_PHASES = 5
+ATTRIBUTE_STEPS = ATTRIBUTE_PHASES + 2  # loading the model, the phases, saving
+_PHASE = re.compile(r"Phase (\d+): (.*)")
+
+
+class _PhaseProgress(logging.Handler):
+    """Each phase circuit-tracer's ``attribute`` logs is a progress step and a cancellation
+    point (:class:`JobCancelled` raised here leaves ``attribute``: a handler's ``emit`` is
+    not guarded)."""
+
+    def __init__(self, hooks: JobHooks) -> None:
+        super().__init__(logging.INFO)
+        self.hooks = hooks
+
+    def emit(self, record: logging.LogRecord) -> None:
+        found = _PHASE.match(record.getMessage())
+        if found:
+            self.hooks.check()
+            self.hooks.progress(1 + int(found[1]), ATTRIBUTE_STEPS, found[2].lower())
+
+
+@contextmanager
+def _phase_progress(hooks: JobHooks) -> Iterator[None]:
+    """Route circuit-tracer's phase messages to ``hooks`` during one ``attribute`` call.
+
+    ``attribute`` sets its logger's level to WARNING unless it adds a console handler of its
+    own (``verbose``, which also prints progress bars), so the level is held at INFO here
+    for the call: the phases reach :class:`_PhaseProgress` and nothing reaches the console.
+    """
+    logger = logging.getLogger(ATTRIBUTION_LOGGER)
+    handler = _PhaseProgress(hooks)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    setattr(logger, "setLevel", lambda _level: None)  # noqa: B010 (an instance override, removed below)
+    try:
+        yield
+    finally:
+        delattr(logger, "setLevel")
+        logger.setLevel(level)
+        logger.removeHandler(handler)
 
 
 def apply_memory_cap(gigabytes: float) -> None:
@@ -257,29 +304,31 @@ class CircuitTracerBackend:
         from circuit_tracer import attribute
 
         start = time.perf_counter()
+        hooks.progress(0, ATTRIBUTE_STEPS, "loading the model")
         model = self.model
-        hooks.progress(0, 1, "attributing")
         out = Path(request.out_path)
         if not out.parent.is_dir():
             raise LiveModelError(f"{out.parent}: expected an existing folder for the new graph")
         try:
-            graph = attribute(
-                list(request.token_ids) if request.token_ids else request.prompt,
-                model,
-                max_n_logits=request.max_n_logits,
-                desired_logit_prob=request.desired_logit_prob,
-                max_feature_nodes=request.max_feature_nodes,
-                batch_size=request.batch_size,
-            )
+            with _phase_progress(hooks):
+                graph = attribute(
+                    list(request.token_ids) if request.token_ids else request.prompt,
+                    model,
+                    max_n_logits=request.max_n_logits,
+                    desired_logit_prob=request.desired_logit_prob,
+                    max_feature_nodes=request.max_feature_nodes,
+                    batch_size=request.batch_size,
+                )
         except MemoryError as exc:
             raise LiveModelError(
                 "attribution went over the job memory cap: lower max_feature_nodes or batch_size"
             ) from exc
         hooks.check()
+        hooks.progress(ATTRIBUTE_STEPS - 1, ATTRIBUTE_STEPS, "saving")
         partial = out.with_name(out.name + ".partial")
         graph.to_pt(str(partial))
-        partial.replace(out)
-        hooks.progress(1, 1, "done")
+        out = publish(partial, out, request.exclusive)
+        hooks.progress(ATTRIBUTE_STEPS, ATTRIBUTE_STEPS, "done")
         return AttributeResult(
             str(out),
             int(graph.selected_features.shape[0]),

@@ -26,9 +26,11 @@ import os
 import secrets
 import shutil
 import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attribution_viewer.companions import find_companions
 from attribution_viewer.errors import GraphFormatError
@@ -44,6 +46,9 @@ from attribution_viewer.live.backend import (
     to_json,
 )
 from attribution_viewer.settings import Settings
+
+if TYPE_CHECKING:
+    from attribution_viewer.live.worker import WorkerClient
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +107,12 @@ def run_job(
     except (LiveModelError, ValueError, GraphFormatError) as exc:
         return JobOutcome(kind, False, error=str(exc), job_id=job_id)
     return JobOutcome(kind, True, to_json(result), job_id=job_id)
+
+
+def progress_hooks(set_progress: Callable[[tuple[str, str, str]], None]) -> JobHooks:
+    """Hooks that report to a Dash background callback's ``set_progress``, whose outputs are
+    a ``<progress>``'s value and max and a text: ``(done, total, what)`` as strings."""
+    return JobHooks(progress=lambda done, total, what: set_progress((str(done), str(max(total, 1)), what)))
 
 
 _IN_PROCESS: dict[ModelSpec, Any] = {}
@@ -173,10 +184,27 @@ def _setup(settings: Settings, spec: ModelSpec) -> LiveSetup:
     import diskcache
     from dash import DiskcacheManager
 
-    from attribution_viewer.live.worker import WorkerClient
-
     run_dir = Path(tempfile.mkdtemp(prefix="attrview-live-"))
     atexit.register(shutil.rmtree, run_dir, ignore_errors=True)
     manager = DiskcacheManager(diskcache.Cache(str(run_dir / "jobs")))
-    client = WorkerClient(spec, run_dir, secrets.token_bytes(32), os.getpid(), settings.job_memory_gb)
-    return LiveSetup(spec, client, manager, "diskcache")
+    return LiveSetup(spec, model_worker(spec, settings.job_memory_gb), manager, "diskcache")
+
+
+_WORKERS: dict[tuple[ModelSpec, float], WorkerClient] = {}
+_WORKERS_LOCK = threading.Lock()
+
+
+def model_worker(spec: ModelSpec, memory_gb: float) -> WorkerClient:
+    """The client of this server process's model worker for ``spec`` (one per model, however
+    many apps use it: serving a folder builds one app per graph, and each new worker would
+    load the model again). Its run folder is removed when the process exits."""
+    from attribution_viewer.live.worker import WorkerClient
+
+    with _WORKERS_LOCK:
+        client = _WORKERS.get((spec, memory_gb))
+        if client is None:
+            run_dir = Path(tempfile.mkdtemp(prefix="attrview-worker-"))
+            atexit.register(shutil.rmtree, run_dir, ignore_errors=True)
+            client = WorkerClient(spec, run_dir, secrets.token_bytes(32), os.getpid(), memory_gb)
+            _WORKERS[(spec, memory_gb)] = client
+        return client
