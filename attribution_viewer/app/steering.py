@@ -60,13 +60,13 @@ from attribution_viewer.app.steering_requests import (
 )
 from attribution_viewer.app.steering_results import edge_result_view, steer_result_view
 from attribution_viewer.clustering.state import validate_state
-from attribution_viewer.live.backend import EdgeCheckResult, JobHooks, SteerResult, from_json, to_json
+from attribution_viewer.live.backend import EdgeCheckResult, SteerResult, from_json, to_json
 from attribution_viewer.live.graph_requests import (
     DEFAULT_EDGE_CHECKS,
     prompt_token_ids,
     strongest_input_edges,
 )
-from attribution_viewer.live.jobs import LiveSetup, run_job
+from attribution_viewer.live.jobs import LiveSetup, progress_hooks, run_job
 from attribution_viewer.model import visible_token
 from attribution_viewer.scores import graph_scores
 
@@ -225,9 +225,7 @@ def register_steering_callbacks(app: Dash, app_ctx: AppContext, live: LiveSetup 
     def live_job(set_progress: Any, job: dict[str, Any] | None) -> dict[str, Any]:
         if not job:
             raise PreventUpdate
-        hooks = JobHooks(
-            progress=lambda done, total, what: set_progress((str(done), str(max(total, 1)), what))
-        )
+        hooks = progress_hooks(set_progress)
         outcome = run_job(backend, job["kind"], job["request"], hooks, str(job.get("id", "")))
         return {"outcome": to_json(outcome), "job": job}
 
