@@ -89,7 +89,9 @@ def test_t4_descriptions_are_readable_for_every_feature_of_every_graph() -> None
             layer, idx = int(store.nodes.layer[i]), int(store.nodes.feature_idx[i])
             details = source.get(layer, idx)
             assert details is not None, f"{path.name}: no description for L{layer}/{idx}"
-            assert details.description.startswith("at ")
+            # the shared facts, then where they sit: "next digit 0, ... (at the tens digit of the sum)"
+            assert details.description.startswith("at ") or details.description.endswith(")")
+            assert "at " in details.description
             assert details.top_examples and any(details.top_examples[0].highlighted)
             assert details.max_activation is not None and details.max_activation > 0
             freq = frequencies.get(layer, idx)

@@ -86,7 +86,9 @@ def describe(contexts: Sequence[tuple[int, int, int]], share: float = 0.8) -> tu
     if not where:
         top_pos = Counter(pos for _, _, pos in contexts).most_common(2)
         where = ["at " + " / ".join(POSITION_ROLES[p] for p, _ in top_pos)]
-    description = where[0] + (": " + ", ".join(what[:3]) if what else "")
+    # what the contexts share first (short labels on the graph keep the distinctive part),
+    # then where they sit
+    description = (", ".join(what[:3]) + f" ({where[0]})") if what else where[0]
     explanation = (
         f"Derived from the {len(contexts)} strongest activations over all 10,000 sums "
         "(one per sum, any position but <bos> and the last): "
