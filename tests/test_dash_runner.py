@@ -22,11 +22,18 @@ from dash.testing.application_runners import ThreadedRunner
 
 @pytest.fixture
 def thread_exceptions() -> Iterator[list[tuple[type[BaseException], str]]]:
-    """The exceptions that end threads while the test runs: (type, thread name)."""
+    """The exceptions that end threads while the test runs: (type, thread name).
+
+    The threads the test started are joined before the hook is put back: under load, a
+    request thread hit by Dash's runner may die after the test body has returned, and its
+    SystemExit would otherwise be reported against a later test."""
     seen: list[tuple[type[BaseException], str]] = []
+    before = set(threading.enumerate())
     previous = threading.excepthook
     threading.excepthook = lambda args: seen.append((args.exc_type, args.thread.name if args.thread else ""))
     yield seen
+    for thread in set(threading.enumerate()) - before:
+        thread.join(20)
     threading.excepthook = previous
 
 
