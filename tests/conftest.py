@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +109,17 @@ def dash_thread_server() -> Iterator[ThreadedRunner]:
     :class:`GracefulThreadedRunner`."""
     with GracefulThreadedRunner() as runner:
         yield runner
+
+
+@contextmanager
+def serving(server: Any) -> Iterator[int]:
+    """Run a waitress server (``attribution_viewer.server.make_server``) in a daemon thread
+    and yield its port. It is closed from inside its own loop (a trigger thunk), so the loop
+    never waits in ``select`` on a descriptor another thread has just closed (EBADF, reported
+    as an unhandled thread exception); connections still open are served until they close."""
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield int(server.effective_port)
+    finally:
+        server.trigger.pull_trigger(server.close)

@@ -4,7 +4,6 @@ hovered / clicked in one half of the comparison ringed / selected in the other (
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from browser_helpers import assert_no_console_errors, wait_for_graph, wait_until
+from conftest import serving
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -46,11 +46,8 @@ def served(tmp_path: Path) -> Iterator[tuple[FolderServer, str]]:
         save_native(store, path)
     settings = Settings(graphs_dir=root, conversion_cache_dir=None, allowed_hosts=("127.0.0.1", "localhost"))
     folder = build_folder_server(settings, GraphIndex.scan(root))
-    server = make_server(folder, settings, port=0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield folder, f"http://127.0.0.1:{server.effective_port}/"
-    server.close()
+    with serving(make_server(folder, settings, port=0)) as port:
+        yield folder, f"http://127.0.0.1:{port}/"
 
 
 def cell_text(cell: Any) -> str:

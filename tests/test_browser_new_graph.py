@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from browser_helpers import assert_no_console_errors, text_of, wait_for_graph, wait_until
+from conftest import serving
 
 from attribution_viewer.app.folder import build_folder_server
 from attribution_viewer.library import GraphIndex
@@ -39,11 +39,8 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     manifest = {name: str(TINY / name) for name in ("model", "transcoders", "tokenizer")}
     (root / "attribution-viewer.json").write_text(json.dumps(manifest))
     settings = Settings(graphs_dir=root, conversion_cache_dir=None, allowed_hosts=("127.0.0.1", "localhost"))
-    server = make_server(build_folder_server(settings, GraphIndex.scan(root)), settings, port=0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield root, f"http://127.0.0.1:{server.effective_port}/"
-    server.close()
+    with serving(make_server(build_folder_server(settings, GraphIndex.scan(root)), settings, port=0)) as port:
+        yield root, f"http://127.0.0.1:{port}/"
 
 
 def test_bn1_new_graph_from_a_typed_prompt_opens(dash_duo: Any, served: tuple[Path, str]) -> None:

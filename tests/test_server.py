@@ -13,13 +13,13 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import zlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import serving
 
 from attribution_viewer.app import create_app
 from attribution_viewer.server import harden, host_allowed, host_name, make_server
@@ -124,11 +124,8 @@ def _request(port: int, method: str, path: str, host: str = "127.0.0.1", body: b
 
 @pytest.fixture(scope="module")
 def waitress_port() -> Iterator[int]:
-    server = make_server(create_app(settings()), settings(), port=0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield int(server.effective_port)
-    server.close()
+    with serving(make_server(create_app(settings()), settings(), port=0)) as port:
+        yield port
 
 
 def test_sv6_waitress_production_server(waitress_port: int) -> None:
