@@ -39,6 +39,7 @@ from attribution_viewer.live.backend import GenerateRequest, JobHooks, SteerRequ
 from attribution_viewer.live.circuit_tracer_backend import CircuitTracerBackend
 from attribution_viewer.live.graph_requests import prompt_token_ids, steer_features, strongest_input_edges
 from attribution_viewer.live.jobs import model_spec
+from attribution_viewer.live.worker import WorkerClient
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.settings import Settings
 from attribution_viewer.view import decode_blob
@@ -46,6 +47,7 @@ from attribution_viewer.view import decode_blob
 pytestmark = pytest.mark.browser
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 JOB_TIMEOUT = 120.0  # a cold model worker under a loaded machine
+COLD_WORKER_MEMORY_GB = 15.5  # a cap no other test uses: a model worker of st3's own
 
 ROWS = """
 return Array.from(document.querySelectorAll(arguments[0]), r => Object.assign({}, r.dataset));
@@ -193,8 +195,16 @@ def test_st2_the_same_steering_through_celery_and_redis(
 
 def test_st3_cancel_stops_a_job_and_the_next_run_works(dash_duo: Any, bundle: Path) -> None:
     """Cancelled during the cold start (worker start + model load take seconds), a run shows
-    nothing; the buttons come back and the next run answers (the model worker survived)."""
-    app = create_app(Settings(graph_path=bundle))
+    nothing; the buttons come back and the next run answers (the model worker survived).
+
+    A server process keeps one model worker per (model, memory cap): with st1's settings this
+    app would reuse st1's warm worker, whose answer can arrive before the cancel click. Its
+    own memory cap gives it a worker of its own, started by this run."""
+    app = create_app(Settings(graph_path=bundle, job_memory_gb=COLD_WORKER_MEMORY_GB))
+    live = app.server.config["attribution_viewer_context"].live
+    assert isinstance(live.backend, WorkerClient) and live.backend.memory_gb == COLD_WORKER_MEMORY_GB
+    probe = live.backend._try_connect()  # no worker answers yet: the run below starts it
+    assert probe is None
     open_panel_on_top_feature(dash_duo, app)
     dash_duo.wait_for_element("#steer-features input[type=checkbox]", timeout=10)
     track_requests(dash_duo)
