@@ -21,7 +21,7 @@
    the hand labels: no capped refinement of that grouping scores higher); random labels
    (seed 0); and the ceiling at cap 12, the highest ARI any partition with clusters of
    at most 12 reaches (proof in :mod:`attribution_viewer.testing.agreement`).
-3. ``--tune``: 108 weight sets (:func:`weight_grid`) scored on the graphs used for tuning;
+3. ``--tune``: 216 weight sets (:func:`weight_grid`) scored on the graphs used for tuning;
    for each graph, the weights chosen on the others (leave one graph out) and its score
    with them, next to the defaults; the unseen graph scored with the weights tuned on all.
 """
@@ -244,9 +244,9 @@ def agreement(item: Labelled, graded: Graded) -> list[tuple[str, float]]:
 def weight_grid() -> list[SimilarityParams]:
     """The weights searched by ``--tune`` (the defaults are one of them)."""
     return [
-        SimilarityParams(layer_scale=ls, role=role, latent=latent, same_token=same)
-        for ls, role, latent, same in itertools.product(
-            (0.1, 0.2, 0.35), (0.0, 0.1, 0.25, 0.5), (0.5, 1.0, 1.5), (0.25, 0.5, 1.0)
+        SimilarityParams(layer_scale=ls, role=role, latent=latent, same_token=same, generic_share=generic)
+        for ls, role, latent, same, generic in itertools.product(
+            (0.1, 0.2, 0.35), (0.0, 0.1, 0.25, 0.5), (0.5, 1.0, 1.5), (0.25, 0.5, 1.0), (0.75, 1.0)
         )
     ]
 
@@ -261,7 +261,8 @@ def tuning_table(graded: dict[str, Graded], unseen: dict[str, Graded]) -> None:
     names = list(graded)
     table = np.array([[ours(graded[g], CAP, w)[1] for g in names] for w in grid])
     default = table[grid.index(SimilarityParams())]
-    print(f"weights searched: {len(grid)} (layer_scale x role x latent x same_token), cap {CAP}")
+    searched = "layer_scale x role x latent x same_token x generic_share"
+    print(f"weights searched: {len(grid)} ({searched}), cap {CAP}")
     print(f"  {'graph':<36} {'defaults':>9} {'tuned on all':>13} {'chosen without it':>18}  weights chosen")
     on_all = int(np.argmax(table.mean(axis=1)))
     for j, g in enumerate(names):
@@ -270,12 +271,13 @@ def tuning_table(graded: dict[str, Graded], unseen: dict[str, Graded]) -> None:
         w = grid[pick]
         print(
             f"  {g:<36} {default[j]:>9.3f} {table[on_all, j]:>13.3f} {table[pick, j]:>18.3f}  "
-            f"layer_scale {w.layer_scale}, role {w.role}, latent {w.latent}, same_token {w.same_token}"
+            f"layer_scale {w.layer_scale}, role {w.role}, latent {w.latent}, same_token {w.same_token}, "
+            f"generic_share {w.generic_share}"
         )
     w = grid[on_all]
     print(
         f"  tuned on all: layer_scale {w.layer_scale}, role {w.role}, latent {w.latent}, "
-        f"same_token {w.same_token}"
+        f"same_token {w.same_token}, generic_share {w.generic_share}"
     )
     for g, item in unseen.items():
         print(

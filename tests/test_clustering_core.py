@@ -239,3 +239,21 @@ def test_cl18_descriptions_merge_across_tokens() -> None:
     result = cluster_features(store, texts=texts, max_size=12)
     assert memberships([c.members for c in result.clusters]) == {frozenset({0, 2}), frozenset({1, 3})}
     assert cluster_features(store, max_size=12).clusters == ()  # no text: nothing relates them
+
+
+def test_cl19_a_generic_latent_stays_with_its_tokens() -> None:
+    # latent 7 fires at all 4 positions (generic), latent 9 at positions 0 and 1 (2 of 4)
+    feats = [(0, p, 7) for p in range(4)] + [(0, 0, 9), (0, 1, 9), (0, 2, 5), (0, 3, 6)]
+    store = build_store(feats, [], tokens=("a", "b", "c", "d"))
+    sim = feature_space(store, texts=None, weights=SimilarityParams()).similarity(np.arange(8), np.arange(8))
+    assert sim[0, 1] == 0  # the generic latent's copies: no link
+    assert sim[4, 5] == pytest.approx(0.5)  # the specific one's copies: latent 0.5
+    assert sim[0, 4] == pytest.approx(1.0)  # same position and layer: token 1
+    # each token's pair together; the specific latent joins positions 0 and 1
+    groups = memberships([c.members for c in cluster_features(store, max_size=12).clusters])
+    assert groups == {frozenset({0, 1, 4, 5}), frozenset({2, 6}), frozenset({3, 7})}
+    # without the rule the generic copies chain every position into one group
+    linked = cluster_features(store, max_size=12, weights=SimilarityParams(generic_share=1.0))
+    assert [c.members for c in linked.clusters] == [tuple(range(8))]
+    with pytest.raises(ValueError, match="generic_share"):
+        SimilarityParams(generic_share=0)

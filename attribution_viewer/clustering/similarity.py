@@ -26,7 +26,10 @@ meaning ``x``
     when either has none. It joins features of any position in nearby layers.
 latent
     The same latent (layer and feature index) at two positions: a CLT feature means the
-    same thing wherever it fires.
+    same thing wherever it fires. A *generic* latent, present at more than
+    ``generic_share`` of the positions that hold features (of the whole graph), gets no
+    such link: firing on (nearly) every token says nothing shared by those tokens, and
+    researchers draw its copies with the token each sits on.
 
 The value is not bounded by 1: two features on one token in one layer score ``token``
 (1 by default) before role, meaning and latent are added. Only feature nodes take part;
@@ -98,6 +101,7 @@ class SimilarityParams:
     same_token: float = 0.5
     layer_scale: float = 0.2
     role_in_place: bool = True
+    generic_share: float = 0.75  # 1.0: every latent links its copies
 
     def __post_init__(self) -> None:
         values = (self.token, self.role, self.latent, self.text)
@@ -107,6 +111,8 @@ class SimilarityParams:
             raise ValueError(f"layer_scale must be > 0, got {self.layer_scale}")
         if not 0 <= self.same_token <= 1:
             raise ValueError(f"same_token must be in [0, 1], got {self.same_token}")
+        if not 0 < self.generic_share <= 1:
+            raise ValueError(f"generic_share must be in (0, 1], got {self.generic_share}")
 
 
 METHODS: dict[str, SimilarityParams] = {
@@ -170,7 +176,7 @@ class FeatureSpace:
     cell: np.ndarray  # index of each feature's (layer, pos) cell
     place: np.ndarray  # cells x cells: token part T times layer band K
     band: np.ndarray  # cells x cells: layer band K alone
-    latent: np.ndarray  # equal for the same (layer, feature_idx)
+    latent: np.ndarray  # equal for the same (layer, feature_idx); unique for generic latents
     text: np.ndarray | None  # unit rows (zero rows for features without text)
 
     def similarity(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -188,6 +194,24 @@ class FeatureSpace:
         if p.latent > 0:
             out += np.float32(p.latent) * (self.latent[rows, None] == self.latent[None, cols])
         return out
+
+
+def latent_ids(layer: np.ndarray, feature_idx: np.ndarray, pos: np.ndarray, *, share: float) -> np.ndarray:
+    """One id per feature, shared by the copies of a latent at several positions.
+
+    A latent present at more than ``share`` of the positions that hold features is
+    generic: each of its copies gets an id of its own (a negative one), so the latent part
+    does not link them.
+    """
+    ids = layer * (int(feature_idx.max(initial=0)) + 1) + feature_idx
+    if ids.size == 0:
+        return ids
+    latents, inverse = np.unique(ids, return_inverse=True)
+    inverse = inverse.ravel()
+    spots = np.unique(np.stack([inverse, pos], axis=1), axis=0)  # (latent, position) pairs
+    spread = np.bincount(spots[:, 0], minlength=latents.shape[0]) / np.unique(pos).shape[0]
+    generic = spread[inverse] > share
+    return np.where(generic, -1 - np.arange(ids.shape[0]), ids)
 
 
 def _text_matrix(texts: Sequence[str], embedder: TextEmbedder) -> np.ndarray | None:
@@ -234,8 +258,9 @@ def feature_space(
         cell=cell.ravel(),
         place=(token * band).astype(np.float32),
         band=band,
-        latent=layer * (int(store.nodes.feature_idx[:n_feat].max(initial=0)) + 1)
-        + store.nodes.feature_idx[:n_feat],
+        latent=latent_ids(
+            layer, store.nodes.feature_idx[:n_feat].astype(np.int64), pos, share=weights.generic_share
+        ),
         text=text,
     )
 
