@@ -91,7 +91,9 @@ class SimilarityParams:
     Defaults were chosen on the hand-made clusters of three real graphs (see
     ``benchmarks/clustering.py`` and ``benchmarks/labels/``). ``layer_scale`` is a
     fraction of the model's layer count (at least 1 layer); ``same_token`` is the token
-    part for two positions holding the same token string.
+    part for two positions holding the same token string; ``generic_share`` is the share
+    of the feature-holding positions above which a latent counts as generic (chosen on
+    four graphs, see the README's clustering section).
     """
 
     token: float = 1.0
