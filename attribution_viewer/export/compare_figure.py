@@ -29,7 +29,7 @@ from attribution_viewer.layout import GraphLayout
 from attribution_viewer.model import GraphStore
 from attribution_viewer.scene import build_scene
 from attribution_viewer.style import SELECTED_NODE_COLOR, SHARED_FEATURE_COLOR, cluster_color
-from attribution_viewer.view import ViewState, default_prune_threshold
+from attribution_viewer.view import DEFAULT_EDGES_PER_TARGET, ViewState, default_prune_threshold
 
 SHARED_NAME = "Shared features"
 TWIN_NAME = "Twin"  # screen figure: rings on the twins of the hovered feature
@@ -217,15 +217,25 @@ def supernode_clusters(store: GraphStore) -> tuple[ClusterHighlight, ...]:
 
 
 def print_view_of(
-    store: GraphStore, node_threshold: float | None, show_errors: bool
+    store: GraphStore,
+    node_threshold: float | None,
+    show_errors: bool,
+    edges_per_target: int = DEFAULT_EDGES_PER_TARGET,
+    faded_edges: bool = True,
 ) -> tuple[GraphLayout, PrintView]:
     """The layout and print view the app shows for these settings (supernodes as clusters;
-    ``node_threshold`` None: the graph's default pruning threshold)."""
+    ``node_threshold`` None: the graph's default pruning threshold; edges as the page's
+    **Edges** control draws them)."""
     threshold = default_prune_threshold(store) if node_threshold is None else node_threshold
     view = ViewState(prune_threshold=threshold, show_errors=show_errors, pinned=store.pinned)
     scene = build_scene(store, view, None)
     labels = {i: label for i, label in enumerate(store.nodes.label) if label}
     print_view = PrintView(
-        visible=scene.visible, clusters=supernode_clusters(store), labels=labels, show_errors=show_errors
+        visible=scene.visible,
+        clusters=supernode_clusters(store),
+        labels=labels,
+        show_errors=show_errors,
+        edges_per_target=edges_per_target,
+        faded_edges=faded_edges,
     )
     return scene.layout, print_view
