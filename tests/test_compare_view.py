@@ -18,6 +18,7 @@ from attribution_viewer.export.compare_figure import (
     build_compare_screen_figure,
     panel_shown,
     print_view_of,
+    ring_feature,
 )
 from attribution_viewer.influence import influence
 from attribution_viewer.model import NodeKind
@@ -106,3 +107,23 @@ def test_cv4_screen_figure_shared_markers_carry_their_feature() -> None:
     click = {"points": [{"curveNumber": 3, "customdata": keys[0]}]}
     assert clicked_feature(click) == parse_feature(keys[0]) and clicked_feature(None) is None
     assert clicked_feature({"points": [{"customdata": 12}]}) is None
+
+
+def test_cv5_a_selected_feature_is_ringed_in_both_halves() -> None:
+    left, right, comparison = pair()
+    halves = []
+    for title, store in (("a", left), ("b", right)):
+        layout, view = print_view_of(store, None, False)
+        halves.append(ComparePanel(store, layout, view, title))
+    figure = build_compare_screen_figure(halves[0], halves[1], comparison, SCREEN)
+    marks = {t.xaxis: t for t in figure.data if t.name == SHARED_NAME}
+    key = next(k for k in marks["x"].customdata if k in set(marks["x2"].customdata))
+    expected = {
+        axis: [(float(m.x[i]), float(m.y[i])) for i, k in enumerate(m.customdata) if k == key]
+        for axis, m in marks.items()
+    }
+    assert ring_feature(figure, key) == len(expected["x"]) + len(expected["x2"])
+    rings = {t.xaxis: list(zip(t.x, t.y, strict=True)) for t in figure.data if t.name == TWIN_NAME}
+    assert rings == expected and rings["x"] and rings["x2"]
+    assert ring_feature(figure, "99/99999") == 0  # no such feature: the rings are emptied
+    assert all(len(t.x) == 0 for t in figure.data if t.name == TWIN_NAME)
