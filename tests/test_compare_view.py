@@ -116,14 +116,15 @@ def test_cv5_a_selected_feature_is_ringed_in_both_halves() -> None:
         layout, view = print_view_of(store, None, False)
         halves.append(ComparePanel(store, layout, view, title))
     figure = build_compare_screen_figure(halves[0], halves[1], comparison, SCREEN)
-    marks = {t.xaxis: t for t in figure.data if t.name == SHARED_NAME}
+    traces: list[Any] = list(figure.data)
+    marks = {t.xaxis: t for t in traces if t.name == SHARED_NAME}
     key = next(k for k in marks["x"].customdata if k in set(marks["x2"].customdata))
     expected = {
         axis: [(float(m.x[i]), float(m.y[i])) for i, k in enumerate(m.customdata) if k == key]
         for axis, m in marks.items()
     }
     assert ring_feature(figure, key) == len(expected["x"]) + len(expected["x2"])
-    rings = {t.xaxis: list(zip(t.x, t.y, strict=True)) for t in figure.data if t.name == TWIN_NAME}
+    rings = {t.xaxis: list(zip(t.x, t.y, strict=True)) for t in traces if t.name == TWIN_NAME}
     assert rings == expected and rings["x"] and rings["x2"]
     assert ring_feature(figure, "99/99999") == 0  # no such feature: the rings are emptied
-    assert all(len(t.x) == 0 for t in figure.data if t.name == TWIN_NAME)
+    assert all(len(t.x) == 0 for t in traces if t.name == TWIN_NAME)
