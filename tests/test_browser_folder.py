@@ -186,6 +186,29 @@ return gd._fullData.filter(t => t.name === arguments[0])
 """
 
 
+def _comparing_a_shared_feature(
+    dash_duo: Any, served: tuple[FolderServer, str]
+) -> tuple[compare_view.Comparison, Any, str]:
+    """The page of a.npz comparing sub/b.npz, drawn: the comparison, its screen figure as
+    the server draws it, and a shared feature drawn in both halves."""
+    from attribution_viewer.export.compare_figure import SHARED_NAME, build_compare_screen_figure
+
+    folder, url = served
+    open_page_comparing_b(dash_duo, url)
+    drawn = compare_view.open_comparison(
+        folder.app_for("a.npz").server.config["attribution_viewer_context"], "sub/b.npz"
+    )
+    figure: Any = build_compare_screen_figure(drawn.left, drawn.right, drawn.features, compare_view.SCREEN)
+    marks = {t.xaxis: t for t in figure.data if t.name == SHARED_NAME}
+    key = next(k for k in marks["x"].customdata if k in set(marks["x2"].customdata))
+    wait_until(
+        lambda: dash_duo.driver.execute_script(_POINT_XY, SHARED_NAME, "x", key) is not None,
+        timeout=20,
+        message="the comparison drawn",
+    )
+    return drawn, figure, key
+
+
 def _rounded(points: Any) -> list[Any]:
     return sorted([a, [round(v, 2) for v in xs], [round(v, 2) for v in ys]] for a, xs, ys in points)
 
@@ -197,22 +220,11 @@ def test_bf3_hover_and_click_a_shared_feature_rings_its_twin(
 
     from attribution_viewer.export.compare_figure import SHARED_NAME, TWIN_NAME, build_compare_screen_figure
 
-    folder, url = served
-    open_page_comparing_b(dash_duo, url)
-    drawn = compare_view.open_comparison(
-        folder.app_for("a.npz").server.config["attribution_viewer_context"], "sub/b.npz"
-    )
-    figure: Any = build_compare_screen_figure(drawn.left, drawn.right, drawn.features, compare_view.SCREEN)
+    drawn, figure, key = _comparing_a_shared_feature(dash_duo, served)
     marks = {t.xaxis: t for t in figure.data if t.name == SHARED_NAME}
-    # A shared feature drawn in both halves: its twins are the right half's markers with its id.
-    key = next(k for k in marks["x"].customdata if k in set(marks["x2"].customdata))
+    # Its twins are the right half's markers with its id.
     right = [i for i, k in enumerate(marks["x2"].customdata) if k == key]
     twins = [["x2", [float(marks["x2"].x[i]) for i in right], [float(marks["x2"].y[i]) for i in right]]]
-    wait_until(
-        lambda: dash_duo.driver.execute_script(_POINT_XY, SHARED_NAME, "x", key) is not None,
-        timeout=20,
-        message="the comparison drawn",
-    )
     xy = dash_duo.driver.execute_script(_POINT_XY, SHARED_NAME, "x", key)
     hover = ActionChains(dash_duo.driver)
     hover.w3c_actions.pointer_action.move_to_location(round(xy[0]), round(xy[1]))
@@ -266,29 +278,12 @@ def test_bf4_twin_ring_cleared_on_leave_and_pinned_by_a_click(
     markers ringed in both halves) through leaving and hovering, until a click elsewhere."""
     from selenium.webdriver.common.action_chains import ActionChains
 
-    from attribution_viewer.export.compare_figure import (
-        SHARED_NAME,
-        TWIN_NAME,
-        build_compare_screen_figure,
-        ring_feature,
-    )
+    from attribution_viewer.export.compare_figure import SHARED_NAME, TWIN_NAME, ring_feature
 
-    folder, url = served
-    open_page_comparing_b(dash_duo, url)
-    drawn = compare_view.open_comparison(
-        folder.app_for("a.npz").server.config["attribution_viewer_context"], "sub/b.npz"
-    )
-    figure: Any = build_compare_screen_figure(drawn.left, drawn.right, drawn.features, compare_view.SCREEN)
-    marks = {t.xaxis: t for t in figure.data if t.name == SHARED_NAME}
-    key = next(k for k in marks["x"].customdata if k in set(marks["x2"].customdata))
+    _, figure, key = _comparing_a_shared_feature(dash_duo, served)
     both = ring_feature(figure, key)
     pinned_rings = [[t.xaxis, list(t.x), list(t.y)] for t in figure.data if t.name == TWIN_NAME]
     assert both >= 2 and all(r[1] for r in pinned_rings)  # in both halves
-    wait_until(
-        lambda: dash_duo.driver.execute_script(_POINT_XY, SHARED_NAME, "x", key) is not None,
-        timeout=20,
-        message="the comparison drawn",
-    )
 
     def rings() -> list[Any]:
         return [t for t in dash_duo.driver.execute_script(_TRACE_XY, TWIN_NAME) if t[1]]

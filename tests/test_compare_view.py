@@ -81,13 +81,18 @@ def test_cv3_size_text() -> None:
     ]
 
 
-def test_cv4_screen_figure_shared_markers_carry_their_feature() -> None:
+def screen_figure() -> tuple:
+    """The compare view's figure of :func:`pair`: (comparison, the two panels, figure)."""
     left, right, comparison = pair()
     halves = []
     for title, store in (("a", left), ("b", right)):
         layout, view = print_view_of(store, None, False)
         halves.append(ComparePanel(store, layout, view, title))
-    figure = build_compare_screen_figure(halves[0], halves[1], comparison, SCREEN)
+    return comparison, halves, build_compare_screen_figure(halves[0], halves[1], comparison, SCREEN)
+
+
+def test_cv4_screen_figure_shared_markers_carry_their_feature() -> None:
+    comparison, halves, figure = screen_figure()
     traces: list[Any] = list(figure.data)
     assert figure.layout.hovermode == "closest" and figure.layout.clickmode == "event"
     for side, panel, axis in (("left", halves[0], "x"), ("right", halves[1], "x2")):
@@ -110,12 +115,7 @@ def test_cv4_screen_figure_shared_markers_carry_their_feature() -> None:
 
 
 def test_cv5_a_selected_feature_is_ringed_in_both_halves() -> None:
-    left, right, comparison = pair()
-    halves = []
-    for title, store in (("a", left), ("b", right)):
-        layout, view = print_view_of(store, None, False)
-        halves.append(ComparePanel(store, layout, view, title))
-    figure = build_compare_screen_figure(halves[0], halves[1], comparison, SCREEN)
+    _, _, figure = screen_figure()
     traces: list[Any] = list(figure.data)
     marks = {t.xaxis: t for t in traces if t.name == SHARED_NAME}
     key = next(k for k in marks["x"].customdata if k in set(marks["x2"].customdata))
