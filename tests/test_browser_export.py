@@ -101,4 +101,10 @@ def test_x2_node_labels_box_follows_the_labels_toggle(dash_duo) -> None:
     wait_until(lambda: not toggle().is_selected(), message="the toggle off")
     toggle().click()
     wait_until(lambda: box().is_selected(), message="node labels ticked again with the toggle")
+    # A link with the toggle on opens with the box ticked.
+    dash_duo.driver.get(dash_duo.server_url + "/?show_labels=1")
+    wait_for_graph(dash_duo)
+    wait_until(lambda: toggle().is_selected(), message="the toggle on from the link")
+    dash_duo.find_element("#export-button").click()
+    wait_until(lambda: box().is_selected(), message="node labels ticked from the link")
     assert_no_console_errors(dash_duo)

@@ -14,7 +14,6 @@ from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls
 from attribution_viewer.app.export_menu import (
     export_view,
-    labels_flag,
     layout,
     preset_values,
     register,
@@ -99,15 +98,12 @@ def test_ec6_callbacks_registered() -> None:
     assert "export-download.data" in outputs and "export-width.value" in outputs
 
 
-def test_ec7_node_labels_box_follows_the_labels_toggle() -> None:
-    assert labels_flag(["labels"], ["clusters"]) == ["labels", "clusters"]
-    assert labels_flag(["labels"], ["labels"]) == ["labels"]
-    assert labels_flag([], ["labels", "clusters"]) == ["clusters"]
-    assert labels_flag(None, None) == []
+def test_ec7_node_labels_box_follows_the_labels_toggle_in_the_browser() -> None:
     app = Dash(__name__)
     register(app, app_context())
     wiring = next(c for c in app._callback_list if c["output"] == "export-flags.value")
     assert [i["id"] for i in wiring["inputs"]] == ["label-toggle"]
+    assert wiring["clientside_function"] is not None  # no request (browser test X2)
     assert not wiring["prevent_initial_call"]  # a link with show_labels=1 ticks the box
 
 

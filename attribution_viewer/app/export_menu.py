@@ -5,8 +5,8 @@ The menu is a ``<details>`` element (opens without a callback). Its Download but
 browser stores as the graph (node size, errors toggle, pruning and frequency sliders,
 selected node, pinned nodes, labels, the **Edges** control: strong and faint edges, active
 clusters) and hands it to :func:`attribution_viewer.export.exporter.export_bytes`. The
-menu's "node labels" box follows the page's labels toggle (:func:`labels_flag`; the user
-can still change it in the menu).
+menu's "node labels" box follows the page's labels toggle (``LABELS_FLAG_JS``, in the
+browser; the user can still change it in the menu).
 
 Figures need a Chromium browser on the server (kaleido). When none is found the menu
 says what to install, and the graph's own camera button still saves SVG / PNG from the
@@ -58,6 +58,11 @@ EXPORT_FORM: dict[str, str] = {
     "title": ids.EXPORT_TITLE,
     "flags": ids.EXPORT_FLAGS,
 }
+# The menu's flags with "node labels" set as the page's labels toggle is (others kept).
+LABELS_FLAG_JS = """function (toggle, flags) {
+    const rest = (flags || []).filter(f => f !== 'FLAG_LABELS');
+    return (toggle || []).includes('labels') ? ['FLAG_LABELS'].concat(rest) : rest;
+}""".replace("FLAG_LABELS", FLAG_LABELS)
 MENU_STYLE = {
     "position": "absolute",
     "right": 0,
@@ -272,21 +277,16 @@ def preset_values(preset: str | None) -> tuple[Any, Any, Any]:
     return options.width, options.height, options.font_size
 
 
-def labels_flag(toggle: list[str] | None, flags: list[str] | None) -> list[str]:
-    """The menu's flags with "node labels" set as the page's labels toggle is (other flags kept)."""
-    rest = [f for f in flags or [] if f != FLAG_LABELS]
-    return [FLAG_LABELS, *rest] if toggle and "labels" in toggle else rest
-
-
 def register(app: Dash, app_ctx: AppContext) -> None:
     """Attach the export menu's callbacks to ``app``."""
     base = ViewState()
 
-    app.callback(  # also on the page's first call: a link with show_labels=1 ticks the box
+    app.clientside_callback(  # in the browser; on the first call too: show_labels=1 ticks the box
+        LABELS_FLAG_JS,
         Output(ids.EXPORT_FLAGS, "value"),
         Input(ids.SHOW_LABELS, "value"),
         State(ids.EXPORT_FLAGS, "value"),
-    )(labels_flag)
+    )
 
     app.callback(
         Output(ids.EXPORT_WIDTH, "value"),
