@@ -176,6 +176,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     cli = {k: v for k, v in vars(args).items() if k != "verbose"}
     try:
         settings, index = library_settings(resolve_settings(cli, os.environ, DEFAULTS))
+        if index is None and settings.graph_path is not None:
+            # One graph with a model: the graphs made from prompts beside it open here too.
+            from attribution_viewer.live.jobs import model_spec
+            from attribution_viewer.live.new_graph import new_graphs_library
+
+            has_model = model_spec(settings, settings.graph_path) is not None
+            settings, index = new_graphs_library(settings, has_model) or (settings, None)
         if index is not None:  # a folder of graphs: one server, a picker, ?graph= per page
             return serve_folder(settings, index)
         if settings.graph_path is None:

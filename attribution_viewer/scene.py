@@ -103,15 +103,26 @@ def build_scene(
     """
     visible = visible_mask(store, view, frequencies)
     edge_mask = visible_edges(store, visible)
-    strong = strongest_inputs(store, edge_mask, view.edges_per_target)
+    drawn, strong = drawn_edges(store, edge_mask, view.edges_per_target, view.faded_edges, max_drawn)
+    return Scene(visible, edge_mask, view_layout(store, visible), drawn, strong)
+
+
+def drawn_edges(
+    store: GraphStore, edge_mask: np.ndarray, per_target: int, faded: bool, max_drawn: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(drawn, strong)`` masks of the edges ``edge_mask`` shows: strong = each target's
+    ``per_target`` strongest inputs (<= 0: all); drawn = strong, plus the others when
+    ``faded``; at most ``max_drawn`` in all (None: no cap), the strong ones first, then the
+    strongest of the rest in the room left. The page and the exports both draw these."""
+    strong = strongest_inputs(store, edge_mask, per_target)
     if max_drawn is not None:
         strong = strongest_edges(store, strong, max_drawn)
     drawn = strong
-    if view.faded_edges:
+    if faded:
         rest = edge_mask & ~strong
         room = None if max_drawn is None else max_drawn - int(strong.sum())
         drawn = strong | (rest if room is None else strongest_edges(store, rest, room))
-    return Scene(visible, edge_mask, view_layout(store, visible), drawn, strong)
+    return drawn, strong
 
 
 def counts_text(store: GraphStore, scene: Scene) -> str:

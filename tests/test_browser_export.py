@@ -1,4 +1,4 @@
-"""Browser test of the Export menu (headless Chromium via dash_duo): X1.
+"""Browser tests of the Export menu (headless Chromium via dash_duo): X1-X2.
 
 The browser really downloads the file: dash_duo starts Chromium with its download
 directory set to ``dash_duo.download_path``.
@@ -74,4 +74,37 @@ def test_x1_export_pdf_downloads_a_pdf_with_the_prompt(kaleido_closed_first) -> 
     tokens = [visible_token(t) for t in store.prompt_tokens]
     missing = [t for t in tokens if t.strip() and t not in text]
     assert missing == []
+    assert_no_console_errors(dash_duo)
+
+
+def test_x2_node_labels_box_follows_the_labels_toggle(dash_duo) -> None:
+    """The menu's "node labels" box is ticked and unticked with the page's labels toggle,
+    and the user can still change it in the menu."""
+    dash_duo.start_server(create_app(EXAMPLE_SETTINGS))
+    wait_for_graph(dash_duo)
+    dash_duo.find_element("#export-button").click()
+    dash_duo.wait_for_element("#export-go", timeout=5)
+
+    def box():
+        return dash_duo.find_element("#export-flags input[value='labels']")
+
+    def toggle():
+        return dash_duo.find_element("#label-toggle input")
+
+    assert not box().is_selected() and not toggle().is_selected()
+    toggle().click()
+    wait_until(lambda: box().is_selected(), message="node labels ticked with the toggle")
+    box().click()  # the user's own choice in the menu
+    wait_until(lambda: not box().is_selected(), message="node labels unticked by the user")
+    assert toggle().is_selected()
+    toggle().click()
+    wait_until(lambda: not toggle().is_selected(), message="the toggle off")
+    toggle().click()
+    wait_until(lambda: box().is_selected(), message="node labels ticked again with the toggle")
+    # A link with the toggle on opens with the box ticked.
+    dash_duo.driver.get(dash_duo.server_url + "/?show_labels=1")
+    wait_for_graph(dash_duo)
+    wait_until(lambda: toggle().is_selected(), message="the toggle on from the link")
+    dash_duo.find_element("#export-button").click()
+    wait_until(lambda: box().is_selected(), message="node labels ticked from the link")
     assert_no_console_errors(dash_duo)

@@ -1,6 +1,8 @@
 """Browser tests of a folder of graphs (FolderServer on waitress): switching graphs in the
 picker, a shared feature selected in the compare table highlighted in both graphs, and one
-hovered / clicked in one half of the comparison ringed / selected in the other (BF3)."""
+hovered / clicked in one half of the comparison ringed / selected in the other (BF3), the
+twin ring cleared when the pointer leaves the plot and pinned by a click until a click
+elsewhere (BF4)."""
 
 from __future__ import annotations
 
@@ -184,6 +186,29 @@ return gd._fullData.filter(t => t.name === arguments[0])
 """
 
 
+def _comparing_a_shared_feature(
+    dash_duo: Any, served: tuple[FolderServer, str]
+) -> tuple[compare_view.Comparison, Any, str]:
+    """The page of a.npz comparing sub/b.npz, drawn: the comparison, its screen figure as
+    the server draws it, and a shared feature drawn in both halves."""
+    from attribution_viewer.export.compare_figure import SHARED_NAME, build_compare_screen_figure
+
+    folder, url = served
+    open_page_comparing_b(dash_duo, url)
+    drawn = compare_view.open_comparison(
+        folder.app_for("a.npz").server.config["attribution_viewer_context"], "sub/b.npz"
+    )
+    figure: Any = build_compare_screen_figure(drawn.left, drawn.right, drawn.features, compare_view.SCREEN)
+    marks = {t.xaxis: t for t in figure.data if t.name == SHARED_NAME}
+    key = next(k for k in marks["x"].customdata if k in set(marks["x2"].customdata))
+    wait_until(
+        lambda: dash_duo.driver.execute_script(_POINT_XY, SHARED_NAME, "x", key) is not None,
+        timeout=20,
+        message="the comparison drawn",
+    )
+    return drawn, figure, key
+
+
 def _rounded(points: Any) -> list[Any]:
     return sorted([a, [round(v, 2) for v in xs], [round(v, 2) for v in ys]] for a, xs, ys in points)
 
@@ -195,22 +220,11 @@ def test_bf3_hover_and_click_a_shared_feature_rings_its_twin(
 
     from attribution_viewer.export.compare_figure import SHARED_NAME, TWIN_NAME, build_compare_screen_figure
 
-    folder, url = served
-    open_page_comparing_b(dash_duo, url)
-    drawn = compare_view.open_comparison(
-        folder.app_for("a.npz").server.config["attribution_viewer_context"], "sub/b.npz"
-    )
-    figure: Any = build_compare_screen_figure(drawn.left, drawn.right, drawn.features, compare_view.SCREEN)
+    drawn, figure, key = _comparing_a_shared_feature(dash_duo, served)
     marks = {t.xaxis: t for t in figure.data if t.name == SHARED_NAME}
-    # A shared feature drawn in both halves: its twins are the right half's markers with its id.
-    key = next(k for k in marks["x"].customdata if k in set(marks["x2"].customdata))
+    # Its twins are the right half's markers with its id.
     right = [i for i, k in enumerate(marks["x2"].customdata) if k == key]
     twins = [["x2", [float(marks["x2"].x[i]) for i in right], [float(marks["x2"].y[i]) for i in right]]]
-    wait_until(
-        lambda: dash_duo.driver.execute_script(_POINT_XY, SHARED_NAME, "x", key) is not None,
-        timeout=20,
-        message="the comparison drawn",
-    )
     xy = dash_duo.driver.execute_script(_POINT_XY, SHARED_NAME, "x", key)
     hover = ActionChains(dash_duo.driver)
     hover.w3c_actions.pointer_action.move_to_location(round(xy[0]), round(xy[1]))
@@ -236,4 +250,79 @@ def test_bf3_hover_and_click_a_shared_feature_rings_its_twin(
         message="selected in both halves",
     )
     assert _rounded(dash_duo.driver.execute_script(_TRACE_XY, "Selected")) == _rounded(expected)
+    assert_no_console_errors(dash_duo)
+
+
+# A store's data, read from the Dash renderer's layout (the stores have no DOM of their own).
+_STORE_DATA = """
+const state = window.store && window.store.getState();
+const path = state && state.paths && state.paths.strs && state.paths.strs[arguments[0]];
+if (!path) { return null; }
+const node = path.reduce((at, key) => (at == null ? at : at[key]), state.layout);
+return node && node.props && node.props.data !== undefined ? node.props.data : null;
+"""
+# A point outside the plot (the page's top-left corner, over the top bar's padding).
+_OUTSIDE_XY = "return [3, 3];"
+# Empty space inside the left half's plot area: its top-left corner, 4 px in.
+_EMPTY_XY = """
+const gd = document.querySelector('#compare-figure .js-plotly-plot');
+const box = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+return [box.left + xa._offset + 4, box.top + ya._offset + 4];
+"""
+
+
+def test_bf4_twin_ring_cleared_on_leave_and_pinned_by_a_click(
+    dash_duo: Any, served: tuple[FolderServer, str]
+) -> None:
+    """Hover rings the twins until the pointer leaves the plot; a click pins the feature (its
+    markers ringed in both halves) through leaving and hovering, until a click elsewhere."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    from attribution_viewer.export.compare_figure import SHARED_NAME, TWIN_NAME, ring_feature
+
+    _, figure, key = _comparing_a_shared_feature(dash_duo, served)
+    both = ring_feature(figure, key)
+    pinned_rings = [[t.xaxis, list(t.x), list(t.y)] for t in figure.data if t.name == TWIN_NAME]
+    assert both >= 2 and all(r[1] for r in pinned_rings)  # in both halves
+
+    def rings() -> list[Any]:
+        return [t for t in dash_duo.driver.execute_script(_TRACE_XY, TWIN_NAME) if t[1]]
+
+    def twin_state() -> dict[str, Any]:
+        return dash_duo.driver.execute_script(_STORE_DATA, "compare-twin") or {}
+
+    def move_to(x: float, y: float, click: bool = False) -> None:
+        chain = ActionChains(dash_duo.driver)
+        chain.w3c_actions.pointer_action.move_to_location(round(x), round(y))
+        if click:
+            chain.w3c_actions.pointer_action.click()
+        chain.perform()
+
+    xy = dash_duo.driver.execute_script(_POINT_XY, SHARED_NAME, "x", key)
+    outside = dash_duo.driver.execute_script(_OUTSIDE_XY)
+    move_to(*xy)
+    wait_until(lambda: twin_state().get("hover") == key and rings() != [], message="the twin ringed on hover")
+    assert [r[0] for r in rings()] == ["x2"] and not twin_state()["pinned"]
+    move_to(*outside)  # the pointer leaves the plot: the ring goes
+    wait_until(lambda: twin_state().get("hover") is None, message="the hover cleared")
+    wait_until(lambda: rings() == [], timeout=5, message="the ring cleared on leaving")
+    assert twin_state()["twins"] == 0
+    # A click pins the feature: its markers ringed in both halves, also in the server's figure.
+    move_to(*xy, click=True)
+    wait_until(
+        lambda: len(dash_duo.driver.execute_script(_TRACE_XY, "Selected")) == 2,
+        timeout=20,
+        message="selected in both halves",
+    )
+    wait_until(lambda: twin_state().get("pinned") is True, message="pinned")
+    assert twin_state()["twins"] == both
+    assert _rounded(rings()) == _rounded(pinned_rings)
+    move_to(*outside)  # leaving changes nothing while pinned
+    wait_until(lambda: twin_state().get("hover") is None, message="the hover cleared while pinned")
+    assert twin_state()["pinned"] is True and _rounded(rings()) == _rounded(pinned_rings)
+    # A click elsewhere in the plot (empty space) unpins: the rings go.
+    empty = dash_duo.driver.execute_script(_EMPTY_XY)
+    move_to(*empty, click=True)
+    wait_until(lambda: twin_state().get("pinned") is False, message="unpinned by a click elsewhere")
+    wait_until(lambda: rings() == [], timeout=5, message="the rings cleared")
     assert_no_console_errors(dash_duo)

@@ -18,6 +18,7 @@ from attribution_viewer.export.compare_figure import (
     build_compare_screen_figure,
     panel_shown,
     print_view_of,
+    ring_feature,
 )
 from attribution_viewer.influence import influence
 from attribution_viewer.model import NodeKind
@@ -80,13 +81,18 @@ def test_cv3_size_text() -> None:
     ]
 
 
-def test_cv4_screen_figure_shared_markers_carry_their_feature() -> None:
+def screen_figure() -> tuple:
+    """The compare view's figure of :func:`pair`: (comparison, the two panels, figure)."""
     left, right, comparison = pair()
     halves = []
     for title, store in (("a", left), ("b", right)):
         layout, view = print_view_of(store, None, False)
         halves.append(ComparePanel(store, layout, view, title))
-    figure = build_compare_screen_figure(halves[0], halves[1], comparison, SCREEN)
+    return comparison, halves, build_compare_screen_figure(halves[0], halves[1], comparison, SCREEN)
+
+
+def test_cv4_screen_figure_shared_markers_carry_their_feature() -> None:
+    comparison, halves, figure = screen_figure()
     traces: list[Any] = list(figure.data)
     assert figure.layout.hovermode == "closest" and figure.layout.clickmode == "event"
     for side, panel, axis in (("left", halves[0], "x"), ("right", halves[1], "x2")):
@@ -106,3 +112,19 @@ def test_cv4_screen_figure_shared_markers_carry_their_feature() -> None:
     click = {"points": [{"curveNumber": 3, "customdata": keys[0]}]}
     assert clicked_feature(click) == parse_feature(keys[0]) and clicked_feature(None) is None
     assert clicked_feature({"points": [{"customdata": 12}]}) is None
+
+
+def test_cv5_a_selected_feature_is_ringed_in_both_halves() -> None:
+    _, _, figure = screen_figure()
+    traces: list[Any] = list(figure.data)
+    marks = {t.xaxis: t for t in traces if t.name == SHARED_NAME}
+    key = next(k for k in marks["x"].customdata if k in set(marks["x2"].customdata))
+    expected = {
+        axis: [(float(m.x[i]), float(m.y[i])) for i, k in enumerate(m.customdata) if k == key]
+        for axis, m in marks.items()
+    }
+    assert ring_feature(figure, key) == len(expected["x"]) + len(expected["x2"])
+    rings = {t.xaxis: list(zip(t.x, t.y, strict=True)) for t in traces if t.name == TWIN_NAME}
+    assert rings == expected and rings["x"] and rings["x2"]
+    assert ring_feature(figure, "99/99999") == 0  # no such feature: the rings are emptied
+    assert all(len(t.x) == 0 for t in traces if t.name == TWIN_NAME)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from dash import Dash, no_update
@@ -17,7 +19,10 @@ from attribution_viewer.app.export_menu import (
     register,
     safe_filename,
 )
+from attribution_viewer.cli import main
 from attribution_viewer.export import image
+from attribution_viewer.export.print_traces import FAINT_EDGE
+from attribution_viewer.loaders.native import save_native
 from attribution_viewer.settings import Settings
 from attribution_viewer.view import ViewState
 
@@ -91,3 +96,43 @@ def test_ec6_callbacks_registered() -> None:
     register(app, app_context())
     outputs = " ".join(app.callback_map)
     assert "export-download.data" in outputs and "export-width.value" in outputs
+
+
+def test_ec7_node_labels_box_follows_the_labels_toggle_in_the_browser() -> None:
+    app = Dash(__name__)
+    register(app, app_context())
+    wiring = next(c for c in app._callback_list if c["output"] == "export-flags.value")
+    assert [i["id"] for i in wiring["inputs"]] == ["label-toggle"]
+    assert wiring["clientside_function"] is not None  # no request (browser test X2)
+    assert not wiring["prevent_initial_call"]  # a link with show_labels=1 ticks the box
+
+
+FAINT_TRACE = re.compile(rf'class="trace scatter[^"]*" style="[^"]*opacity: {FAINT_EDGE[1]};')
+
+
+@pytest.mark.skipif(image.find_chromium() is None, reason="no Chromium for kaleido")
+def test_ec8_export_draws_the_pages_strong_and_faint_edges(tmp_path: Path) -> None:
+    # One strong input per node: 3->2, 2->9, 6->3 strong; 1->2 and the error's 5->9
+    # (both negative: one trace) faint, or not drawn when "others faint" is off.
+    def faint_traces(faded: list[str]) -> int:
+        controls = ViewControls(1.0, 1.0, ["errors"], 10.0, None, [], {}, 1, None, faded)
+        result = export_view(
+            app_context(), ViewState(), fmt="svg", width=672, height=460, font_size=10, title="",
+            flags=[], controls=controls, cluster_state=None,
+        )  # fmt: skip
+        assert result.content is not None, result.message
+        return len(FAINT_TRACE.findall(result.content.decode()))
+
+    assert faint_traces(["faded"]) == 1
+    assert faint_traces([]) == 0
+    # The command line: the same choice by flags.
+    graph = save_native(tiny_store(), tmp_path / "tiny.npz")
+    out = tmp_path / "cli.svg"
+    base = ["export", str(graph), "--out", str(out), "--show-errors", "--node-threshold", "1"]
+    assert main([*base, "--edges-per-target", "1"]) == 0
+    assert len(FAINT_TRACE.findall(out.read_text())) == 1
+    assert main([*base, "--edges-per-target", "1", "--no-faded-edges"]) == 0
+    assert len(FAINT_TRACE.findall(out.read_text())) == 0
+    with pytest.raises(SystemExit) as exit_info:
+        main([*base, "--edges-per-target", "-1"])
+    assert exit_info.value.code == 2

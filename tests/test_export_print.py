@@ -3,6 +3,7 @@ graph / cluster figures built on the tiny hand-made graph (EP-*)."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from typing import Any
 
@@ -27,6 +28,7 @@ from attribution_viewer.export.print_figure import (
     legend_geometry,
     token_label_fit,
 )
+from attribution_viewer.export.print_traces import FAINT_EDGE, PRINT_EDGE_OPACITY, PRINT_EDGE_WIDTH
 from attribution_viewer.figures import ClusterHighlight
 from attribution_viewer.layout import compute_layout
 from attribution_viewer.style import EDGE_NEGATIVE_COLOR, EDGE_POSITIVE_COLOR
@@ -193,3 +195,40 @@ def test_ep12_cluster_figure_names_every_cluster_without_overlap() -> None:
     # is ~55 px here, a line 11 * 1.35 px: > 0.25 rows), all on one side, none on top of another
     ys = sorted(a.y for a in notes)
     assert min(b - a for a, b in itertools.pairwise(ys)) > 0.25
+
+
+def _edge_trace_styles(fig: go.Figure) -> list[tuple[float, float, int]]:
+    """(width, opacity, segments) of each edge line trace, in drawing order."""
+    return [
+        (float(t.line.width), float(t.opacity), int(np.isnan(np.asarray(t.x, dtype=float)).sum()))
+        for t in traces(fig)
+        if t.mode == "lines" and not t.name
+    ]
+
+
+def test_ep13_edges_follow_the_page_strong_full_others_faint_or_off() -> None:
+    store = tiny_store()
+    layout = compute_layout(store)
+    # Inputs: node 2 <- 3 (3.0), 1 (-1.0); node 9 <- 2 (2.0), error 5 (-2.0: tie, lower
+    # edge index wins); node 3 <- 6 (0.5). One per target: 3->2, 2->9, 6->3 strong.
+    one = PrintView(show_errors=True, edges_per_target=1)
+    styles = _edge_trace_styles(build_print_figure(store, layout, one, PrintOptions()))
+    faint = [s for s in styles if s[:2] == FAINT_EDGE]
+    assert sum(s[2] for s in faint) == 2  # 1->2 and 5->9, thin and faint, drawn first
+    assert styles[: len(faint)] == faint
+    assert sum(s[2] for s in styles) == 5
+    assert all(s[0] >= PRINT_EDGE_WIDTH[0] and s[1] >= PRINT_EDGE_OPACITY[0] for s in styles[len(faint) :])
+    off = dataclasses.replace(one, faded_edges=False)
+    styles_off = _edge_trace_styles(build_print_figure(store, layout, off, PrintOptions()))
+    assert sum(s[2] for s in styles_off) == 3 and (FAINT_EDGE[0], FAINT_EDGE[1]) not in [
+        s[:2] for s in styles_off
+    ]
+    # All inputs strong (0 = all): nothing faint; the cap keeps the strong edges first.
+    every = dataclasses.replace(one, edges_per_target=0)
+    assert all(
+        s[:2] != FAINT_EDGE
+        for s in _edge_trace_styles(build_print_figure(store, layout, every, PrintOptions()))
+    )
+    capped = build_print_figure(store, layout, one, PrintOptions(max_edges=3))
+    assert sum(s[2] for s in _edge_trace_styles(capped)) == 3
+    assert all(s[:2] != FAINT_EDGE for s in _edge_trace_styles(capped))

@@ -1,4 +1,4 @@
-"""New graphs from a prompt (issue #13 item 3), without a browser: NG1-NG8.
+"""New graphs from a prompt (issue #13 item 3), without a browser: NG1-NG11.
 
 The names, folders, bounds and exclusive publishing of :mod:`attribution_viewer.live.new_graph`;
 the ``attribute`` job on the shipped tiny model (progress by phase, cancellation, no file
@@ -26,8 +26,10 @@ from attribution_viewer.live.new_graph import (
     MAX_BATCH_SIZE,
     attribute_request,
     candidate_paths,
+    is_new_graph_name,
     new_graph_folder,
     new_graph_path,
+    new_graphs_library,
     publish,
 )
 from attribution_viewer.settings import Settings, resolve_settings
@@ -210,3 +212,40 @@ def test_ng10_apps_of_one_model_share_its_worker(tmp_path: Path) -> None:
     capped = dataclasses.replace(settings, job_memory_gb=2.0)
     third = create_app(capped).server.config["attribution_viewer_context"].live
     assert third is not None and third.backend is not first.backend  # another cap: another worker
+
+
+def test_ng11_one_graph_file_serves_the_graphs_made_beside_it(tmp_path: Path) -> None:
+    """Serving ONE graph file with a model: the file and the graphs made from prompts in its
+    folder form the server's library (nothing else of the folder, no sub-folder), so a new
+    graph opens on the same server; without a model, or with new graphs going elsewhere,
+    the file is served alone."""
+    made = new_graph_path(tmp_path, "12+34=", NOW)
+    assert is_new_graph_name(made.name) and is_new_graph_name("new-12-34-20261130-010203-2.pt")
+    assert not any(
+        is_new_graph_name(n)
+        for n in ("new.pt", "new-x-20261130-010203.npz", "g.pt", "new-a/b-20261130-010203.pt")
+    )
+    graph = tmp_path / "g.npz"
+    shutil.copy(TINY_GRAPH, graph)
+    shutil.copy(TINY / "sum-37-45-units.pt", made)
+    shutil.copy(TINY / "sum-37-45-units.pt", tmp_path / "other.pt")  # a graph, not made here
+    (tmp_path / "sub").mkdir()
+    shutil.copy(TINY / "sum-37-45-units.pt", tmp_path / "sub" / made.name)
+    settings = Settings(graph_path=graph, conversion_cache_dir=None)
+    assert model_spec(settings, graph) is None and new_graphs_library(settings, False) is None
+    manifest = {name: str(TINY / name) for name in ("model", "transcoders", "tokenizer")}
+    (tmp_path / "attribution-viewer.json").write_text(json.dumps(manifest))
+    assert model_spec(settings, graph) is not None  # the manifest names the model
+    found = new_graphs_library(settings, True)
+    assert found is not None
+    library_settings, index = found
+    assert library_settings.graphs_dir == tmp_path and library_settings.graph_path == graph
+    assert list(index.entries) == ["g.npz", made.name]
+    later = made.with_name("new-5-5-20261130-020304.pt")
+    shutil.copy(TINY / "sum-37-45-units.pt", later)
+    index.rescan()
+    assert list(index.entries) == ["g.npz", made.name, later.name]
+    elsewhere = dataclasses.replace(settings, new_graphs_dir=tmp_path / "sub")
+    assert new_graphs_library(elsewhere, True) is None
+    same = dataclasses.replace(settings, new_graphs_dir=tmp_path)
+    assert new_graphs_library(same, True) is not None

@@ -8,9 +8,11 @@ features present in both marked in both, and the ``compare-table`` of shared / o
 only-right features (layer, index, influence in each graph; sortable, filterable).
 Clicking a row selects that feature in both halves (its most influential node in each,
 drawn as "Selected" with its edges emphasised); so does clicking a shared feature's marker in
-either half, and hovering one rings its twins in the other half (in the browser:
-``compare-twin`` holds what was ringed). An Export button downloads the
-comparison as PDF / SVG / PNG (:func:`~attribution_viewer.export.compare_figure.export_compare_bytes`).
+either half. Hovering one rings its twins in the other half until the pointer leaves it;
+a click (marker or row) pins the feature, its markers ringed in both halves, until a click
+elsewhere (in the browser: ``compare-twin`` holds what is ringed and whether it is pinned).
+An Export button downloads the comparison as PDF / SVG / PNG
+(:func:`~attribution_viewer.export.compare_figure.export_compare_bytes`).
 
 The second graph is opened through the library's :class:`~attribution_viewer.library.GraphCache`
 (a bad path: a message, nothing read); the last comparisons are kept per process
@@ -41,6 +43,7 @@ from attribution_viewer.export.compare_figure import (
     export_compare_bytes,
     panel_shown,
     print_view_of,
+    ring_feature,
 )
 from attribution_viewer.export.exporter import MIME_TYPES, ExportLimits
 from attribution_viewer.export.image import IMAGE_FORMATS
@@ -110,31 +113,86 @@ def clicked_feature(click: dict[str, Any] | None) -> FeatureId | None:
     return parse_feature(points[0].get("customdata"))
 
 
-# The hovered shared feature's twins: the other half's markers with the same id, ringed by
-# that half's Twin trace (the hovered half's ring cleared). Returns what it ringed.
-TWIN_HOVER_JS = (
-    """function (hover) {
+# The twin rings, in the browser (no request). Hovering a shared feature rings its twins
+# (the other half's markers with its id; cleared when the pointer leaves the plot: the
+# graph's hoverData is cleared on unhover); clicking it, or a table row, pins the feature:
+# its markers ringed in both halves (the server's new figure rings them too, ring_feature)
+# whatever the pointer does, until a click on anything else in the plot (a DOM listener:
+# a click that is not on a shared marker) or on another row. Returns what it ringed, whether
+# it is pinned and the hovered feature (None once the pointer has left).
+TWIN_JS = (
+    """function (hover, click, cell, state) {
+    const none = window.dash_clientside.no_update;
     const gd = document.querySelector('#COMPARE_FIGURE .js-plotly-plot');
-    const point = hover && hover.points && hover.points[0];
-    if (!gd || !gd._fullData || !point || typeof point.customdata !== 'string') {
-        return window.dash_clientside.no_update;
+    if (!gd || !gd._fullData) {
+        return none;
     }
     // _fullData: the traces as drawn (arrays decoded); .index is the trace's place in gd.data.
-    const traces = gd._fullData, axis = t => t.xaxis || 'x';
-    const here = axis(traces.find(t => t.index === point.curveNumber) || {});
+    const axis = t => t.xaxis || 'x';
+    const ring = (feature, axes) => {
+        const traces = gd._fullData, rings = traces.filter(t => t.name === 'TWIN_NAME');
+        const x = [], y = [];
+        rings.forEach(r => {
+            const shared = traces.find(t => t.name === 'SHARED_NAME' && axis(t) === axis(r));
+            const xs = [], ys = [];
+            if (feature && axes.includes(axis(r))) {
+                Array.from((shared && shared.customdata) || []).forEach((key, k) => {
+                    if (key === feature) { xs.push(shared.x[k]); ys.push(shared.y[k]); }
+                });
+            }
+            x.push(xs); y.push(ys);
+        });
+        if (rings.length) {
+            window.Plotly.restyle(gd, {x: x, y: y}, rings.map(t => t.index));
+        }
+        return x.reduce((n, xs) => n + xs.length, 0);
+    };
+    const point = hover && hover.points && hover.points[0];
+    const hovered = point && typeof point.customdata === 'string' ? point.customdata : null;
+    const result = (feature, where, twins, pinned) => {
+        gd.__twinPinned = pinned;
+        return {feature: feature, axis: where, twins: twins, pinned: pinned, hover: hovered};
+    };
+    const hooks = window.__compareTwin || (window.__compareTwin = {onPoint: () => { hooks.point = true; }});
+    if (gd.removeListener) {  // a click on a shared marker comes first as plotly_click
+        gd.removeListener('plotly_click', hooks.onPoint);
+        gd.on('plotly_click', hooks.onPoint);
+    }
+    if (!gd.__twinClickOff) {
+        gd.__twinClickOff = true;
+        gd.addEventListener('click', () => {
+            if (hooks.point) { hooks.point = false; return; }
+            if (gd.__twinPinned) {  // a click elsewhere in the plot: unpinned
+                ring(null, []);
+                const cleared = Object.assign(result(null, null, 0, false), {hover: null});
+                window.dash_clientside.set_props('COMPARE_TWIN', {data: cleared});
+            }
+        });
+    }
+    const ctx = window.dash_clientside.callback_context;
+    const trigger = ((ctx.triggered || [])[0] || {}).prop_id || '';
+    if (trigger.endsWith('.clickData') || trigger.endsWith('.active_cell')) {
+        const picked = trigger.endsWith('.clickData')
+            ? ((click && click.points && click.points[0]) || {}).customdata
+            : (cell || {}).row_id;
+        if (typeof picked !== 'string') {
+            ring(null, []);
+            return result(null, null, 0, false);
+        }
+        return result(picked, 'both', ring(picked, ['x', 'x2']), true);
+    }
+    if (state && state.pinned) {  // pinned: hovering and leaving change no ring
+        return result(state.feature, state.axis, state.twins, true);
+    }
+    if (!hovered) {
+        ring(null, []);
+        return result(null, null, 0, false);
+    }
+    const here = axis(gd._fullData.find(t => t.index === point.curveNumber) || {});
     const there = here === 'x' ? 'x2' : 'x';
-    const shared = traces.find(t => t.name === 'SHARED_NAME' && axis(t) === there);
-    const xs = [], ys = [];
-    Array.from((shared && shared.customdata) || []).forEach((key, k) => {
-        if (key === point.customdata) { xs.push(shared.x[k]); ys.push(shared.y[k]); }
-    });
-    const rings = traces.filter(t => t.name === 'TWIN_NAME');
-    window.Plotly.restyle(gd, {
-        x: rings.map(t => axis(t) === there ? xs : []),
-        y: rings.map(t => axis(t) === there ? ys : []),
-    }, rings.map(t => t.index));
-    return {feature: point.customdata, axis: there, twins: xs.length};
+    return result(hovered, there, ring(hovered, [there]), false);
 }""".replace("COMPARE_FIGURE", ids.COMPARE_FIGURE)
+    .replace("COMPARE_TWIN", ids.COMPARE_TWIN)
     .replace("SHARED_NAME", SHARED_NAME)
     .replace("TWIN_NAME", TWIN_NAME)
 )
@@ -226,6 +284,7 @@ def layout(app_ctx: AppContext) -> list[Any]:
                     id=ids.COMPARE_FIGURE,
                     figure=go.Figure(),
                     config={"displaylogo": False, "responsive": True},
+                    clear_on_unhover=True,  # hoverData None when the pointer leaves: rings cleared
                     style={"display": "none"},
                 ),
                 dash_table.DataTable(
@@ -280,6 +339,8 @@ def register(app: Dash, app_ctx: AppContext) -> None:
             feature = clicked_feature(clicked)
         left, right = selected_panels(comparison, feature)
         figure = build_compare_screen_figure(left, right, comparison.features, SCREEN)
+        if feature is not None:  # pinned: its markers ringed in both halves (as TWIN_JS does)
+            ring_feature(figure, f"{feature[0]}/{feature[1]}")
         rows = table_rows(comparison.features) if picked else no_update
         return figure, {}, rows, summary_text(comparison)
 
@@ -293,11 +354,14 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         Input(ids.COMPARE_FIGURE, "clickData"),
         prevent_initial_call=True,
     )(show)
-    # Hovering a shared feature rings its twins in the other half, in the browser (no request).
+    # The twin rings (hover, pin on click, unpin on a click elsewhere), in the browser.
     app.clientside_callback(
-        TWIN_HOVER_JS,
+        TWIN_JS,
         Output(ids.COMPARE_TWIN, "data"),
         Input(ids.COMPARE_FIGURE, "hoverData"),
+        Input(ids.COMPARE_FIGURE, "clickData"),
+        Input(ids.COMPARE_TABLE, "active_cell"),
+        State(ids.COMPARE_TWIN, "data"),
         prevent_initial_call=True,
     )
 

@@ -3,8 +3,10 @@
 The menu is a ``<details>`` element (opens without a callback). Its Download button runs
 :func:`export_view`, which rebuilds the user's current view from the same controls and
 browser stores as the graph (node size, errors toggle, pruning and frequency sliders,
-selected node, pinned nodes, labels, active clusters) and hands it to
-:func:`attribution_viewer.export.exporter.export_bytes`.
+selected node, pinned nodes, labels, the **Edges** control: strong and faint edges, active
+clusters) and hands it to :func:`attribution_viewer.export.exporter.export_bytes`. The
+menu's "node labels" box follows the page's labels toggle (``LABELS_FLAG_JS``, in the
+browser; the user can still change it in the menu).
 
 Figures need a Chromium browser on the server (kaleido). When none is found the menu
 says what to install, and the graph's own camera button still saves SVG / PNG from the
@@ -35,6 +37,7 @@ from attribution_viewer.export.exporter import (
     export_bytes,
 )
 from attribution_viewer.export.print_figure import PrintOptions, PrintView
+from attribution_viewer.export.print_geometry import PRINT_MAX_EDGES
 from attribution_viewer.scene import build_scene
 from attribution_viewer.view import ViewState
 
@@ -55,6 +58,11 @@ EXPORT_FORM: dict[str, str] = {
     "title": ids.EXPORT_TITLE,
     "flags": ids.EXPORT_FLAGS,
 }
+# The menu's flags with "node labels" set as the page's labels toggle is (others kept).
+LABELS_FLAG_JS = """function (toggle, flags) {
+    const rest = (flags || []).filter(f => f !== 'FLAG_LABELS');
+    return (toggle || []).includes('labels') ? ['FLAG_LABELS'].concat(rest) : rest;
+}""".replace("FLAG_LABELS", FLAG_LABELS)
 MENU_STYLE = {
     "position": "absolute",
     "right": 0,
@@ -220,6 +228,7 @@ def export_view(
             font_size=float(font_size or 0),
             title=title or "",
             show_labels=FLAG_LABELS in flags,
+            max_edges=min(app_ctx.settings.max_drawn_edges, PRINT_MAX_EDGES),
         )
     except ValueError as exc:
         return ExportResult("", None, "", str(exc))
@@ -235,6 +244,8 @@ def export_view(
         else {},
         node_size=view.node_size,
         show_errors=view.show_errors,
+        edges_per_target=view.edges_per_target,
+        faded_edges=view.faded_edges,
     )
     cluster_view = FLAG_CLUSTERS in flags and fmt != "json"
     stem = safe_filename(app_ctx.graph_id) + ("-clusters" if cluster_view else "")
@@ -269,6 +280,13 @@ def preset_values(preset: str | None) -> tuple[Any, Any, Any]:
 def register(app: Dash, app_ctx: AppContext) -> None:
     """Attach the export menu's callbacks to ``app``."""
     base = ViewState()
+
+    app.clientside_callback(  # in the browser; on the first call too: show_labels=1 ticks the box
+        LABELS_FLAG_JS,
+        Output(ids.EXPORT_FLAGS, "value"),
+        Input(ids.SHOW_LABELS, "value"),
+        State(ids.EXPORT_FLAGS, "value"),
+    )
 
     app.callback(
         Output(ids.EXPORT_WIDTH, "value"),

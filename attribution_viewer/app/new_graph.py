@@ -9,9 +9,10 @@ phase, **Cancel**), in the model worker or a Celery worker under ``job_memory_gb
 
 The graph is saved as ``new-<prompt>-<time>.pt`` in ``settings.new_graphs_dir``, else
 beside the graph being viewed (so the same manifest names its model, tokenizer and
-descriptions), never replacing a file. Serving a folder, the index is rescanned and the
-page opens ``?graph=<new path>``; serving one graph (or writing outside the folder), the
-menu says where the file went and how to open it.
+descriptions), never replacing a file. Serving a folder (or one graph file with the graphs
+made beside it, :func:`attribution_viewer.live.new_graph.new_graphs_library`), the index is
+rescanned and the page opens ``?graph=<new path>``; writing outside the served folder
+(``new_graphs_dir`` elsewhere), the menu says where the file went and how to open it.
 """
 
 from __future__ import annotations

@@ -29,10 +29,10 @@ from attribution_viewer.layout import GraphLayout
 from attribution_viewer.model import GraphStore
 from attribution_viewer.scene import build_scene
 from attribution_viewer.style import SELECTED_NODE_COLOR, SHARED_FEATURE_COLOR, cluster_color
-from attribution_viewer.view import ViewState, default_prune_threshold
+from attribution_viewer.view import DEFAULT_EDGES_PER_TARGET, ViewState, default_prune_threshold
 
 SHARED_NAME = "Shared features"
-TWIN_NAME = "Twin"  # screen figure: rings on the twins of the hovered feature
+TWIN_NAME = "Twin"  # screen figure: rings on the twins of the hovered (or selected) feature
 TWIN_COLOR = SELECTED_NODE_COLOR
 MIN_PANEL_WIDTH = 100
 
@@ -135,7 +135,8 @@ def build_compare_screen_figure(
     """The print figure made for the page: the shared features' markers carry their
     ``"layer/feature"`` in ``customdata`` (hover text, click data) and each half has an empty
     :data:`TWIN_NAME` ring trace, which the page fills with the hovered feature's twins in
-    the other half (the compare view's clientside hover callback, ``TWIN_HOVER_JS``)."""
+    the other half (the compare view's clientside callback, ``TWIN_JS``), or with a
+    selected feature's markers in both halves (:func:`ring_feature`)."""
     fig = build_compare_print_figure(left, right, comparison, options)
     traces: list[Any] = list(fig.data)
     halves: tuple[tuple[Side, ComparePanel], ...] = (("left", left), ("right", right))
@@ -172,6 +173,27 @@ def build_compare_screen_figure(
         )
     fig.update_layout(hovermode="closest", clickmode="event")
     return fig
+
+
+def ring_feature(fig: go.Figure, key: str) -> int:
+    """Fill each half's :data:`TWIN_NAME` ring trace of a screen figure
+    (:func:`build_compare_screen_figure`) with that half's markers of the shared feature
+    ``key`` (``"layer/feature"``): the rings of a selected (pinned) feature, in both halves.
+    Returns how many markers were ringed."""
+    traces: list[Any] = list(fig.data)
+    shared = {t.xaxis: t for t in traces if t.name == SHARED_NAME}
+    ringed = 0
+    for trace in traces:
+        if trace.name != TWIN_NAME:
+            continue
+        marks = shared.get(trace.xaxis)
+        keys = [] if marks is None or marks.customdata is None else list(marks.customdata)
+        idx = [i for i, k in enumerate(keys) if k == key]
+        trace.update(
+            x=[marks.x[i] for i in idx] if marks else [], y=[marks.y[i] for i in idx] if marks else []
+        )
+        ringed += len(idx)
+    return ringed
 
 
 def _title(text: str, x: float, fig: go.Figure) -> dict[str, Any]:
@@ -217,15 +239,25 @@ def supernode_clusters(store: GraphStore) -> tuple[ClusterHighlight, ...]:
 
 
 def print_view_of(
-    store: GraphStore, node_threshold: float | None, show_errors: bool
+    store: GraphStore,
+    node_threshold: float | None,
+    show_errors: bool,
+    edges_per_target: int = DEFAULT_EDGES_PER_TARGET,
+    faded_edges: bool = True,
 ) -> tuple[GraphLayout, PrintView]:
     """The layout and print view the app shows for these settings (supernodes as clusters;
-    ``node_threshold`` None: the graph's default pruning threshold)."""
+    ``node_threshold`` None: the graph's default pruning threshold; edges as the page's
+    **Edges** control draws them)."""
     threshold = default_prune_threshold(store) if node_threshold is None else node_threshold
     view = ViewState(prune_threshold=threshold, show_errors=show_errors, pinned=store.pinned)
     scene = build_scene(store, view, None)
     labels = {i: label for i, label in enumerate(store.nodes.label) if label}
     print_view = PrintView(
-        visible=scene.visible, clusters=supernode_clusters(store), labels=labels, show_errors=show_errors
+        visible=scene.visible,
+        clusters=supernode_clusters(store),
+        labels=labels,
+        show_errors=show_errors,
+        edges_per_target=edges_per_target,
+        faded_edges=faded_edges,
     )
     return scene.layout, print_view

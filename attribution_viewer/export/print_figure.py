@@ -11,8 +11,10 @@ stay vector and the text stays text. Sizes are CSS pixels (96 per inch, 1 px = 0
 Compared with the interactive view the print figure
   * spreads the logits along the top row so their labels (token and probability) do not
     collide, and shrinks markers so that neighbouring nodes never overlap;
-  * draws at most ``PrintOptions.max_edges`` edges (the widest ones) plus every edge of the
-    selected node;
+  * draws the page's edges (:func:`attribution_viewer.scene.drawn_edges`): each node's
+    ``PrintView.edges_per_target`` strongest inputs in full, the other visible edges thin
+    and faint (none when ``PrintView.faded_edges`` is False), at most
+    ``PrintOptions.max_edges`` (the strong ones first), plus every edge of the selected node;
   * has a legend for node kinds, edge signs and highlighted clusters, and no UI chrome.
 """
 
@@ -45,7 +47,6 @@ from attribution_viewer.export.print_geometry import PrintOptions as PrintOption
 from attribution_viewer.export.print_geometry import PrintView as PrintView
 from attribution_viewer.export.print_traces import (
     FADED_EDGE_FACTOR,
-    _edge_selection,
     _edge_traces,
     _graph_legend_entries,
     _legend_line,
@@ -60,12 +61,13 @@ from attribution_viewer.figures import column_shapes
 from attribution_viewer.labels import Frame
 from attribution_viewer.layout import GraphLayout
 from attribution_viewer.model import GraphStore, NodeKind
-from attribution_viewer.scene import selected_edge_selection
+from attribution_viewer.scene import drawn_edges, selected_edge_selection
 from attribution_viewer.style import (
     EDGE_COLORS,
     EDGE_SIGN_LABELS,
     SELECTED_NODE_COLOR,
 )
+from attribution_viewer.view import visible_edges
 
 
 def build_print_figure(
@@ -107,13 +109,12 @@ def build_print_figure(
     traces: list[go.Scatter] = []
     widths = edge_widths(store)
     selected = view.selected if view.selected is not None and visible[view.selected] else None
-    base_edges = _edge_selection(store, visible, widths, options.max_edges)
-    traces += _edge_traces(
-        store, placed, base_edges, widths, FADED_EDGE_FACTOR if selected is not None else 1.0
-    )
+    edge_mask = visible_edges(store, visible)
+    drawn, strong = drawn_edges(store, edge_mask, view.edges_per_target, view.faded_edges, options.max_edges)
+    factor = FADED_EDGE_FACTOR if selected is not None else 1.0
+    traces += _edge_traces(store, placed, np.flatnonzero(drawn & ~strong), widths, factor, faint=True)
+    traces += _edge_traces(store, placed, np.flatnonzero(strong), widths, factor)
     if selected is not None:
-        edge_mask = np.zeros(store.n_edges, dtype=bool)
-        edge_mask[_edge_selection(store, visible, widths, store.n_edges)] = True
         traces += _edge_traces(
             store, placed, selected_edge_selection(store, selected, edge_mask), widths, 1.2
         )

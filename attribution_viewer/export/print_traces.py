@@ -43,34 +43,38 @@ PRINT_EDGE_OPACITY = (0.15, 0.75)
 FADED_EDGE_FACTOR = 0.35  # opacity of the other edges while a node is selected
 
 
+FAINT_EDGE = (0.3, 0.07)  # width (px) and opacity of the edges that are not strong (faint)
+
+
 def _legend_line(name: str, color: str, width: float) -> go.Scatter:
     return go.Scatter(x=[None], y=[None], mode="lines", name=name, line={"color": color, "width": width})
 
 
-def _edge_selection(store: GraphStore, visible: np.ndarray, widths: np.ndarray, max_edges: int) -> np.ndarray:
-    """Indices of the widest ``max_edges`` edges between visible nodes."""
-    a = store.adjacency
-    rows = np.repeat(np.arange(store.n_nodes), np.diff(a.indptr))
-    candidates = np.flatnonzero(visible[rows] & visible[a.indices])
-    if candidates.size > max_edges:
-        keep = np.argpartition(-widths[candidates], max_edges - 1)[:max_edges] if max_edges else []
-        candidates = np.sort(candidates[keep])
-    return candidates
-
-
 def _edge_traces(
-    store: GraphStore, layout: GraphLayout, selection: np.ndarray, widths: np.ndarray, opacity_factor: float
+    store: GraphStore,
+    layout: GraphLayout,
+    selection: np.ndarray,
+    widths: np.ndarray,
+    opacity_factor: float,
+    faint: bool = False,
 ) -> list[go.Scatter]:
+    """Line traces of the ``selection`` edges: widths and opacities by relative width
+    (:data:`PRINT_EDGE_WIDTH`, :data:`PRINT_EDGE_OPACITY`), or all thin and faint
+    (:data:`FAINT_EDGE`) when ``faint``; opacities times ``opacity_factor``."""
+    width, opacity = (
+        ((FAINT_EDGE[0],) * 2, (FAINT_EDGE[1],) * 2) if faint else (PRINT_EDGE_WIDTH, PRINT_EDGE_OPACITY)
+    )
     traces = []
     for batch in edge_batches(
         store,
         layout,
         selection,
+        n_buckets=1 if faint else 4,
         widths=widths,
-        min_width=PRINT_EDGE_WIDTH[0],
-        max_width=PRINT_EDGE_WIDTH[1],
-        min_opacity=PRINT_EDGE_OPACITY[0] * opacity_factor,
-        max_opacity=PRINT_EDGE_OPACITY[1] * opacity_factor,
+        min_width=width[0],
+        max_width=width[1],
+        min_opacity=opacity[0] * opacity_factor,
+        max_opacity=opacity[1] * opacity_factor,
     ):
         traces.append(
             go.Scatter(

@@ -10,7 +10,9 @@ an app can call it on each request for the list and show new files without a res
 What is indexed: files with a graph extension (:data:`GRAPH_SUFFIXES`) whose first bytes
 are a graph; hidden files and folders (``.name``) are skipped; symbolic links are
 followed only when they resolve inside the root (a link out of the root is skipped and
-logged), and linked folders are not descended into.
+logged), and linked folders are not descended into. An index built with ``include`` (a
+name filter) lists only the root's own files that pass it: one graph file and the graphs
+made from prompts beside it (:func:`attribution_viewer.library.start.single_graph_library`).
 
 :meth:`GraphIndex.resolve` turns a relative path from a user (for example the URL's
 ``?graph=``) into an indexed file, or raises :class:`GraphPathError` (with a message fit
@@ -24,7 +26,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -87,22 +89,26 @@ class GraphIndex:
     atomically by :meth:`rescan`.
     """
 
-    def __init__(self, root: Path, entries: dict[str, GraphEntry]) -> None:
+    def __init__(
+        self, root: Path, entries: dict[str, GraphEntry], include: Callable[[str], bool] | None = None
+    ) -> None:
         self.root = root
+        self.include = include
         self._real_root = Path(os.path.realpath(root))
         self._entries = entries
         self._not_graphs: dict[str, tuple[int, int]] = {}  # files sniffed as no graph, by version
         self._lock = threading.Lock()
 
     @classmethod
-    def scan(cls, root: str | Path) -> GraphIndex:
-        """Index the folder ``root`` (ValueError when it is not a folder)."""
+    def scan(cls, root: str | Path, include: Callable[[str], bool] | None = None) -> GraphIndex:
+        """Index the folder ``root`` (ValueError when it is not a folder). ``include``: only
+        the files directly in ``root`` whose name it accepts (no sub-folder), on every rescan."""
         path = Path(root)
         if not path.is_dir():
             raise ValueError(
                 f"{path}: expected a folder of graphs, got {'a file' if path.exists() else 'nothing'}"
             )
-        index = cls(path, {})
+        index = cls(path, {}, include)
         index.rescan()
         return index
 
@@ -170,9 +176,12 @@ class GraphIndex:
                 rel = f"{rel_dir}/{item.name}" if rel_dir else item.name
                 try:
                     if item.is_dir(follow_symlinks=False):
-                        pending.append(rel)
+                        if self.include is None:
+                            pending.append(rel)
                         continue
                     if Path(item.name).suffix.lower() not in GRAPH_SUFFIXES:
+                        continue
+                    if self.include is not None and not self.include(item.name):
                         continue
                     if item.is_symlink() and not self._inside(item.path):
                         log.warning("%s: skipped, a link out of %s", item.path, self.root)

@@ -6,7 +6,8 @@ same job body (:func:`attribution_viewer.live.jobs.run_job`). This module builds
 menu's request from what a user typed, within bounds (:func:`attribute_request`), picks
 the folder (:func:`new_graph_folder`) and a name that says what the graph is
 (:func:`new_graph_path`), and publishes the finished file without ever replacing an
-existing one (:func:`publish`; the model process calls it).
+existing one (:func:`publish`; the model process calls it). A server of one graph file
+serves the graphs made beside it too (:func:`new_graphs_library`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from attribution_viewer.library import GraphIndex
+from attribution_viewer.library.start import single_graph_library
 from attribution_viewer.live.backend import AttributeRequest, LiveModelError
 from attribution_viewer.settings import Settings
 
@@ -44,6 +47,29 @@ def new_graph_path(folder: Path, prompt: str, now: datetime) -> Path:
     slug = re.sub(r"[^A-Za-z0-9]+", "-", prompt)[:NAME_PROMPT_CHARS].strip("-") or "prompt"
     first = folder / f"new-{slug}-{now:%Y%m%d-%H%M%S}.pt"
     return next((p for p in candidate_paths(first) if not p.exists()), first)
+
+
+NEW_GRAPH_NAME = re.compile(r"new-[A-Za-z0-9-]+-\d{8}-\d{6}(-\d+)?\.pt")
+
+
+def is_new_graph_name(name: str) -> bool:
+    """Whether a file name is one :func:`new_graph_path` (and :func:`publish`) gives."""
+    return NEW_GRAPH_NAME.fullmatch(name) is not None
+
+
+def new_graphs_library(settings: Settings, has_model: bool) -> tuple[Settings, GraphIndex] | None:
+    """A server of ONE graph file that has a model (``has_model``: see
+    :func:`attribution_viewer.live.jobs.model_spec`) and saves new graphs beside it (no
+    ``new_graphs_dir`` elsewhere) serves them too: the settings and index of
+    :func:`~attribution_viewer.library.start.single_graph_library` (the file and the
+    :func:`is_new_graph_name` files of its folder). None otherwise: the file alone."""
+    graph = settings.graph_path
+    if graph is None or settings.graphs_dir is not None or not has_model:
+        return None
+    folder = new_graph_folder(settings, graph)
+    if folder is None or folder.resolve() != graph.parent.resolve():
+        return None
+    return single_graph_library(settings, is_new_graph_name)
 
 
 def candidate_paths(path: Path) -> Iterator[Path]:
