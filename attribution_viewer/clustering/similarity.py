@@ -290,6 +290,57 @@ def feature_space(
     )
 
 
+SAMPLE_STRIDE = 16
+"""Every ``SAMPLE_STRIDE``-th column gives a lower bound of a row's k-th largest value."""
+MAX_CANDIDATES = 1024
+"""Rows with more entries above that bound are left to ``np.argpartition`` whole."""
+
+
+def top_positive(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of each row's ``k`` largest entries that are positive.
+
+    The entries chosen are exactly those of ``np.argpartition(-sims, k - 1, axis=1)[:, :k]``
+    with a positive value, ties included (which of equal values argpartition keeps changes
+    the clusters): a row whose k-th largest positive value is tied is handed to
+    argpartition whole. The other rows only sort out their entries at or above a lower
+    bound of their k-th largest value, the k-th largest of a sample of columns.
+    """
+    n_rows = sims.shape[0]
+    floor = np.full(n_rows, np.nextafter(np.float32(0), np.float32(1)), dtype=sims.dtype)
+    sample = sims[:, ::SAMPLE_STRIDE]
+    if sample.shape[1] >= k:
+        kth_of_sample = sample.shape[1] - k
+        np.maximum(floor, np.partition(sample, kth_of_sample, axis=1)[:, kth_of_sample], out=floor)
+    r, c = np.nonzero(sims >= floor[:, None])
+    counts = np.bincount(r, minlength=n_rows)
+    whole = counts > MAX_CANDIDATES
+    if whole.any():
+        part = ~whole[r]
+        r, c = r[part], c[part]
+        counts[whole] = 0
+    v = sims[r, c]
+    kth = np.full(n_rows, -np.inf, dtype=sims.dtype)  # rows with fewer than k keep them all
+    width = int(counts.max(initial=0))
+    if width >= k:
+        starts = np.cumsum(counts) - counts
+        padded = np.full((n_rows, width), -np.inf, dtype=sims.dtype)
+        padded[r, np.arange(r.shape[0]) - starts[r]] = v
+        many = counts >= k
+        kth[many] = np.partition(padded[many], width - k, axis=1)[:, width - k]
+    chosen = v >= kth[r]
+    tied = np.bincount(r[chosen], minlength=n_rows) > k
+    whole |= tied
+    chosen &= ~tied[r]
+    rows, cols = [r[chosen]], [c[chosen]]
+    if whole.any():
+        redo = np.flatnonzero(whole)
+        top = np.argpartition(-sims[redo], k - 1, axis=1)[:, :k]
+        keep = np.take_along_axis(sims[redo], top, axis=1) > 0
+        rows.append(np.repeat(redo, k)[keep.ravel()])
+        cols.append(top[keep])
+    return np.concatenate(rows), np.concatenate(cols)
+
+
 def knn_graph(space: FeatureSpace, indices: np.ndarray, k: int, *, block_size: int = 1024) -> sp.csr_matrix:
     """Symmetric sparse graph over ``indices``: each one's ``k`` most similar others.
 
@@ -308,12 +359,10 @@ def knn_graph(space: FeatureSpace, indices: np.ndarray, k: int, *, block_size: i
         local = np.arange(start, min(n, start + block_size))
         sims = space.similarity(indices[local], indices)
         sims[np.arange(local.shape[0]), local] = -np.inf
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        vals = np.take_along_axis(sims, top, axis=1)
-        keep = vals > 0
-        rows_out.append(np.repeat(local, k)[keep.ravel()])
-        cols_out.append(top[keep])
-        vals_out.append(vals[keep])
+        rows, cols = top_positive(sims, k)
+        rows_out.append(local[rows])
+        cols_out.append(cols)
+        vals_out.append(sims[rows, cols])
     r = np.concatenate(rows_out)
     c = np.concatenate(cols_out)
     v = np.round(np.concatenate(vals_out).astype(np.float64), 6)
