@@ -309,8 +309,8 @@ def top_positive(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     floor = np.full(n_rows, np.nextafter(np.float32(0), np.float32(1)), dtype=sims.dtype)
     sample = sims[:, ::SAMPLE_STRIDE]
     if sample.shape[1] >= k:
-        kth_of_sample = sample.shape[1] - k
-        np.maximum(floor, np.partition(sample, kth_of_sample, axis=1)[:, kth_of_sample], out=floor)
+        bound = np.partition(sample, sample.shape[1] - k, axis=1)[:, sample.shape[1] - k]
+        np.maximum(floor, bound, out=floor)
     r, c = np.nonzero(sims >= floor[:, None])
     counts = np.bincount(r, minlength=n_rows)
     whole = counts > MAX_CANDIDATES
@@ -323,7 +323,8 @@ def top_positive(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     width = int(counts.max(initial=0))
     if width >= k:
         starts = np.cumsum(counts) - counts
-        padded = np.full((n_rows, width), -np.inf, dtype=sims.dtype)
+        # padded with distinct negative values: numpy's partition is slow on many equal ones
+        padded = np.tile(-1.0 - np.arange(width, dtype=sims.dtype), (n_rows, 1))
         padded[r, np.arange(r.shape[0]) - starts[r]] = v
         many = counts >= k
         kth[many] = np.partition(padded[many], width - k, axis=1)[:, width - k]
