@@ -9,7 +9,9 @@ merged group would exceed ``max_size`` or when the linkage is below ``min_simila
 No group ever exceeds ``max_size``; nodes whose every merge was refused stay singletons
 (unclustered).
 
-The work is ``O(E log E)`` for ``E`` edges of the graph (a heap with lazy deletion).
+The work is ``O(E log E)`` for ``E`` edges of the graph (a heap with lazy deletion,
+rebuilt without its stale entries once the pushes and stale pops since the last rebuild
+outnumber its entries: each rebuild is paid for by that many heap operations).
 Ties are broken by a seeded random rank of each group's first node, so the result is a
 deterministic function of the graph and the seed.
 """
@@ -63,9 +65,11 @@ def capped_linkage(
     rank_of = rank.tolist()
     pop, push = heapq.heappop, heapq.heappush
 
+    work = 0  # stale entries popped and entries pushed since the heap was last rebuilt
     while heap:
         _, _, _, a, b, va, vb = pop(heap)
         if version[a] != va or version[b] != vb:  # a or b merged since: a stale entry
+            work += 1
             continue
         # merge b into a
         merged = links[a]
@@ -93,6 +97,11 @@ def capped_linkage(
                     push(heap, (-avg, rank_a, rank_c, a, c, version_a, version[c]))
                 else:
                     push(heap, (-avg, rank_c, rank_a, a, c, version_a, version[c]))
+        work += len(merged)
+        if work > len(heap):  # drop the stale entries at once: cheaper than popping each
+            heap = [e for e in heap if version[e[3]] == e[5] and version[e[4]] == e[6]]
+            heapq.heapify(heap)
+            work = 0
 
     order = sorted(members, key=lambda g: min(members[g]))
     return Agglomeration(
