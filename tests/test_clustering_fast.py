@@ -1,5 +1,6 @@
-"""The fast paths of the clustering similarity (codes CL2x): text cosines computed once per
-distinct text vector, and each row's top k found without a full partition of the row."""
+"""The fast paths of clustering (codes CL2x): text cosines computed once per distinct text
+vector, each row's top k found without a full partition of the row, the merge heap
+rebuilt without its stale entries."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from test_clustering_core import build_store
 
 from attribution_viewer.clustering import SimilarityParams
+from attribution_viewer.clustering.agglomerative import capped_linkage
 from attribution_viewer.clustering.similarity import MAX_CANDIDATES, feature_space, top_positive
 
 
@@ -88,3 +91,34 @@ def test_cl22_top_positive_keeps_what_argpartition_keeps(k: int) -> None:
         chosen = set(zip(rows.tolist(), cols.tolist(), strict=True))
         assert len(chosen) == rows.shape[0]  # no entry twice
         assert chosen == argpartition_reference(sims, k)
+
+
+def greedy_reference(graph: np.ndarray, max_size: int, min_similarity: float) -> set[frozenset[int]]:
+    """Capped linkage by its definition: merge the best pair of groups until none may merge."""
+    groups = [frozenset([i]) for i in range(graph.shape[0])]
+    while True:
+        best, pair = min_similarity, None
+        for x, a in enumerate(groups):
+            for y in range(x + 1, len(groups)):
+                b = groups[y]
+                total = graph[np.ix_(sorted(a), sorted(b))].sum()
+                if len(a) + len(b) <= max_size and total > 0:
+                    linkage = total / math.sqrt(len(a) * len(b))
+                    if linkage >= best and (pair is None or linkage > best):
+                        best, pair = linkage, (x, y)
+        if pair is None:
+            return set(groups)
+        x, y = pair
+        groups = [g for i, g in enumerate(groups) if i not in pair] + [groups[x] | groups[y]]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cl23_capped_linkage_follows_its_definition(seed: int) -> None:
+    # random weights (no ties) on 60 nodes: the heap, its lazy deletion and its rebuilds
+    # must merge exactly the pairs the definition merges
+    rng = np.random.default_rng(seed)
+    dense = np.triu(rng.random((60, 60)) * (rng.random((60, 60)) < 0.15), k=1)
+    dense = dense + dense.T
+    found = capped_linkage(sp.csr_matrix(dense), max_size=5, min_similarity=0.3)
+    assert {frozenset(g) for g in found.groups} == greedy_reference(dense, 5, 0.3)
+    assert max(len(g) for g in found.groups) == 5  # the cap binds
