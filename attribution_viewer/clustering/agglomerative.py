@@ -47,8 +47,6 @@ def capped_linkage(
     size = [1] * n
     version = [0] * n
     links: list[dict[int, float]] = [{} for _ in range(n)]
-    # scale[x] = x ** power for every product x of two group sizes that may merge
-    scale = [float(x) ** power for x in range(max_size * max_size + 1)]
     coo = sp.triu(graph, k=1).tocoo()
     rows, cols, sims = coo.row.tolist(), coo.col.tolist(), coo.data.tolist()
     for a, b, s in zip(rows, cols, sims, strict=True):
@@ -90,7 +88,7 @@ def capped_linkage(
             size_c = size[c]
             if size_c > room:
                 continue
-            avg = s / scale[size_a * size_c]
+            avg = s / (size_a * size_c) ** power
             if avg >= min_similarity:
                 rank_c = rank_of[c]
                 if rank_a < rank_c:
