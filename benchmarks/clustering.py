@@ -4,7 +4,7 @@
 
 1. Time of :func:`cluster_features` (default settings, cap 12) on synthetic graphs of 300,
    1k and 5k features (20 edges per feature), best of ``--repeat`` runs, wall-clock and CPU
-   time (the machine may be shared); target: 5k < 2 s.
+   time (the machine may be shared: the load average is printed); target: 5k < 2 s.
    Also the theme purity of the clusters (share of clustered features whose synthetic
    theme is their cluster's majority theme), with and without descriptions, next to the
    purity of random groups of the same size.
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import tempfile
 import time
 from collections import Counter
@@ -94,6 +95,8 @@ def random_purity(theme: np.ndarray) -> float:
 
 
 def speed_table(repeat: int) -> None:
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average (1, 5, 15 min): {load} on {os.cpu_count()} cores; best of {repeat}")
     header = ("features", "edges", "texts", "wall s", "cpu s", "clusters", "unclust", "purity")
     print(" ".join(f"{h:>8}" for h in header))
     for n in SIZES:

@@ -9,7 +9,9 @@ merged group would exceed ``max_size`` or when the linkage is below ``min_simila
 No group ever exceeds ``max_size``; nodes whose every merge was refused stay singletons
 (unclustered).
 
-The work is ``O(E log E)`` for ``E`` edges of the graph (a heap with lazy deletion).
+The work is ``O(E log E)`` for ``E`` edges of the graph (a heap with lazy deletion,
+rebuilt without its stale entries once the pushes and stale pops since the last rebuild
+outnumber its entries: each rebuild is paid for by that many heap operations).
 Ties are broken by a seeded random rank of each group's first node, so the result is a
 deterministic function of the graph and the seed.
 """
@@ -39,48 +41,65 @@ def capped_linkage(
     if not 0 < power <= 1:
         raise ValueError(f"power must be in (0, 1], got {power}")
     n = int(graph.get_shape()[0])
-    rank = np.random.default_rng(seed).permutation(n).tolist()
+    rank = np.random.default_rng(seed).permutation(n)
     members: dict[int, list[int]] = {i: [i] for i in range(n)}
-    internal: dict[int, float] = dict.fromkeys(range(n), 0.0)
+    internal = [0.0] * n
+    size = [1] * n
     version = [0] * n
     links: list[dict[int, float]] = [{} for _ in range(n)]
     coo = sp.triu(graph, k=1).tocoo()
-    heap: list[tuple[float, int, int, int, int, int, int]] = []
-    for a, b, s in zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(), strict=True):
+    rows, cols, sims = coo.row.tolist(), coo.col.tolist(), coo.data.tolist()
+    for a, b, s in zip(rows, cols, sims, strict=True):
         links[a][b] = s
         links[b][a] = s
-        if max_size >= 2 and s >= min_similarity:
-            lo, hi = (rank[a], rank[b]) if rank[a] < rank[b] else (rank[b], rank[a])
-            heap.append((-s, lo, hi, a, b, 0, 0))
+    lo = np.minimum(rank[coo.row], rank[coo.col]).tolist()
+    hi = np.maximum(rank[coo.row], rank[coo.col]).tolist()
+    heap = [
+        (-s, r_lo, r_hi, a, b, 0, 0)
+        for s, r_lo, r_hi, a, b in zip(sims, lo, hi, rows, cols, strict=True)
+        if max_size >= 2 and s >= min_similarity
+    ]
     heapq.heapify(heap)
+    rank_of = rank.tolist()
+    pop, push = heapq.heappop, heapq.heappush
 
+    work = 0  # stale entries popped and entries pushed since the heap was last rebuilt
     while heap:
-        _, _, _, a, b, va, vb = heapq.heappop(heap)
-        if version[a] != va or version[b] != vb or a not in members or b not in members:
+        _, _, _, a, b, va, vb = pop(heap)
+        if version[a] != va or version[b] != vb:  # a or b merged since: a stale entry
+            work += 1
             continue
         # merge b into a
-        total = internal[a] + internal[b] + links[a].pop(b)
+        merged = links[a]
+        internal[a] = internal[a] + internal[b] + merged.pop(b)
         del links[b][a]
         members[a].extend(members.pop(b))
-        internal[a] = total
-        del internal[b]
+        size[a] += size[b]
         version[a] += 1
         version[b] += 1
-        merged = links[a]
         for c, s in links[b].items():
             merged[c] = merged.get(c, 0.0) + s
             del links[c][b]
         links[b] = {}
-        size_a = len(members[a])
+        size_a, version_a, rank_a = size[a], version[a], rank_of[a]
+        room = max_size - size_a
         for c, s in merged.items():
             links[c][a] = s
-            size_c = len(members[c])
-            if size_a + size_c > max_size:
+            size_c = size[c]
+            if size_c > room:
                 continue
             avg = s / (size_a * size_c) ** power
             if avg >= min_similarity:
-                lo, hi = (rank[a], rank[c]) if rank[a] < rank[c] else (rank[c], rank[a])
-                heapq.heappush(heap, (-avg, lo, hi, a, c, version[a], version[c]))
+                rank_c = rank_of[c]
+                if rank_a < rank_c:
+                    push(heap, (-avg, rank_a, rank_c, a, c, version_a, version[c]))
+                else:
+                    push(heap, (-avg, rank_c, rank_a, a, c, version_a, version[c]))
+        work += len(merged)
+        if work > len(heap):  # drop the stale entries at once: cheaper than popping each
+            heap = [e for e in heap if version[e[3]] == e[5] and version[e[4]] == e[6]]
+            heapq.heapify(heap)
+            work = 0
 
     order = sorted(members, key=lambda g: min(members[g]))
     return Agglomeration(

@@ -22,6 +22,7 @@ Names are unique within one call (a repeated name gets a `` #2``, `` #3`` suffix
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection, Sequence
 from typing import NamedTuple
@@ -161,7 +162,7 @@ def typical_texts(texts: Sequence[str], terms: Sequence[tuple[str, float]], n: i
         clean = " ".join(text.split())
         if clean and clean not in ranked:
             words = {w.lower() for w in re.findall(r"[^\W\d_]{2,}", clean)}
-            ranked[clean] = sum(score.get(w, 0.0) for w in words)
+            ranked[clean] = math.fsum(score.get(w, 0.0) for w in words)  # any order: one value
     shown: list[str] = []
     for text in sorted(ranked, key=lambda t: (-ranked[t], len(t), t)):
         short = short_label(text, MAX_TYPICAL_CHARS)

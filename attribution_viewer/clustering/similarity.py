@@ -166,6 +166,39 @@ def connectivity_profiles(store: GraphStore) -> sp.csr_matrix:
 
 
 @dataclass(frozen=True, eq=False)
+class TextCosines:
+    """Cosines between the text vectors of the features, computed once per distinct vector.
+
+    Features often share a text (the copies of a latent at several positions, features
+    described alike), so the matrix of the distinct vectors is much smaller than the
+    features' one.
+    """
+
+    gram: np.ndarray  # distinct x distinct cosines (float32)
+    row: np.ndarray  # each feature's row in ``gram``
+
+    def block(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Dense ``len(rows) x len(cols)`` cosines of features ``rows`` and ``cols``."""
+        return np.take(self.gram[self.row[rows]], self.row[cols], axis=1)
+
+
+def text_cosines(texts: Sequence[str], embedder: TextEmbedder) -> TextCosines | None:
+    """Cosines of the embedded ``texts`` (0 where either is empty), None when all are empty."""
+    vectors = np.asarray(embedder.embed(texts), dtype=np.float32)
+    if vectors.ndim != 2 or vectors.shape[0] != len(texts):
+        raise ValueError(f"text embedder returned shape {vectors.shape}, expected ({len(texts)}, d)")
+    norms = np.linalg.norm(vectors, axis=1)
+    if vectors.shape[1] == 0 or not np.any(norms > 0):
+        return None
+    norms[norms == 0] = 1.0
+    first: dict[bytes, int] = {}  # each distinct vector's row in the gram matrix
+    row = np.asarray([first.setdefault(v.tobytes(), len(first)) for v in vectors], dtype=np.int64)
+    distinct = np.unique(row, return_index=True)[1]  # a feature holding each distinct vector
+    unit = vectors[distinct] / norms[distinct, None]
+    return TextCosines(gram=unit @ unit.T, row=row)
+
+
+@dataclass(frozen=True, eq=False)
 class FeatureSpace:
     """Everything needed to compute feature-feature similarities of one graph.
 
@@ -179,20 +212,21 @@ class FeatureSpace:
     place: np.ndarray  # cells x cells: token part T times layer band K
     band: np.ndarray  # cells x cells: layer band K alone
     latent: np.ndarray  # equal for the same (layer, feature_idx); unique for generic latents
-    text: np.ndarray | None  # unit rows (zero rows for features without text)
+    text: TextCosines | None
 
     def similarity(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Dense ``len(rows) x len(cols)`` block of the combined similarity."""
         p = self.params
-        cells = np.ix_(self.cell[rows], self.cell[cols])
-        place = self.place[cells]
+        row_cells, col_cells = self.cell[rows], self.cell[cols]
+        place = np.take(self.place[row_cells], col_cells, axis=1)
         out = np.float32(p.token) * place
         if self.profiles is not None:
             role = np.asarray((self.profiles[rows] @ self.profiles[cols].T).toarray(), dtype=np.float32)
             np.maximum(role, 0.0, out=role)
             out += np.float32(p.role) * (role * place if p.role_in_place else role)
         if self.text is not None:
-            out += np.float32(p.text) * self.band[cells] * (self.text[rows] @ self.text[cols].T)
+            band = np.take(self.band[row_cells], col_cells, axis=1)
+            out += np.float32(p.text) * band * self.text.block(rows, cols)
         if p.latent > 0:
             out += np.float32(p.latent) * (self.latent[rows, None] == self.latent[None, cols])
         return out
@@ -216,17 +250,6 @@ def latent_ids(layer: np.ndarray, feature_idx: np.ndarray, pos: np.ndarray, *, s
     return np.where(generic, -1 - np.arange(ids.shape[0]), ids)
 
 
-def _text_matrix(texts: Sequence[str], embedder: TextEmbedder) -> np.ndarray | None:
-    vectors = np.asarray(embedder.embed(texts), dtype=np.float32)
-    if vectors.ndim != 2 or vectors.shape[0] != len(texts):
-        raise ValueError(f"text embedder returned shape {vectors.shape}, expected ({len(texts)}, d)")
-    norms = np.linalg.norm(vectors, axis=1)
-    if vectors.shape[1] == 0 or not np.any(norms > 0):
-        return None
-    norms[norms == 0] = 1.0
-    return vectors / norms[:, None]
-
-
 def feature_space(
     store: GraphStore,
     *,
@@ -244,7 +267,7 @@ def feature_space(
         raise ValueError(f"texts has {len(texts)} entries, expected one per node ({store.n_nodes})")
     text = None
     if weights.text > 0 and texts is not None and n_feat:
-        text = _text_matrix([str(t or "") for t in texts[:n_feat]], embedder or TfidfEmbedder())
+        text = text_cosines([str(t or "") for t in texts[:n_feat]], embedder or TfidfEmbedder())
     profiles = connectivity_profiles(store) if weights.role > 0 else None
     layer = store.nodes.layer[:n_feat].astype(np.int64)
     pos = store.nodes.pos[:n_feat].astype(np.int64)
@@ -267,6 +290,58 @@ def feature_space(
     )
 
 
+SAMPLE_STRIDE = 16
+"""Every ``SAMPLE_STRIDE``-th column gives a lower bound of a row's k-th largest value."""
+MAX_CANDIDATES = 1024
+"""Rows with more entries above that bound are left to ``np.argpartition`` whole."""
+
+
+def top_positive(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of each row's ``k`` largest entries that are positive.
+
+    The entries chosen are exactly those of ``np.argpartition(-sims, k - 1, axis=1)[:, :k]``
+    with a positive value, ties included (which of equal values argpartition keeps changes
+    the clusters): a row whose k-th largest positive value is tied is handed to
+    argpartition whole. The other rows only sort out their entries at or above a lower
+    bound of their k-th largest value, the k-th largest of a sample of columns.
+    """
+    n_rows = sims.shape[0]
+    floor = np.full(n_rows, np.nextafter(np.float32(0), np.float32(1)), dtype=sims.dtype)
+    sample = sims[:, ::SAMPLE_STRIDE]
+    if sample.shape[1] >= k:
+        bound = np.partition(sample, sample.shape[1] - k, axis=1)[:, sample.shape[1] - k]
+        np.maximum(floor, bound, out=floor)
+    r, c = np.nonzero(sims >= floor[:, None])
+    counts = np.bincount(r, minlength=n_rows)
+    whole = counts > MAX_CANDIDATES
+    if whole.any():
+        part = ~whole[r]
+        r, c = r[part], c[part]
+        counts[whole] = 0
+    v = sims[r, c]
+    kth = np.full(n_rows, -np.inf, dtype=sims.dtype)  # rows with fewer than k keep them all
+    width = int(counts.max(initial=0))
+    if width >= k:
+        starts = np.cumsum(counts) - counts
+        # padded with distinct negative values: numpy's partition is slow on many equal ones
+        padded = np.tile(-1.0 - np.arange(width, dtype=sims.dtype), (n_rows, 1))
+        padded[r, np.arange(r.shape[0]) - starts[r]] = v
+        many = counts >= k
+        kth[many] = np.partition(padded[many], width - k, axis=1)[:, width - k]
+    chosen = v >= kth[r]
+    tied = np.bincount(r[chosen], minlength=n_rows) > k
+    whole |= tied
+    chosen &= ~tied[r]
+    rows, cols = [r[chosen]], [c[chosen]]
+    if whole.any():
+        redo = np.flatnonzero(whole)
+        top = np.argpartition(-sims[redo], k - 1, axis=1)[:, :k]
+        keep = np.take_along_axis(sims[redo], top, axis=1) > 0
+        rows.append(np.repeat(redo, k)[keep.ravel()])
+        cols.append(top[keep])
+    return np.concatenate(rows), np.concatenate(cols)
+
+
 def knn_graph(space: FeatureSpace, indices: np.ndarray, k: int, *, block_size: int = 1024) -> sp.csr_matrix:
     """Symmetric sparse graph over ``indices``: each one's ``k`` most similar others.
 
@@ -285,12 +360,10 @@ def knn_graph(space: FeatureSpace, indices: np.ndarray, k: int, *, block_size: i
         local = np.arange(start, min(n, start + block_size))
         sims = space.similarity(indices[local], indices)
         sims[np.arange(local.shape[0]), local] = -np.inf
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        vals = np.take_along_axis(sims, top, axis=1)
-        keep = vals > 0
-        rows_out.append(np.repeat(local, k)[keep.ravel()])
-        cols_out.append(top[keep])
-        vals_out.append(vals[keep])
+        rows, cols = top_positive(sims, k)
+        rows_out.append(local[rows])
+        cols_out.append(cols)
+        vals_out.append(sims[rows, cols])
     r = np.concatenate(rows_out)
     c = np.concatenate(cols_out)
     v = np.round(np.concatenate(vals_out).astype(np.float64), 6)
