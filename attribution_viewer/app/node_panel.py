@@ -1,22 +1,33 @@
 """The node panel: the selected node's header, actions (pin, rename), details and connections.
 
 The kind-specific details come from :mod:`attribution_viewer.app.node_details`; this module
-adds what is common to every node kind, the clickable connections list, and the callbacks:
+adds what is common to every node kind, the clickable connections list, the panel's route
+and callbacks:
 
-* ``show_node`` -- THE click path: ``selected-node`` (set in the browser: a marker or a
-  row click in ``assets/app.js``, search / Esc by the graph view's ``selectNode``) -> the
-  panel and the ``selection-layer`` (the selected node's edges and rings for the canvas) in
-  one response, one round trip per click. Pins and labels re-render the panel only (the
-  figure callback sends the selection with the new scene);
+* the panel route (``POST <prefix>_attrview/node-panel``, :func:`panel_response`) -- THE
+  click path (issue #10): ``assets/node_panel.js`` asks it on a click on a marker or a
+  connection row, with the view's values (:mod:`attribution_viewer.panel_request`), and
+  gets the panel's two parts (:func:`panel_parts`, as Dash component JSON) and the
+  ``selection-layer`` data (the selected node's edges and rings for the canvas) in one
+  answer; it builds the panel itself, and tells Dash the selection (``selected-node``,
+  ``selection-layer``) only after that frame is painted. The panel is rendered by Dash
+  once (:func:`layout`); Dash's renderer does not take part in a click;
+* ``panelView`` (clientside) -- the view's values -> ``assets/node_panel.js``, which asks
+  the route again when the selection, pins, labels or filters changed some other way
+  (search, Esc, a pin, a slider), and the actions' state (shown, Pin / Unpin, the label);
 * ``togglePin`` / ``saveLabel`` (clientside, ``assets/app.js``) -- the panel's buttons
   change ``pinned-nodes`` / ``node-labels`` in the browser.
+
+The route reads descriptions lazily (one file per new feature, through the context's
+description source of this graph) and answers a bad request with ``{"error": one line}``
+(400, 404 for a key the graph does not have; 500 for a failure, logged once), which the
+panel shows.
 
 Connection rows are ``button.conn-row`` elements carrying the node key in ``data-key``,
 without Dash ids. They are not Dash components: the panel carries them as one JSON
 attribute (``div.conn-groups[data-groups]``, see :func:`connection_groups`) and
 ``assets/app.js`` builds the buttons when that attribute appears or changes, and turns a
-click on one into a selection (one delegated listener). A Dash component costs the
-renderer time on every update; 80 rows of them cost more than the click's request.
+click on one into a selection (one delegated listener).
 """
 
 from __future__ import annotations

@@ -378,8 +378,8 @@ var settleTokens = {};
 
 /* Clientside callbacks (registered by the units in attribution_viewer/app/: graph_view.py,
    node_panel.py, page.py): the selection, pins and labels change in the browser without a
-   server round trip; the node panel's one request then brings the panel and the selection
-   layer together. */
+   server round trip; the node panel's one request (its route, assets/node_panel.js) brings
+   the panel and the selection layer together. */
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   attributionViewer: {
     /* the node keys (index -> key) for graph clicks (selectClickedPoint, page wiring) */
@@ -420,9 +420,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     /* new base edges or selection for the edge canvases (a callback without outputs) */
     drawEdgeLayers: function (baseData, selectionData) { attributionEdges.set(baseData, selectionData); },
     /* the selection -> the URL's "node" parameter (view.state_to_query writes the rest).
-       Run when the click's response (panel + selection layer) is in, and pushed after the
-       next frame (pushState costs 1-67 ms under load): off the click path. dcc.Location
-       is then told, as its own links do, so that its next update starts from this URL. */
+       Run when the click's panel is painted (node_panel.js then sets the selection layer that
+       came with it), and pushed after the next frame (pushState costs 1-67 ms under
+       load): off the click path. dcc.Location is then told, as its own links do, so that
+       its next update starts from this URL. */
     selectionQuery: function (selectionLayer, selected) {
       window.requestAnimationFrame(function () {
         setTimeout(function () {
