@@ -4,19 +4,25 @@ line naming the key and what was expected; and the route answering it (app/node_
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from builders import build_tiny_store
 from plotly.io.json import to_json_plotly
+from werkzeug.test import Client
 
 from attribution_viewer.app import create_app
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls
 from attribution_viewer.app.drawing import selection_payload
+from attribution_viewer.app.folder import GRAPH_HEADER, build_folder_server
 from attribution_viewer.app.ids import PANEL_ROUTE
 from attribution_viewer.app.node_panel import panel_parts, panel_response
+from attribution_viewer.library import GraphIndex
+from attribution_viewer.loaders import save_native
 from attribution_viewer.panel_request import VIEW_FIELDS, PanelRequest, PanelRequestError, parse_panel_request
 from attribution_viewer.settings import Settings
+from attribution_viewer.testing.synthetic import make_synthetic_graph
 
 
 def as_json(value: object) -> object:
@@ -103,3 +109,29 @@ def test_pr4_the_route_answers_the_panel_and_the_selection_or_a_clear_error() ->
     assert bad.status_code == 400 and bad.get_json() == {
         "error": "panel request: key 'key': expected a node key (string) or null"
     }
+
+
+def test_pr5_in_a_folder_the_route_answers_for_the_graph_the_header_names(tmp_path: Path) -> None:
+    """Two tabs on different graphs of a folder: each panel request goes to its own graph
+    (assets/app.js adds the X-Attribution-Graph header to the route's requests too)."""
+    for seed, name in enumerate(("a.npz", "b.npz")):
+        store = make_synthetic_graph(
+            n_layers=3, n_tokens=3, n_features=12, n_edges=40, seed=seed, prompt=f"p{seed} q"
+        )
+        save_native(store, tmp_path / name)
+    settings = Settings(graphs_dir=tmp_path, conversion_cache_dir=None)
+    server = build_folder_server(settings, GraphIndex.scan(tmp_path))
+    client = Client(server)
+    heads = []
+    for name in ("a.npz", "b.npz"):
+        store = server.cache.open(name)
+        key = store.keys[0]
+        response = client.post(f"/{PANEL_ROUTE}", json={"key": key}, headers={GRAPH_HEADER: name})
+        assert response.status_code == 200
+        answer = response.get_json()
+        assert answer["key"] == key
+        ctx = server.app_for(name).server.config["attribution_viewer_context"]
+        assert ctx.store is store
+        assert answer["head"] == as_json(panel_parts(ctx, ViewControls(selected=key)).head)
+        heads.append(answer["head"])
+    assert heads[0] != heads[1]  # the two graphs' panels differ: each answered by its own
