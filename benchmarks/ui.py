@@ -29,12 +29,16 @@ these are cold starts; reopening an unchanged ``.pt`` file skips the conversion.
 
 On the last launch, ``--clicks`` well-separated visible nodes (mostly features, plus up to
 two embeddings and two logits; the markers farthest in pixels from any other marker) are
-clicked with real pointer actions (W3C ``move_to_location`` + ``click``). In-page, a
-``mousedown`` listener records ``performance.now()``; a MutationObserver on ``#node-panel``
-records ``performance.now()`` at the animation frame after the panel shows the clicked
-node's key and its connection rows (built by ``assets/app.js`` from one JSON attribute).
+clicked with real pointer actions (W3C ``move_to_location`` + ``click``), the page seeing
+a mouse (``(hover: hover)``, ``(pointer: fine)``, as on a desktop; ``--touch-media`` keeps
+headless Chromium's touch-like ``(hover: none)``, under which plotly.js restyles the whole
+page twice per click). In-page, a ``mousedown`` listener (the first: window, capture)
+records ``performance.now()``; a MutationObserver on ``#node-panel`` records
+``performance.now()`` at the animation frame after the panel shows the clicked node's key
+and its connection rows (built by ``assets/app.js`` from one JSON attribute).
 The in-page ``fetch`` wrapper sums the bodies of the ``_dash-update-component``
-responses started after the mousedown (until no request for 1 s), and checks that the
+responses and the node panel route's (``_attrview/node-panel``) started after the
+mousedown (until no request for 1 s), and checks that the
 ``attribution-graph.figure`` output of a click, if any, is a ``dash.Patch`` (column
 ``figure``: ``none`` when no click sent the figure, ``Patch``, or ``FULL`` when a click
 resent the whole figure). ``peak MB`` is the
@@ -90,7 +94,8 @@ CLICK_TIMEOUT_MS = 120_000
 SETTLE_MS = 1000  # a click's requests are over when none has started or ended for this long
 
 # Injected before any page script: paint detection and a fetch wrapper recording every
-# _dash-update-component response (output ids, body bytes, timing, Patch or not).
+# _dash-update-component response and the node panel route's (output ids, body bytes,
+# timing, Patch or not).
 _PAGE_INIT = """
 (function () {
   const av = window.__av = {painted: null, responses: [], pending: 0, lastActivity: 0};
@@ -98,9 +103,10 @@ _PAGE_INIT = """
   window.fetch = function (resource, init) {
     const url = typeof resource === 'string' ? resource : (resource && resource.url) || '';
     const promise = originalFetch.apply(this, arguments);
-    if (url.indexOf('_dash-update-component') < 0) { return promise; }
-    let output = '';
-    try { output = JSON.parse(init.body).output; } catch (e) { output = '?'; }
+    const route = url.indexOf('_attrview/node-panel') >= 0;  // the node panel's route
+    if (url.indexOf('_dash-update-component') < 0 && !route) { return promise; }
+    let output = route ? 'node-panel route' : '';
+    try { output = output || JSON.parse(init.body).output; } catch (e) { output = '?'; }
     const start = performance.now();
     av.pending += 1;
     av.lastActivity = start;
@@ -181,7 +187,7 @@ _ARM_CLICK = """
 const key = arguments[0];
 const av = window.__av;
 const click = av.click = {key: key, down: null, done: null};
-document.addEventListener('mousedown', () => { if (click.down === null) { click.down = performance.now(); } },
+window.addEventListener('mousedown', () => { if (click.down === null) { click.down = performance.now(); } },
                           {capture: true, once: true});
 const panel = document.getElementById('node-panel');
 // The connection rows count as part of the panel: assets/app.js builds them from
@@ -201,7 +207,7 @@ observer.observe(panel, {childList: true, subtree: true, characterData: true});
 """
 
 # Resolves once the armed click has updated the panel and its requests have settled.
-_WAIT_CLICK = """
+_WAIT_CLICK = r"""
 const done = arguments[arguments.length - 1], settle = arguments[0], timeout = arguments[1];
 const t0 = performance.now();
 (function poll() {
@@ -210,7 +216,7 @@ const t0 = performance.now();
   if ((c.done !== null && settled) || now - t0 > timeout) {
     const after = c.down === null ? [] : av.responses.filter(r => r.start >= c.down);
     const network = c.down === null ? [] : performance.getEntriesByType('resource')
-      .filter(e => e.startTime >= c.down && e.name.indexOf('_dash-update-component') >= 0)
+      .filter(e => e.startTime >= c.down && /_dash-update-component|_attrview\/node-panel/.test(e.name))
       .map(e => [e.startTime, e.responseEnd]);
     done({down: c.down, done: c.done, responses: after, network: network});
   } else { setTimeout(poll, 20); }
@@ -274,9 +280,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def new_driver() -> webdriver.Chrome:
-    """A fresh headless Chromium (fresh profile, so a cold HTTP cache) with the page hooks."""
-    options = chrome_options(1600, 950)
+def new_driver(mouse: bool = True) -> webdriver.Chrome:
+    """A fresh headless Chromium (fresh profile, so a cold HTTP cache) with the page hooks;
+    ``mouse``: its pages see a mouse, as on a desktop (headless Chromium reports a
+    touch-like "(hover: none)" otherwise; see ``testing.headless.MOUSE_FLAG``)."""
+    options = chrome_options(1600, 950, mouse=mouse)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _PAGE_INIT})
     driver.set_script_timeout(600)
@@ -397,13 +405,15 @@ def load_breakdown(driver: webdriver.Chrome, page: dict[str, Any]) -> list[str]:
     return lines
 
 
-def run_graph(case: GraphCase, n_clicks: int, repeat: int, tmp: Path, verbose: bool) -> GraphResult:
+def run_graph(
+    case: GraphCase, n_clicks: int, repeat: int, tmp: Path, verbose: bool, mouse: bool = True
+) -> GraphResult:
     result = GraphResult(case)
     store = None if case.bare else open_graph(case.path)
     result.nodes, result.edges = (BARE_MARKERS, 0) if store is None else (store.n_nodes, store.n_edges)
     for attempt in range(repeat):
         last = attempt == repeat - 1
-        driver = new_driver()
+        driver = new_driver(mouse)
         try:
             with server(case, tmp / f"{case.name}.log") as (proc, port, wall0, to_http):
                 driver.get(f"http://127.0.0.1:{port}/")
@@ -589,6 +599,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="measure the bare page again (one launch) before each graph: a loaded machine's speed drifts",
     )
+    parser.add_argument(
+        "--touch-media",
+        action="store_true",
+        help="keep headless Chromium's touch-like '(hover: none)' media (before 2026-11-30 runs)",
+    )
     args = parser.parse_args(argv)
 
     print(TARGETS)
@@ -610,7 +625,7 @@ def main(argv: list[str] | None = None) -> int:
         for case in found:
             t0 = time.perf_counter()
             repeat = 1 if case.bare and args.bare_each else args.large_repeat if case.large else args.repeat
-            result = run_graph(case, args.clicks, repeat, tmp, args.verbose)
+            result = run_graph(case, args.clicks, repeat, tmp, args.verbose, not args.touch_media)
             result.load_avg = os.getloadavg()[0]
             results.append(result)
             status = result.error or f"{len(result.clicks)} clicks, min gap {result.min_gap_px:.0f} px"

@@ -16,9 +16,18 @@ from conftest import EXAMPLE_SETTINGS
 import attribution_viewer.loaders as loaders
 from attribution_viewer.app import create_app
 from attribution_viewer.app.controls import VIEW_CONTROLS
+from attribution_viewer.app.ids import PANEL_ROUTE
 from attribution_viewer.model import NodeKind
 
-CLICK = "..node-panel.children...selection-layer.data.."  # the click path: one callback
+# The click path: one request, to the node panel's route (assets/node_panel.js).
+CLICK_ROUTE = f"/{PANEL_ROUTE}"
+
+
+def click(client: Any, key: str, view: dict[str, Any] | None = None) -> dict[str, Any]:
+    """POST a click like assets/node_panel.js does: the key and the view's values."""
+    response = client.post(CLICK_ROUTE, json={"key": key, "view": {**(view or {}), "selected": key}})
+    assert response.status_code == 200, response.data[:500]
+    return response.json
 
 
 def call_callback(client: Any, output: str, values: dict[str, Any], changed: str) -> dict[str, Any]:
@@ -69,16 +78,16 @@ def test_r1_graph_read_once_and_descriptions_on_demand(counted_reads: list[str])
     store = ctx.store
     feature = store.keys[store.kind_slices[NodeKind.FEATURE].start]
     other = store.keys[store.kind_slices[NodeKind.FEATURE].start + 1]
-    values = {"selected-node.data": feature, "node-labels.data": {}, "pinned-nodes.data": []}
-    panel = call_callback(client, CLICK, values, "selected-node.data")
-    assert feature in str(panel)
+    values = {"labels": {}, "pinned": []}
+    panel = click(client, feature, values)
+    assert feature in str(panel["head"])
     # the node's file and those of the features its connection rows name (their descriptions)
     listed = described_rows(store, feature)
     assert listed and source.files_read == len({feature, *listed})
-    call_callback(client, CLICK, {**values, "selected-node.data": other}, "selected-node.data")
+    click(client, other, values)
     read = len({feature, *listed, other, *described_rows(store, other)})
     assert source.files_read == read
-    call_callback(client, CLICK, values, "selected-node.data")
+    click(client, feature, values)
     assert source.files_read == read  # cached: the second click on a node reads nothing
     assert counted_reads == [str(EXAMPLE_SETTINGS.graph_path)]
 
@@ -118,11 +127,11 @@ def test_r2_click_never_touches_the_figure_and_overlays_are_patches() -> None:
     assert "data" in figure and "layout" in figure
     assert first["edge-layer"]["data"]["batches"]
     store = app.server.config["attribution_viewer_context"].store
-    # A click: one response with the panel and the selection layer (a few KB).
+    # A click: one answer with the panel and the selection layer (a few KB).
     selected = store.keys[int(store.logit_indices[0])]
-    clicked = call_callback(client, CLICK, {**base, "selected-node.data": selected}, "selected-node.data")
-    layer = clicked["selection-layer"]["data"]
-    assert selected in str(clicked["node-panel"]["children"])
+    clicked = click(client, selected, {"prune": 0.8, "freq": 0.25, "toggles": [], "size": 10, "pinned": []})
+    layer = clicked["selection"]
+    assert selected in str(clicked["head"])
     assert layer["selected"] == int(store.logit_indices[0]) and layer["batches"]
     assert len(str(layer)) < 5000
     # A node-size change patches the marker sizes, never resends the figure or the edges.

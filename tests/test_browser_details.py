@@ -1,4 +1,4 @@
-"""Browser tests of the node details panel (headless Chromium via dash_duo): D1, D2.
+"""Browser tests of the node details panel (headless Chromium via dash_duo): D1, D2, D3.
 
 D1 opens the example with an (empty) cluster state in the link, so that the first-visit
 automatic clustering -- which reads every feature's description -- does not run, and the
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -26,8 +27,10 @@ from browser_helpers import (
 )
 from builders import described_rows
 from conftest import EXAMPLE_DIR, EXAMPLE_SETTINGS
+from plotly.io.json import to_json_plotly
 
 from attribution_viewer.app import create_app
+from attribution_viewer.app.node_panel import panel_response
 from attribution_viewer.model import GraphStore, NodeKind
 
 pytestmark = pytest.mark.browser
@@ -152,4 +155,95 @@ def test_d2_intervention_table_shows_clamp_values(dash_duo) -> None:
     click_node(dash_duo, plain)
     wait_until(lambda: selected_key(dash_duo) == store.keys[plain], message="plain feature panel")
     assert dash_duo.find_elements("#node-panel .intervention-table") == []
+    assert_no_console_errors(dash_duo)
+
+
+# Records the node panel route's requests and answers from now on (assets/node_panel.js).
+RECORD_PANEL = """
+window.__avPanel = [];
+const original = window.fetch;
+window.fetch = function (resource, init) {
+  const promise = original.apply(this, arguments);
+  if (String(resource).indexOf('_attrview/node-panel') >= 0) {
+    promise.then(r => r.clone().text()).then(text => window.__avPanel.push([init.body, text]));
+  }
+  return promise;
+};
+"""
+
+# The built panel parts as [tag, class, {id, href, title, data-*}, children] trees (text
+# nodes as strings); the language chart's and the connection rows' insides left out.
+PANEL_TREE = """
+function tree(el) {
+  return [...el.childNodes].map(n => {
+    if (n.nodeType === 3) { return n.textContent; }
+    const cls = n.getAttribute('class') || '', attrs = {};
+    for (const a of n.attributes) {
+      if (a.name.startsWith('data-') || ['id', 'href', 'title'].includes(a.name)) { attrs[a.name] = a.value; }
+    }
+    const skip = cls === 'language-chart' || cls.split(' ').includes('conn-groups');
+    return [n.tagName.toLowerCase(), cls, attrs, skip ? [] : tree(n)];
+  });
+}
+return [tree(document.getElementById('node-panel-head')), tree(document.getElementById('node-panel-body'))];
+"""
+
+
+def expected_tree(node: Any) -> list[Any]:
+    """What assets/node_panel.js builds from the route's component JSON, as PANEL_TREE reads it."""
+    if node is None or node is False:
+        return []
+    if isinstance(node, list):
+        return [item for child in node for item in expected_tree(child)]
+    if isinstance(node, float) and node.is_integer():
+        return [str(int(node))]
+    if not isinstance(node, dict):
+        return [str(node)]
+    props = node["props"]
+    cls = props.get("className") or ""
+    attrs = {
+        k: str(v)
+        for k, v in props.items()
+        if v is not None and (k.startswith("data-") or k in ("id", "href", "title"))
+    }
+    skip = cls == "language-chart" or "conn-groups" in cls.split()
+    tag = "div" if node["type"] == "Graph" else node["type"].lower()
+    return [[tag, cls, attrs, [] if skip else expected_tree(props.get("children"))]]
+
+
+def test_d3_the_panel_built_in_the_browser_is_the_routes_answer(dash_duo) -> None:
+    """A click asks the panel route once; the server answers exactly what ``panel_response``
+    computes for that request, and the panel built from it has exactly its elements, texts,
+    ids and data attributes (the rows: test_browser_graph G6)."""
+    app = create_app(EXAMPLE_SETTINGS)
+    ctx = context_of(app)
+    store = ctx.store
+    dash_duo.start_server(app)
+    wait_for_graph(dash_duo)
+    features = range(store.kind_slices[NodeKind.FEATURE].start, store.kind_slices[NodeKind.FEATURE].stop)
+    described = [
+        i for i in features if (d := ctx.feature_details(i).details) and d.description and d.top_examples
+    ]
+    feature = first_visible(app, NodeKind.FEATURE, among=described[:40])
+    key = store.keys[feature]
+    dash_duo.driver.execute_script(RECORD_PANEL)
+    click_node(dash_duo, feature)
+    wait_until(lambda: selected_key(dash_duo) == key, message="the panel shows the feature")
+    wait_until_settled(dash_duo)
+    ((body, answer),) = dash_duo.driver.execute_script("return window.__avPanel;")
+    payload, status = panel_response(ctx, body.encode())
+    computed = to_json_plotly(payload)
+    assert status == 200 and computed is not None and json.loads(answer) == json.loads(computed)
+    assert json.loads(body)["key"] == key == payload["key"]
+    head, rest = dash_duo.driver.execute_script(PANEL_TREE)
+    assert head == expected_tree(json.loads(answer)["head"]) and head
+    assert rest == expected_tree(json.loads(answer)["body"]) and rest
+    description = ctx.feature_details(feature).details
+    assert (
+        description is not None
+        and text_of(dash_duo, "#node-panel .feature-description") == description.description
+    )
+    # the Dash-owned actions follow the selection
+    assert dash_duo.find_element("#node-actions").is_displayed()
+    assert dash_duo.find_element("#pin-button").text == "Pin"
     assert_no_console_errors(dash_duo)

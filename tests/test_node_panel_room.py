@@ -16,7 +16,7 @@ from dash.development.base_component import Component
 
 from attribution_viewer.app.context import AppContext
 from attribution_viewer.app.controls import ViewControls
-from attribution_viewer.app.node_panel import HIDDEN_TEXT, connection_groups, panel_children
+from attribution_viewer.app.node_panel import HIDDEN_TEXT, connection_groups, panel_parts
 from attribution_viewer.autointerp import model_mismatch
 from attribution_viewer.loaders import open_graph
 from attribution_viewer.model import NodeKind
@@ -57,7 +57,7 @@ def test_connection_rows_show_descriptions_before_codes() -> None:
     store, source = ctx.store, ctx.descriptions
     assert source is not None
     feature = int(store.kind_slices[NodeKind.FEATURE].start)
-    panel = panel_children(ctx, ViewControls(selected=store.keys[feature]))
+    panel = panel_parts(ctx, ViewControls(selected=store.keys[feature]))
     rows = {key: row_text for key, row_text, _ in connection_rows(panel)}
     conns = connections(store, feature)
     listed = [
@@ -78,7 +78,7 @@ def test_connection_rows_show_descriptions_before_codes() -> None:
     assert described > 0
     # a user's label wins over the description
     first = listed[0].key
-    labelled = panel_children(ctx, ViewControls(selected=store.keys[feature], labels={first: "mine"}))
+    labelled = panel_parts(ctx, ViewControls(selected=store.keys[feature], labels={first: "mine"}))
     assert [row_text for key, row_text, _ in connection_rows(labelled) if key == first] == ["mine"]
 
 
@@ -91,10 +91,10 @@ def test_a_node_hidden_by_the_filters_says_so() -> None:
     hidden = int(np.flatnonzero(~visible[feature])[0]) + feature.start
     shown = int(np.flatnonzero(visible[feature])[0]) + feature.start
     for index, expected in ((hidden, [HIDDEN_TEXT]), (shown, [])):
-        panel = panel_children(ctx, ViewControls(prune=0.3, selected=store.keys[index]))
+        panel = panel_parts(ctx, ViewControls(prune=0.3, selected=store.keys[index]))
         assert [text(n) for n in by_class(panel, "hidden-note")] == expected
     # pinned, it is on the graph again
-    pinned = panel_children(
+    pinned = panel_parts(
         ctx, ViewControls(prune=0.3, selected=store.keys[hidden], pinned=[store.keys[hidden]])
     )
     assert by_class(pinned, "hidden-note") == []
@@ -114,12 +114,12 @@ def test_a_description_made_for_another_model_says_so(tmp_path: Path) -> None:
     ctx = AppContext(settings=dataclasses.replace(EXAMPLE_SETTINGS, autointerp_dir=folder), store=store)
     details = ctx.feature_details(feature).details
     assert details is not None and details.model == "gemma-2-2b" and store.metadata.scan == "synthetic"
-    panel = panel_children(ctx, ViewControls(selected=store.keys[feature]))
+    panel = panel_parts(ctx, ViewControls(selected=store.keys[feature]))
     (warning,) = by_class(panel, "model-mismatch")
     assert text(warning) == model_mismatch("synthetic", details) != ""
     assert "gemma-2-2b" in text(warning) and "'synthetic'" in text(warning)
     # a record that names no model: nothing to warn about
-    other = panel_children(ctx, ViewControls(selected=store.keys[feature + 1]))
+    other = panel_parts(ctx, ViewControls(selected=store.keys[feature + 1]))
     assert by_class(other, "model-mismatch") == []
 
 
@@ -148,7 +148,7 @@ def test_connection_groups_are_the_rows_app_js_builds() -> None:
     assert [(g["title"], g["sign"]) for g in groups] == [("Inputs (3)", "mask"), ("Outputs (1)", "mask")]
     assert {row[2] for g in groups for row in g["rows"]} == {""}
     # the panel carries them as one JSON attribute, nothing else
-    panel = panel_children(ctx, ViewControls(selected="F:1:1:9", labels=labels))
+    panel = panel_parts(ctx, ViewControls(selected="F:1:1:9", labels=labels))
     expected = [row for group in connection_groups(ctx, second, labels) for row in group["rows"]]
     assert connection_rows(panel) == expected
     assert by_class(panel, "conn-row") == []

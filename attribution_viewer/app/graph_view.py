@@ -193,8 +193,9 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         prevent_initial_call=True,
     )
     # The selection changes in the browser: no round trip before the panel's request. A
-    # click on a marker sets it from assets/app.js (plotly_click -> set_props, with the keys
-    # remembered here): the graph's clickData is no callback input (issue #10).
+    # click on a marker is handled by assets/app.js (plotly_click -> the node panel's route,
+    # with the keys remembered here; Dash is told after the panel is painted): the graph's
+    # clickData is no callback input, dcc.Graph does not even write it (issue #10).
     app.clientside_callback(
         ClientsideFunction(ids.CLIENTSIDE, "rememberNodeKeys"),
         Input(ids.NODE_KEYS, "data"),

@@ -54,6 +54,10 @@ LABELS = "node-labels"
 
 # -- node panel ------------------------------------------------------------------------------
 NODE_PANEL = "node-panel"
+NODE_PANEL_HEAD = "node-panel-head"  # the panel's header part, built by assets/node_panel.js
+NODE_PANEL_BODY = "node-panel-body"  # the panel's details + connections, built the same way
+NODE_ACTIONS = "node-actions"  # the panel's pin / rename buttons (Dash components)
+PANEL_ROUTE = "_attrview/node-panel"  # the panel's JSON route (POST, app/node_panel.py)
 HIDDEN_NOTE = "hidden-note"  # the node panel's note when the filters hide the selected node
 PIN_BUTTON = "pin-button"
 LABEL_INPUT = "label-input"

@@ -1,40 +1,54 @@
 """The node panel: the selected node's header, actions (pin, rename), details and connections.
 
 The kind-specific details come from :mod:`attribution_viewer.app.node_details`; this module
-adds what is common to every node kind, the clickable connections list, and the callbacks:
+adds what is common to every node kind, the clickable connections list, the panel's route
+and callbacks:
 
-* ``show_node`` -- THE click path: ``selected-node`` (set in the browser: a marker or a
-  row click in ``assets/app.js``, search / Esc by the graph view's ``selectNode``) -> the
-  panel and the ``selection-layer`` (the selected node's edges and rings for the canvas) in
-  one response, one round trip per click. Pins and labels re-render the panel only (the
-  figure callback sends the selection with the new scene);
+* the panel route (``POST <prefix>_attrview/node-panel``, :func:`panel_response`) -- THE
+  click path (issue #10): ``assets/node_panel.js`` asks it on a click on a marker or a
+  connection row, with the view's values (:mod:`attribution_viewer.panel_request`), and
+  gets the panel's two parts (:func:`panel_parts`, as Dash component JSON) and the
+  ``selection-layer`` data (the selected node's edges and rings for the canvas) in one
+  answer; it builds the panel itself, and tells Dash the selection (``selected-node``,
+  ``selection-layer``) only after that frame is painted. The panel is rendered by Dash
+  once (:func:`layout`); Dash's renderer does not take part in a click;
+* ``panelView`` (clientside) -- the view's values -> ``assets/node_panel.js``, which asks
+  the route again when the selection, pins, labels or filters changed some other way
+  (search, Esc, a pin, a slider), and the actions' state (shown, Pin / Unpin, the label);
 * ``togglePin`` / ``saveLabel`` (clientside, ``assets/app.js``) -- the panel's buttons
   change ``pinned-nodes`` / ``node-labels`` in the browser.
+
+The route reads descriptions lazily (one file per new feature, through the context's
+description source of this graph) and answers a bad request with ``{"error": one line}``
+(400, 404 for a key the graph does not have; 500 for a failure, logged once), which the
+panel shows.
 
 Connection rows are ``button.conn-row`` elements carrying the node key in ``data-key``,
 without Dash ids. They are not Dash components: the panel carries them as one JSON
 attribute (``div.conn-groups[data-groups]``, see :func:`connection_groups`) and
 ``assets/app.js`` builds the buttons when that attribute appears or changes, and turns a
-click on one into a selection (one delegated listener). A Dash component costs the
-renderer time on every update; 80 rows of them cost more than the click's request.
+click on one into a selection (one delegated listener).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from dash import ClientsideFunction, Dash, Input, Output, State, callback_context, dcc, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
+from flask import Response, request
+from plotly.io.json import to_json_plotly
 
 from attribution_viewer.app import ids, node_details
 from attribution_viewer.app.context import AppContext
-from attribution_viewer.app.controls import ViewControls, view_dependencies
+from attribution_viewer.app.controls import VIEW_CONTROLS, ViewControls
 from attribution_viewer.app.drawing import selection_payload
-from attribution_viewer.app.failsafe import error_panel, guard
+from attribution_viewer.app.failsafe import guard
 from attribution_viewer.autointerp import model_mismatch
 from attribution_viewer.model import KIND_NAMES, GraphStore, NodeKind
+from attribution_viewer.panel_request import PanelRequestError, parse_panel_request
 from attribution_viewer.view import Connection, ViewState, connections
 
 
@@ -146,15 +160,30 @@ def connections_section(ctx: AppContext, index: int, labels: Mapping[str, str]) 
     )
 
 
+# The view fields the panel shows (a change asks the route again); the others are sent along.
+PANEL_INPUTS = frozenset({"selected", "pinned", "labels", "prune", "freq", "toggles"})
+# The order of panelView's arguments (Dash wants the Inputs first), also in the panel's
+# data-view-fields attribute for assets/node_panel.js.
+PANEL_FIELDS = sorted(VIEW_CONTROLS, key=lambda name: name not in PANEL_INPUTS)
+
 HIDDEN_TEXT = (
     "Hidden by the current filters (pruning, max frequency or errors): it is not on the graph. "
     "Pin it to show it."
 )
 
 
-def node_panel_children(
-    ctx: AppContext, index: int, labels: Mapping[str, str], pinned: Sequence[str], hidden: bool = False
-) -> list[Any]:
+class PanelParts(NamedTuple):
+    """The panel's two parts around its Dash-owned actions (pin, rename): ``head`` (the
+    node's header and the hidden note, or the empty panel's hint) and ``body`` (details
+    and connections)."""
+
+    head: list[Any]
+    body: list[Any]
+
+
+def node_panel_parts(
+    ctx: AppContext, index: int, labels: Mapping[str, str], hidden: bool = False
+) -> PanelParts:
     """Everything the panel shows for node ``index`` (``hidden``: the view's filters hide it)."""
     store = ctx.store
     key = store.keys[index]
@@ -168,30 +197,10 @@ def node_panel_children(
         ],
         className="node-header",
     )
-    actions = html.Div(
-        [
-            html.Button(
-                "Unpin" if key in pinned else "Pin", id=ids.PIN_BUTTON, n_clicks=0, className="small-button"
-            ),
-            dcc.Input(
-                id=ids.LABEL_INPUT,
-                value=labels.get(key, ""),
-                placeholder="Rename this node…",
-                debounce=False,
-                className="label-input",
-            ),
-            html.Button("Save label", id=ids.LABEL_SAVE, n_clicks=0, className="small-button"),
-        ],
-        className="node-actions",
-    )
     note = [html.Div(HIDDEN_TEXT, className="panel-note hidden-note", id=ids.HIDDEN_NOTE)] if hidden else []
-    return [
-        header,
-        *note,
-        actions,
-        *details_section(ctx, index, label),
-        connections_section(ctx, index, labels),
-    ]
+    return PanelParts(
+        [header, *note], [*details_section(ctx, index, label), connections_section(ctx, index, labels)]
+    )
 
 
 def details_section(ctx: AppContext, index: int, label: str) -> list[Any]:
@@ -227,43 +236,86 @@ def details_section(ctx: AppContext, index: int, label: str) -> list[Any]:
 
 
 def layout() -> html.Div:
-    """The panel's box (filled by ``show_node``)."""
-    return html.Div(id=ids.NODE_PANEL, className="node-panel")
+    """The panel's box, rendered once: two parts ``assets/node_panel.js`` fills from the
+    panel route, and the actions (pin, rename; shown when a node is selected) between them."""
+    actions = html.Div(
+        [
+            html.Button("Pin", id=ids.PIN_BUTTON, n_clicks=0, className="small-button"),
+            dcc.Input(
+                id=ids.LABEL_INPUT,
+                value="",
+                placeholder="Rename this node…",
+                debounce=False,
+                className="label-input",
+            ),
+            html.Button("Save label", id=ids.LABEL_SAVE, n_clicks=0, className="small-button"),
+        ],
+        id=ids.NODE_ACTIONS,
+        className="node-actions",
+        hidden=True,
+    )
+    fields: dict[str, Any] = {"data-view-fields": json.dumps(PANEL_FIELDS)}
+    return html.Div(
+        [html.Div(id=ids.NODE_PANEL_HEAD), actions, html.Div(id=ids.NODE_PANEL_BODY)],
+        id=ids.NODE_PANEL,
+        className="node-panel",
+        **fields,
+    )
 
 
-def panel_children(app_ctx: AppContext, controls: ViewControls) -> list[Any]:
+def panel_parts(app_ctx: AppContext, controls: ViewControls) -> PanelParts:
     """What the panel shows for the selection of ``controls`` (a hint when none)."""
     store = app_ctx.store
     index = store.index_of.get(controls.selected) if controls.selected else None
     if index is None:
-        return empty_panel(store)
+        return PanelParts(empty_panel(store), [])
     hidden = not app_ctx.scene(controls.view(ViewState())).visible[index]
-    return node_panel_children(app_ctx, index, controls.labels or {}, controls.pinned or [], bool(hidden))
+    return node_panel_parts(app_ctx, index, controls.labels or {}, bool(hidden))
+
+
+def panel_response(app_ctx: AppContext, body: bytes) -> tuple[dict[str, Any], int]:
+    """The panel route's answer to ``body`` (:mod:`attribution_viewer.panel_request`) and
+    its HTTP status: ``{"key", "head", "body", "selection"}`` (the parts as Dash component
+    JSON, the selection canvas's data), or ``{"error": one line}`` (400: a bad request,
+    404: a key this graph does not have)."""
+    try:
+        asked = parse_panel_request(body)
+    except PanelRequestError as exc:
+        return {"error": str(exc)}, 400
+    if asked.key is not None and asked.key not in app_ctx.store.index_of:
+        return {"error": f"panel request: key 'key': no node {asked.key!r} in this graph"}, 404
+    controls = ViewControls(**asked.view)
+    head, rest = panel_parts(app_ctx, controls)
+    selection = selection_payload(app_ctx, controls)
+    return {"key": asked.key, "head": head, "body": rest, "selection": selection}, 200
 
 
 def register(app: Dash, app_ctx: AppContext) -> None:
-    """Attach the node panel's callbacks to ``app``."""
+    """Attach the node panel's route and callbacks to ``app``."""
+    answer = guard(
+        lambda body: panel_response(app_ctx, body), "show this node", lambda m: ({"error": m}, 500)
+    )
 
-    def show_node(view: dict[str, Any]) -> dict[str, Any]:
-        controls = ViewControls(**view)
-        triggered = set(callback_context.triggered_prop_ids.values())
-        clicked = not triggered or ids.SELECTED in triggered  # a page's first call shows it too
-        return {
-            "panel": panel_children(app_ctx, controls),
-            "selection": selection_payload(app_ctx, controls) if clicked else no_update,
-        }
+    def node_panel_route() -> Response:
+        payload, status = answer(request.get_data(cache=False))
+        return Response(to_json_plotly(payload), status=status, mimetype="application/json")
 
-    dependencies = view_dependencies(State)
-    # the filters too: the panel says when they hide the selected node
-    for name in ("selected", "pinned", "labels", "prune", "freq", "toggles"):
-        dependencies[name] = Input(dependencies[name].component_id, dependencies[name].component_property)
-    app.callback(
-        output={
-            "panel": Output(ids.NODE_PANEL, "children"),
-            "selection": Output(ids.SELECTION_LAYER, "data"),
-        },
-        inputs={"view": dependencies},
-    )(guard(show_node, "show this node", lambda m: {"panel": error_panel(m), "selection": None}))
+    app.server.add_url_rule(
+        f"{app.config.routes_pathname_prefix}{ids.PANEL_ROUTE}",
+        endpoint="node_panel_route",
+        view_func=node_panel_route,
+        methods=["POST"],
+    )
+    # The view's values (in PANEL_FIELDS order, named by the panel's data-view-fields) ->
+    # assets/node_panel.js, which asks the route again when the selection, pins, labels or
+    # filters change (a click asks first, before Dash knows), and the actions' state.
+    app.clientside_callback(
+        ClientsideFunction(ids.CLIENTSIDE, "panelView"),
+        Output(ids.NODE_ACTIONS, "hidden"),
+        Output(ids.PIN_BUTTON, "children"),
+        Output(ids.LABEL_INPUT, "value"),
+        *[(Input if name in PANEL_INPUTS else State)(*VIEW_CONTROLS[name]) for name in PANEL_FIELDS],
+    )
 
     app.clientside_callback(
         ClientsideFunction(ids.CLIENTSIDE, "togglePin"),

@@ -118,8 +118,9 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         },
         prevent_initial_call=True,
     )(sync_url)
-    # ... and it is written once the click's response is in (the selection layer comes
-    # with the panel), straight to the browser history: off the click path (issue #10).
+    # ... and it is written once the click's panel is painted (assets/node_panel.js then
+    # sets the selection layer that came with it), straight to the browser history: off
+    # the click path (issue #10).
     app.clientside_callback(
         ClientsideFunction(ids.CLIENTSIDE, "selectionQuery"),
         Input(ids.SELECTION_LAYER, "data"),

@@ -7,15 +7,15 @@
    4. the clientside callbacks (selection, URL node parameter, pins, labels, canvases). */
 (function () {
   /* The layout is built from the URL: pass the page's query string to Dash's layout request.
-     A folder of graphs (app/folder.py): every callback request names the page's graph in a
-     header, so the server routes it to that graph's app (the URL may change later). */
+     A folder of graphs (app/folder.py): every callback request (and the node panel's
+     route, assets/node_panel.js) names the page's graph in a header, so the server routes it to that graph's app (the URL may change later). */
   var originalFetch = window.fetch;
   var pageGraph = new URLSearchParams(window.location.search).get("graph");
   window.fetch = function (resource, init) {
     if (typeof resource === "string" && /_dash-layout$/.test(resource) && window.location.search) {
       resource = resource + window.location.search;
     }
-    if (pageGraph !== null && typeof resource === "string" && /_dash-update-component(\?|$)/.test(resource)) {
+    if (pageGraph !== null && typeof resource === "string" && /(_dash-update-component|_attrview\/node-panel)(\?|$)/.test(resource)) {
       init = Object.assign({}, init);
       var headers = new Headers(init.headers || {});
       headers.set("X-Attribution-Graph", pageGraph);
@@ -32,7 +32,7 @@
   document.addEventListener("click", function (event) {
     var row = event.target && event.target.closest && event.target.closest(".conn-row[data-key]");
     if (row && window.dash_clientside && window.dash_clientside.set_props) {
-      window.dash_clientside.set_props("selected-node", { data: row.getAttribute("data-key") });
+      attributionPanel.select(row.getAttribute("data-key"));  /* assets/node_panel.js */
     }
   });
   /* ... and shows its key as the tooltip (not sent with every row: a click sends them all). */
@@ -48,8 +48,9 @@
     if (menu) { menu.removeAttribute("open"); return; }
     if (!(event.target && event.target.tagName === "INPUT")) { clear(); }
   });
-  /* A click on a marker selects its node here (issue #10): plotly_click ->
-     set_props("selected-node") directly, without a clientside callback on the graph's
+  /* A click on a marker selects its node here (issue #10): plotly_click -> the panel
+     asks its route at once (attributionPanel.select, assets/node_panel.js) and tells Dash
+     the selection once the panel is painted, without a clientside callback on the graph's
      clickData first (that hop cost the renderer a second update before the panel's request).
      The node keys come from the "node-keys" store (rememberNodeKeys below). */
   function selectClickedPoint(data) {
@@ -57,9 +58,7 @@
     var index = points.length ? points[0].customdata : null;
     var keys = window.attributionNodeKeys;
     if (index === undefined || index === null || !keys || keys[index] === undefined) { return; }
-    if (window.dash_clientside && window.dash_clientside.set_props) {
-      window.dash_clientside.set_props("selected-node", { data: keys[index] });
-    }
+    if (window.dash_clientside && window.dash_clientside.set_props) { attributionPanel.select(keys[index]); }
   }
   var down = null;
   var pointClicked = false;
@@ -69,8 +68,13 @@
     pointClicked = false;
     if (plot) {
       var gd = plot.querySelector(".js-plotly-plot");
-      if (gd && !gd._avClickHooked && gd.on) {
+      if (gd && !gd._avClickHooked && gd.on && gd.removeAllListeners) {
         gd._avClickHooked = true;
+        /* dcc.Graph writes clickData / hoverData on every click and hover: a Dash store
+           update that costs the renderer ~20 ms with ~250 components on the page, paid
+           before this click's panel could be asked for. No callback reads them for the main
+           graph (clicks are handled here), so its listeners are removed. */
+        ["plotly_click", "plotly_hover", "plotly_unhover"].forEach(function (name) { gd.removeAllListeners(name); });
         gd.on("plotly_click", function () { pointClicked = true; });
         gd.on("plotly_click", selectClickedPoint);
       }
@@ -374,8 +378,8 @@ var settleTokens = {};
 
 /* Clientside callbacks (registered by the units in attribution_viewer/app/: graph_view.py,
    node_panel.py, page.py): the selection, pins and labels change in the browser without a
-   server round trip; the node panel's one request then brings the panel and the selection
-   layer together. */
+   server round trip; the node panel's one request (its route, assets/node_panel.js) brings
+   the panel and the selection layer together. */
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   attributionViewer: {
     /* the node keys (index -> key) for graph clicks (selectClickedPoint, page wiring) */
@@ -416,9 +420,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     /* new base edges or selection for the edge canvases (a callback without outputs) */
     drawEdgeLayers: function (baseData, selectionData) { attributionEdges.set(baseData, selectionData); },
     /* the selection -> the URL's "node" parameter (view.state_to_query writes the rest).
-       Run when the click's response (panel + selection layer) is in, and pushed after the
-       next frame (pushState costs 1-67 ms under load): off the click path. dcc.Location
-       is then told, as its own links do, so that its next update starts from this URL. */
+       Run when the click's panel is painted (node_panel.js then sets the selection layer that
+       came with it), and pushed after the next frame (pushState costs 1-67 ms under
+       load): off the click path. dcc.Location is then told, as its own links do, so that
+       its next update starts from this URL. */
     selectionQuery: function (selectionLayer, selected) {
       window.requestAnimationFrame(function () {
         setTimeout(function () {
