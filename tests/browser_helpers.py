@@ -54,13 +54,18 @@ def figure_trace_count(dash_duo: Any) -> int:
     )
 
 
-def click_node(dash_duo: Any, index: int) -> None:
-    """Click node ``index`` where its marker is drawn, with real pointer actions."""
+def node_xy(dash_duo: Any, index: int) -> tuple[int, int]:
+    """The page coordinates (pixels) of node ``index``'s marker."""
     xy = dash_duo.driver.execute_script(_NODE_XY, index)
     if xy is None:
         raise AssertionError(f"node {index} is not drawn")
+    return round(xy[0]), round(xy[1])
+
+
+def click_node(dash_duo: Any, index: int) -> None:
+    """Click node ``index`` where its marker is drawn, with real pointer actions."""
     actions = ActionChains(dash_duo.driver)
-    actions.w3c_actions.pointer_action.move_to_location(round(xy[0]), round(xy[1]))
+    actions.w3c_actions.pointer_action.move_to_location(*node_xy(dash_duo, index))
     actions.w3c_actions.pointer_action.click()
     actions.perform()
 

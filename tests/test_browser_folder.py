@@ -275,7 +275,8 @@ def test_bf4_twin_ring_cleared_on_leave_and_pinned_by_a_click(
     dash_duo: Any, served: tuple[FolderServer, str]
 ) -> None:
     """Hover rings the twins until the pointer leaves the plot; a click pins the feature (its
-    markers ringed in both halves) through leaving and hovering, until a click elsewhere."""
+    markers ringed in both halves) through leaving and hovering, until a click elsewhere,
+    which also clears the feature's selection in the server's figure."""
     from selenium.webdriver.common.action_chains import ActionChains
 
     from attribution_viewer.export.compare_figure import SHARED_NAME, TWIN_NAME, ring_feature
@@ -325,4 +326,11 @@ def test_bf4_twin_ring_cleared_on_leave_and_pinned_by_a_click(
     move_to(*empty, click=True)
     wait_until(lambda: twin_state().get("pinned") is False, message="unpinned by a click elsewhere")
     wait_until(lambda: rings() == [], timeout=5, message="the rings cleared")
+    # ... and the server's figure selects nothing any more (in neither half).
+    wait_until(
+        lambda: [t for t in dash_duo.driver.execute_script(_TRACE_XY, "Selected") if t[1]] == [],
+        timeout=20,
+        message="the selection cleared in both halves",
+    )
+    assert twin_state().get("pinned") is False
     assert_no_console_errors(dash_duo)

@@ -1,4 +1,4 @@
-"""Browser tests of the graph view (headless Chromium via dash_duo): G1..G6.
+"""Browser tests of the graph view (headless Chromium via dash_duo): G1..G7.
 
 Nodes are clicked with real pointer actions at their marker's pixel position.
 """
@@ -16,6 +16,7 @@ from browser_helpers import (
     context_of,
     first_visible,
     marker_size,
+    node_xy,
     text_of,
     visible_nodes,
     wait_for_graph,
@@ -342,4 +343,67 @@ def test_g6_a_click_is_one_request_and_the_selection_follows_the_filters(dash_du
     wait_until(
         lambda: dash_duo.driver.execute_script(selected_edges) == new_count, message="selection in new scene"
     )
+    assert_no_console_errors(dash_duo)
+
+
+# Counts the node panel's route answers whose body has been read and whose readers' own
+# promise callbacks have run (a task after the body: every microtask of it is done).
+COUNT_PANEL_ANSWERS = """
+window.__avAnswers = 0;
+const inner = window.fetch;
+window.fetch = function (resource, init) {
+  const answer = inner.apply(this, arguments);
+  if (String(resource).indexOf('_attrview/node-panel') >= 0) {
+    answer.then(r => r.clone().text()).then(() => setTimeout(() => { window.__avAnswers += 1; }, 0));
+  }
+  return answer;
+};
+"""
+
+
+def test_g7_a_press_on_a_marker_asks_at_once_and_the_release_shows_it(dash_duo) -> None:
+    """The panel's route is asked at mousedown on a marker (issue #10): the answer waits,
+    unseen, for the release, which shows it without a second request; a drag that starts
+    on a marker shows nothing."""
+    app = create_app(example_settings())
+    dash_duo.start_server(app)
+    wait_for_graph(dash_duo)
+    store = context_of(app).store
+    logit = int(store.logit_indices[0])
+    feature = first_visible(app, NodeKind.FEATURE)
+    click_node(dash_duo, logit)  # the view is known to the panel from here on
+    wait_until(lambda: store.keys[logit] in panel_text(dash_duo), message="logit panel")
+    wait_until(lambda: f"node={store.keys[logit]}" in dash_duo.driver.current_url, message="logit in the URL")
+    wait_until_settled(dash_duo)
+    dash_duo.driver.execute_script(RECORD_REQUESTS)
+    dash_duo.driver.execute_script(COUNT_PANEL_ANSWERS)
+    answers = "return window.__avAnswers;"
+
+    press = ActionChains(dash_duo.driver)
+    press.w3c_actions.pointer_action.move_to_location(*node_xy(dash_duo, feature))
+    press.w3c_actions.pointer_action.pointer_down()
+    press.perform()
+    wait_until(lambda: dash_duo.driver.execute_script(answers) == 1, message="the route answered the press")
+    assert dash_duo.driver.execute_script("return window.__avOutputs;") == ["node-panel route"]
+    assert store.keys[logit] in panel_text(dash_duo) and store.keys[feature] not in panel_text(dash_duo)
+    release = ActionChains(dash_duo.driver)
+    release.w3c_actions.pointer_action.pointer_up()
+    release.perform()
+    wait_until(lambda: store.keys[feature] in panel_text(dash_duo), message="the release shows the feature")
+    in_url = f"node={store.keys[feature]}"
+    wait_until(lambda: in_url in dash_duo.driver.current_url, message="feature in the URL")
+    assert dash_duo.driver.execute_script("return window.__avOutputs;") == ["node-panel route"]
+
+    x, y = node_xy(dash_duo, logit)
+    drag = ActionChains(dash_duo.driver)
+    drag.w3c_actions.pointer_action.move_to_location(x, y)
+    drag.w3c_actions.pointer_action.pointer_down()
+    drag.w3c_actions.pointer_action.move_to_location(x - 60, y - 40)
+    drag.w3c_actions.pointer_action.pointer_up()
+    drag.perform()
+    wait_until(lambda: dash_duo.driver.execute_script(answers) == 2, message="the route answered the drag")
+    wait_until_settled(dash_duo)
+    assert store.keys[feature] in panel_text(dash_duo) and store.keys[logit] not in panel_text(dash_duo)
+    assert in_url in dash_duo.driver.current_url
+    assert dash_duo.driver.execute_script("return window.__avOutputs;")[:2] == ["node-panel route"] * 2
     assert_no_console_errors(dash_duo)

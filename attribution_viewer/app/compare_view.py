@@ -118,7 +118,8 @@ def clicked_feature(click: dict[str, Any] | None) -> FeatureId | None:
 # graph's hoverData is cleared on unhover); clicking it, or a table row, pins the feature:
 # its markers ringed in both halves (the server's new figure rings them too, ring_feature)
 # whatever the pointer does, until a click on anything else in the plot (a DOM listener:
-# a click that is not on a shared marker) or on another row. Returns what it ringed, whether
+# a click that is not on a shared marker; it also clears the figure's clickData, so the
+# server's figure shows no feature selected) or on another row. Returns what it ringed, whether
 # it is pinned and the hovered feature (None once the pointer has left).
 TWIN_JS = (
     """function (hover, click, cell, state) {
@@ -166,6 +167,8 @@ TWIN_JS = (
                 ring(null, []);
                 const cleared = Object.assign(result(null, null, 0, false), {hover: null});
                 window.dash_clientside.set_props('COMPARE_TWIN', {data: cleared});
+                // ... and the server's figure drops the feature's selection (show: no feature)
+                window.dash_clientside.set_props('COMPARE_FIGURE', {clickData: null});
             }
         });
     }

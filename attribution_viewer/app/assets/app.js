@@ -60,6 +60,30 @@
     if (index === undefined || index === null || !keys || keys[index] === undefined) { return; }
     if (window.dash_clientside && window.dash_clientside.set_props) { attributionPanel.select(keys[index]); }
   }
+  /* The node whose marker disc holds the pointer (the closest such marker), or null: the
+     point plotly's click will report in all but edge cases (it also takes markers within a
+     few pixels). The panel's route is asked for it at mousedown (attributionPanel.prefetch);
+     the answer is used if the click then reports the same node with the same view. */
+  function markerKeyAt(gd, event) {
+    var full = gd._fullLayout, keys = window.attributionNodeKeys;
+    var xa = full && full.xaxis, ya = full && full.yaxis;
+    if (!xa || !ya || !xa.c2p || !gd.calcdata || !keys) { return null; }
+    var box = gd.getBoundingClientRect();
+    var x = event.clientX - box.left - xa._offset, y = event.clientY - box.top - ya._offset;
+    var best = null, bestDistance = Infinity;
+    gd.calcdata.forEach(function (points) {
+      var trace = points[0] && points[0].trace;
+      if (!trace || trace.visible !== true || !trace.customdata || trace.type !== "scatter") { return; }
+      points.forEach(function (point) {
+        var distance = Math.hypot(xa.c2p(point.x) - x, ya.c2p(point.y) - y);
+        if (distance <= (point.mrc || 0) && distance < bestDistance) {
+          bestDistance = distance;
+          best = keys[trace.customdata[point.i]];
+        }
+      });
+    });
+    return best === undefined ? null : best;
+  }
   var down = null;
   var pointClicked = false;
   document.addEventListener("mousedown", function (event) {
@@ -78,6 +102,8 @@
         gd.on("plotly_click", function () { pointClicked = true; });
         gd.on("plotly_click", selectClickedPoint);
       }
+      var key = gd && event.button === 0 ? markerKeyAt(gd, event) : null;
+      if (key !== null) { attributionPanel.prefetch(key); }  /* assets/node_panel.js */
     }
   }, true);
   document.addEventListener("mouseup", function (event) {

@@ -10,7 +10,8 @@
    built by assets/app.js from div.conn-groups[data-groups], before the frame paints.
 
    A click on a marker or a connection row (assets/app.js) calls attributionPanel.select:
-   the route is asked at once with the view Dash last reported (panelView), the panel is
+   the route is asked at once with the view Dash last reported (panelView) - for a
+   marker, already at mousedown (prefetch), the click reusing that answer - the panel is
    built when the answer is in, and only after that frame is painted is Dash told
    (set_props "selected-node", and "selection-layer" with the answer's canvas data), so
    the other units (URL, labels, steering, clusters) react without delaying the panel.
@@ -121,23 +122,39 @@ var attributionPanel = (function () {
     if (job.fromClick || newSelection) { tellDash(job, newSelection); }
   }
 
-  /* Ask the route for view v; fromClick: Dash is told the selection after the paint. */
-  function request(v, fromClick) {
-    var job = { key: v.selected === undefined ? null : v.selected, fromClick: fromClick, data: null };
-    var mine = ++serial;
-    asked = JSON.stringify(v);
-    setBusy(true);
-    window.fetch(prefix() + ROUTE, {
+  /* The route's answer to one request body (JSON): a promise of the data or {error}. */
+  function ask(body) {
+    return window.fetch(prefix() + ROUTE, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ key: job.key, view: v })
+      body: body
     }).then(function (response) {
       return response.json().catch(function () {
         return { error: "Could not show this node: the server answered " + response.status };
       });
     }, function (error) {
       return { error: "Could not show this node: " + error };
-    }).then(function (data) {
+    });
+  }
+
+  /* The request asked at mousedown on a marker (prefetch), {body, answer}: the click
+     that follows uses its answer when it asks the same (a drag leaves it unused). */
+  var early = null;
+
+  function requestBody(v) {
+    return JSON.stringify({ key: v.selected === undefined ? null : v.selected, view: v });
+  }
+
+  /* Ask the route for view v; fromClick: Dash is told the selection after the paint. */
+  function request(v, fromClick) {
+    var job = { key: v.selected === undefined ? null : v.selected, fromClick: fromClick, data: null };
+    var mine = ++serial;
+    var body = requestBody(v);
+    var answer = early !== null && early.body === body ? early.answer : ask(body);
+    early = null;
+    asked = JSON.stringify(v);
+    setBusy(true);
+    answer.then(function (data) {
       if (mine !== serial) { return; }  /* a newer request is on its way */
       job.data = data;
       finish(job);
@@ -145,6 +162,12 @@ var attributionPanel = (function () {
   }
 
   return {
+    /* mousedown on node `key`'s marker: ask the route now, show nothing yet */
+    prefetch: function (key) {
+      if (view === null) { return; }
+      var body = requestBody(Object.assign({}, view, { selected: key }));
+      if (early === null || early.body !== body) { early = { body: body, answer: ask(body) }; }
+    },
     /* a click on a marker or a connection row: show node `key` */
     select: function (key) {
       if (view === null) {  /* Dash has not reported the view yet: let it do the work */
