@@ -168,21 +168,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     logging.getLogger("attribution_viewer").setLevel(logging.DEBUG if args.verbose else logging.INFO)
     from attribution_viewer.companions import graph_tokenizer
-    from attribution_viewer.library.start import library_settings
+    from attribution_viewer.live.served import served_graphs
     from attribution_viewer.loaders import begin_open_graph
     from attribution_viewer.settings import resolve_settings
     from config.settings import DEFAULTS
 
     cli = {k: v for k, v in vars(args).items() if k != "verbose"}
     try:
-        settings, index = library_settings(resolve_settings(cli, os.environ, DEFAULTS))
-        if index is None and settings.graph_path is not None:
-            # One graph with a model: the graphs made from prompts beside it open here too.
-            from attribution_viewer.live.jobs import model_spec
-            from attribution_viewer.live.new_graph import new_graphs_library
-
-            has_model = model_spec(settings, settings.graph_path) is not None
-            settings, index = new_graphs_library(settings, has_model) or (settings, None)
+        # A folder, or one graph with a model: then the graphs made from prompts beside it too.
+        settings, index = served_graphs(resolve_settings(cli, os.environ, DEFAULTS))
         if index is not None:  # a folder of graphs: one server, a picker, ?graph= per page
             return serve_folder(settings, index)
         if settings.graph_path is None:

@@ -8,7 +8,10 @@ import base64
 import contextlib
 import dataclasses
 import http.client
+import importlib
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,6 +19,7 @@ import sys
 import time
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -194,3 +198,55 @@ def test_sv8_limit_settings_parse_and_validate() -> None:
         Settings(export_timeout_s=0)
     with pytest.raises(ValueError, match=r"settings\.allowed_hosts"):
         resolve_settings(None, {"ATTRVIEW_ALLOWED_HOSTS": " , "})
+
+
+def test_sv9_wsgi_serves_a_folder_and_a_file_with_the_graphs_made_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """wsgi.py serves what launch.py serves: a folder's graphs (the picker, ``?graph=``), and
+    ONE file with a model together with the graphs made from prompts beside it (nothing else
+    of its folder); without a model, the file alone."""
+    from werkzeug.test import Client
+
+    tiny = PROJECT_ROOT / "data" / "tiny-addition"
+
+    def wsgi_app(graph: Path) -> Any:
+        monkeypatch.setenv("ATTRVIEW_GRAPH_PATH", str(graph))
+        monkeypatch.setenv("ATTRVIEW_AUTOINTERP_DIR", "none")
+        monkeypatch.setenv("ATTRVIEW_CONVERSION_CACHE_DIR", str(tmp_path / "cache"))
+        sys.modules.pop("attribution_viewer.wsgi", None)
+        try:
+            return importlib.import_module("attribution_viewer.wsgi").app
+        finally:
+            sys.modules.pop("attribution_viewer.wsgi", None)
+
+    def get(client: Client, path: str) -> tuple[int, str]:
+        response = client.get(path, headers={"Host": "localhost"})
+        return response.status_code, response.get_data(as_text=True)
+
+    folder = tmp_path / "folder"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copy(tiny / "sum-37-45-tens.npz", folder / "a.npz")
+    shutil.copy(tiny / "sum-37-45-tens.npz", folder / "sub" / "b.npz")
+    served = Client(wsgi_app(folder))
+    status, layout = get(served, "/_dash-layout?graph=sub/b.npz")
+    assert status == 200 and '"id":"graph-picker"' in layout and "sub\\u002fb.npz" in layout  # "/" escaped
+    assert get(served, "/")[0] == 200 and get(served, "/?graph=sub/b.npz")[0] == 200
+    assert get(served, "/?graph=../a.npz")[0] == 404
+    assert served.get("/", headers={"Host": "attacker.example"}).status_code == 400
+
+    single = tmp_path / "single"
+    single.mkdir()
+    graph = single / "g.npz"
+    shutil.copy(tiny / "sum-37-45-tens.npz", graph)
+    made = single / "new-12-34-20261130-010203.pt"
+    shutil.copy(tiny / "sum-37-45-units.pt", made)
+    shutil.copy(tiny / "sum-37-45-units.pt", single / "other.pt")  # a graph not made here
+    assert not hasattr(wsgi_app(graph), "app_for")  # no model: the file's own Flask app
+    manifest = {name: str(tiny / name) for name in ("model", "transcoders", "tokenizer")}
+    (single / "attribution-viewer.json").write_text(json.dumps(manifest))
+    served = Client(wsgi_app(graph))
+    assert get(served, "/")[0] == 200
+    status, layout = get(served, f"/_dash-layout?graph={made.name}")
+    assert status == 200 and made.name in layout and "g.npz" in layout
+    assert get(served, "/?graph=other.pt")[0] == 404
