@@ -48,22 +48,25 @@
     if (menu) { menu.removeAttribute("open"); return; }
     if (!(event.target && event.target.tagName === "INPUT")) { clear(); }
   });
-  /* A click on a marker selects its node here (issue #10): plotly_click -> the panel
-     asks its route at once (attributionPanel.select, assets/node_panel.js) and tells Dash
-     the selection once the panel is painted, without a clientside callback on the graph's
-     clickData first (that hop cost the renderer a second update before the panel's request).
-     The node keys come from the "node-keys" store (rememberNodeKeys below). */
+  /* A click on a marker selects its node here (issue #10): the panel asks its route
+     (attributionPanel.select, assets/node_panel.js) and tells Dash the selection once the
+     panel is painted, without a clientside callback on the graph's clickData first (that
+     hop cost the renderer a second update before the panel's request). A press on a
+     marker's disc (markerKeyAt) asks the route at once (prefetch) and its release selects
+     that node (select reuses the answer); plotly_click then selects only a node the
+     pointer was near but not on (plotly takes markers within a few pixels). The node keys
+     come from the "node-keys" store (rememberNodeKeys below). */
+  var pressedKey = null;   /* the node under this press, or null */
+  var releasedKey = null;  /* the node this release selected (plotly_click leaves it) */
   function selectClickedPoint(data) {
     var points = (data && data.points) || [];
     var index = points.length ? points[0].customdata : null;
     var keys = window.attributionNodeKeys;
     if (index === undefined || index === null || !keys || keys[index] === undefined) { return; }
+    if (releasedKey !== null) { return; }
     if (window.dash_clientside && window.dash_clientside.set_props) { attributionPanel.select(keys[index]); }
   }
-  /* The node whose marker disc holds the pointer (the closest such marker), or null: the
-     point plotly's click will report in all but edge cases (it also takes markers within a
-     few pixels). The panel's route is asked for it at mousedown (attributionPanel.prefetch);
-     the answer is used if the click then reports the same node with the same view. */
+  /* The node whose marker disc holds the pointer (the closest such marker), or null. */
   function markerKeyAt(gd, event) {
     var full = gd._fullLayout, keys = window.attributionNodeKeys;
     var xa = full && full.xaxis, ya = full && full.yaxis;
@@ -90,6 +93,7 @@
     var plot = event.target && event.target.closest && event.target.closest("#attribution-graph");
     down = plot ? { x: event.clientX, y: event.clientY, t: Date.now() } : null;
     pointClicked = false;
+    pressedKey = releasedKey = null;
     if (plot) {
       var gd = plot.querySelector(".js-plotly-plot");
       if (gd && !gd._avClickHooked && gd.on && gd.removeAllListeners) {
@@ -102,8 +106,8 @@
         gd.on("plotly_click", function () { pointClicked = true; });
         gd.on("plotly_click", selectClickedPoint);
       }
-      var key = gd && event.button === 0 ? markerKeyAt(gd, event) : null;
-      if (key !== null) { attributionPanel.prefetch(key); }  /* assets/node_panel.js */
+      pressedKey = gd && event.button === 0 ? markerKeyAt(gd, event) : null;
+      if (pressedKey !== null) { attributionPanel.prefetch(pressedKey); }  /* assets/node_panel.js */
     }
   }, true);
   document.addEventListener("mouseup", function (event) {
@@ -113,6 +117,12 @@
     var onPlotArea = target && target.classList && target.classList.contains("nsewdrag");
     down = null;
     if (moved || !onPlotArea) { return; }
+    if (pressedKey !== null && window.dash_clientside && window.dash_clientside.set_props) {
+      releasedKey = pressedKey;
+      pointClicked = true;
+      attributionPanel.select(pressedKey);
+      return;
+    }
     setTimeout(function () { if (!pointClicked) { clear(); } }, 60);
   }, true);
 })();

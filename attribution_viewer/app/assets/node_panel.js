@@ -11,7 +11,7 @@
 
    A click on a marker or a connection row (assets/app.js) calls attributionPanel.select:
    the route is asked at once with the view Dash last reported (panelView) - for a
-   marker, already at mousedown (prefetch), the click reusing that answer - the panel is
+   marker, already at mousedown (prefetch), its release reusing that answer - the panel is
    built when the answer is in, and only after that frame is painted is Dash told
    (set_props "selected-node", and "selection-layer" with the answer's canvas data), so
    the other units (URL, labels, steering, clusters) react without delaying the panel.
@@ -25,6 +25,8 @@ var attributionPanel = (function () {
   var asked = null;   /* the view (JSON) of the last request */
   var shownKey;       /* the key of the node shown (undefined: none yet) */
   var serial = 0;
+  /* a click whose panel is not shown yet: {key, from: Dash's selection when it was made} */
+  var clicking = null;
 
   function prefix() {
     var config = document.getElementById("_dash-config");
@@ -115,6 +117,7 @@ var attributionPanel = (function () {
   }
 
   function finish(job) {
+    if (job.fromClick) { clicking = null; }
     setBusy(false);
     render(job.data);
     var newSelection = job.key !== shownKey;
@@ -149,6 +152,9 @@ var attributionPanel = (function () {
   function request(v, fromClick) {
     var job = { key: v.selected === undefined ? null : v.selected, fromClick: fromClick, data: null };
     var mine = ++serial;
+    if (fromClick && (clicking === null || clicking.key !== job.key)) {
+      clicking = { key: job.key, from: view === null ? null : view.selected };
+    }
     var body = requestBody(v);
     var answer = early !== null && early.body === body ? early.answer : ask(body);
     early = null;
@@ -185,7 +191,15 @@ var attributionPanel = (function () {
       var v = {};
       fields.forEach(function (name, i) { v[name] = values[i] === undefined ? null : values[i]; });
       view = v;
-      if (JSON.stringify(v) !== asked) { request(v, false); }
+      /* a view change while a click's answer is on its way (a late callback of the page)
+         keeps the click's node, unless Dash changed the selection itself (Esc, search) */
+      var wanted = v;
+      if (clicking !== null && v.selected === clicking.from) {
+        wanted = Object.assign({}, v, { selected: clicking.key });
+      } else {
+        clicking = null;
+      }
+      if (JSON.stringify(wanted) !== asked) { request(wanted, clicking !== null); }
       return v;
     }
   };
